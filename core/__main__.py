@@ -1,0 +1,98 @@
+"""Command line: python -m core list | run LAB [--set key=value ...] [--json] | bench.
+
+Exit codes: 0 success, 2 for a bad lab name, knob name or value (the message names which).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from core.device import configure_threads
+from core.contract import ConfigError, config_dict, knobs
+from core.labs import all_labs, get_lab
+
+
+def _parse_sets(pairs: list[str]) -> dict:
+    overrides = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise ConfigError(f"--set expects key=value, got {pair!r}")
+        key, value = pair.split("=", 1)
+        overrides[key.strip()] = value.strip()
+    return overrides
+
+
+def cmd_list(_args) -> int:
+    for lab in all_labs().values():
+        print(f"{lab.id:<14} {lab.question}")
+    return 0
+
+
+def cmd_run(args) -> int:
+    lab = get_lab(args.lab)
+    config = lab.make_config(_parse_sets(args.set or []))
+
+    def progress(step, metrics):
+        if not args.json and "eval" in metrics:
+            shown = {k: round(v, 4) for k, v in metrics.items()
+                     if isinstance(v, float) and k != "progress"}
+            print(f"step {step}: {shown}", file=sys.stderr)
+
+    result = lab.run(config, on_step=progress)
+    if args.json:
+        print(result.to_json(indent=1))
+    else:
+        scalars = {k: v for k, v in result.metrics.items() if isinstance(v, (int, float))}
+        print(f"{lab.id}: {result.status} after {result.steps} steps in {result.wall_s:.1f}s; "
+              f"success={result.success}")
+        for key, value in scalars.items():
+            print(f"  {key}: {value}")
+        if result.message:
+            print(f"  note: {result.message}")
+    return 0
+
+
+def cmd_knobs(args) -> int:
+    lab = get_lab(args.lab)
+    defaults = config_dict(lab.Config())
+    for f in knobs(lab.Config):
+        meta = f.metadata
+        bounds = (f"one of {', '.join(map(str, meta['choices']))}" if meta["choices"]
+                  else f"{meta['min']}..{meta['max']}" if meta["min"] is not None else "")
+        print(f"{f.name:<16} default {defaults[f.name]!s:<12} {bounds}  {meta['help']}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m core", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="labs and the question each answers")
+    run = sub.add_parser("run", help="train a lab and print its Result")
+    run.add_argument("lab")
+    run.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a knob")
+    run.add_argument("--json", action="store_true", help="print the Result as JSON")
+    knob_cmd = sub.add_parser("knobs", help="a lab's knobs, defaults and bounds")
+    knob_cmd.add_argument("lab")
+    bench = sub.add_parser("bench", help="time every lab's default to its success criterion")
+    bench.add_argument("labs", nargs="*", help="only these labs")
+    bench.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    configure_threads()
+    try:
+        if args.command == "list":
+            return cmd_list(args)
+        if args.command == "run":
+            return cmd_run(args)
+        if args.command == "knobs":
+            return cmd_knobs(args)
+        from core.bench import cmd_bench
+        return cmd_bench(args)
+    except (ConfigError, KeyError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) else str(exc)
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

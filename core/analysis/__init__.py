@@ -1,0 +1,1 @@
+"""Measurements taken from trained models and from task samples."""

@@ -1,0 +1,42 @@
+"""`python -m core bench`: each lab's default demo, timed to its success criterion.
+
+Speed is measured here, never asserted in tests. Seconds to success come from the training
+loop's own clock (`seconds_to_success` in the metrics when a lab reports it), else the run's
+wall time when it succeeded.
+"""
+from __future__ import annotations
+
+import json
+import platform
+
+import torch
+
+from core.device import device_label
+from core.labs import all_labs
+
+
+def bench_lab(lab) -> dict:
+    result = lab.run(lab.make_config({}))
+    to_success = result.metrics.get("seconds_to_success")
+    if to_success is None and result.success:
+        to_success = result.wall_s
+    return {"lab": lab.id, "success": result.success, "seconds_to_success": to_success,
+            "steps": result.steps, "wall_s": result.wall_s,
+            "steps_per_s": result.steps / result.wall_s if result.wall_s > 0 else None}
+
+
+def cmd_bench(args) -> int:
+    labs = [lab for lab in all_labs().values() if not args.labs or lab.id in args.labs]
+    rows = [bench_lab(lab) for lab in labs]
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return 0
+    print(f"device: {device_label()}, torch {torch.__version__}, threads "
+          f"{torch.get_num_threads()}, {platform.processor() or platform.machine()}")
+    print("| lab | success | s to success | steps | steps/s | wall s |")
+    print("|---|---|---|---|---|---|")
+    for r in rows:
+        to_s = f"{r['seconds_to_success']:.1f}" if r["seconds_to_success"] is not None else "—"
+        print(f"| {r['lab']} | {'yes' if r['success'] else 'no'} | {to_s} | {r['steps']} | "
+              f"{r['steps_per_s']:.0f} | {r['wall_s']:.1f} |")
+    return 0

@@ -1,0 +1,162 @@
+"""The lab contract: a Config dataclass whose fields carry widget metadata, a Result, a LabSpec.
+
+A lab module in `core/labs/` defines `LAB = LabSpec(...)`. The app renders widgets from the
+Config's field metadata, the command line parses `--set key=value` against the same fields,
+and both call `LAB.run(config, on_step, should_stop)`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+
+class ConfigError(ValueError):
+    """A knob name or value that the lab's Config does not accept; the message names which."""
+
+
+def knob(default, label: str, help: str, *, min=None, max=None, step=None, choices=None,
+         widget: str | None = None, visible_if: dict | None = None):
+    """A Config field with what a widget needs: label, help text and bounds or choices.
+
+    `visible_if={"cell": ("lstm",)}` hides the widget unless another knob has one of those
+    values, so the page never shows a control that would silently do nothing.
+    """
+    meta = {"label": label, "help": help, "min": min, "max": max, "step": step,
+            "choices": tuple(choices) if choices is not None else None, "widget": widget,
+            "visible_if": visible_if or {}}
+    return field(default=default, metadata=meta)
+
+
+def knobs(config_cls) -> list[dataclasses.Field]:
+    return [f for f in dataclasses.fields(config_cls) if "label" in f.metadata]
+
+
+def _coerce(f: dataclasses.Field, raw: Any):
+    """Turn a raw value (often a string from the command line or a URL) into the field's type."""
+    kind = type(f.default)
+    if kind is bool:
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{f.name}: expected true or false, got {raw!r}")
+    if kind is int:
+        try:
+            number = float(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{f.name}: expected a whole number, got {raw!r}") from None
+        if not math.isfinite(number) or number != int(number):
+            raise ConfigError(f"{f.name}: expected a whole number, got {raw!r}")
+        return int(number)
+    if kind is float:
+        try:
+            number = float(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{f.name}: expected a number, got {raw!r}") from None
+        if not math.isfinite(number):
+            raise ConfigError(f"{f.name}: expected a finite number, got {raw!r}")
+        return number
+    return str(raw)
+
+
+def validate_value(f: dataclasses.Field, value):
+    meta = f.metadata
+    if meta.get("choices") is not None and value not in meta["choices"]:
+        allowed = ", ".join(str(c) for c in meta["choices"])
+        raise ConfigError(f"{f.name}: {value!r} is not one of {allowed}")
+    if meta.get("min") is not None and value < meta["min"]:
+        raise ConfigError(f"{f.name}: {value} is below the minimum {meta['min']}")
+    if meta.get("max") is not None and value > meta["max"]:
+        raise ConfigError(f"{f.name}: {value} is above the maximum {meta['max']}")
+    return value
+
+
+def make_config(config_cls, overrides: dict[str, Any] | None = None):
+    """Build a Config from defaults plus overrides, checking every name, type and bound."""
+    by_name = {f.name: f for f in dataclasses.fields(config_cls)}
+    values = {}
+    for name, raw in (overrides or {}).items():
+        if name not in by_name:
+            known = ", ".join(sorted(by_name))
+            raise ConfigError(f"unknown knob {name!r}; this lab accepts: {known}")
+        values[name] = validate_value(by_name[name], _coerce(by_name[name], raw))
+    return config_cls(**values)
+
+
+def config_dict(config) -> dict:
+    return dataclasses.asdict(config)
+
+
+def _plain(value):
+    """Make arrays, tensors and numpy numbers JSON-friendly; non-finite floats become None."""
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+@dataclass
+class Result:
+    """What a run produced. Everything but `artifacts` (live objects such as a trained model,
+    used by the page for interactive probes) serialises to JSON."""
+    lab: str
+    config: dict
+    metrics: dict
+    success: bool
+    status: str  # "succeeded" | "completed" | "stopped" | "diverged"
+    steps: int
+    wall_s: float
+    history: list = field(default_factory=list)
+    arrays: dict = field(default_factory=dict)
+    message: str = ""
+    artifacts: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def to_dict(self) -> dict:
+        data = {k: getattr(self, k) for k in
+                ("lab", "config", "metrics", "success", "status", "steps", "wall_s",
+                 "history", "arrays", "message")}
+        return _plain(data)
+
+    def to_json(self, indent: int | None = None) -> str:
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Result":
+        names = {f.name for f in dataclasses.fields(cls)} - {"artifacts"}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+OnStep = Callable[[int, dict], None]
+ShouldStop = Callable[[], bool]
+
+
+@dataclass(frozen=True)
+class LabSpec:
+    """A lab as the app, the command line and the benchmark see it."""
+    id: str
+    title: str
+    question: str
+    what_you_see: str
+    Config: type
+    run: Callable[..., Result]
+    icon: str = ":material/science:"
+    order: int = 100  # position on the home page and in the navigation
+    # Knob values that make a run take seconds: used by the page tests that click Train.
+    smoke: dict = field(default_factory=dict)
+
+    def make_config(self, overrides: dict | None = None):
+        return make_config(self.Config, overrides)
+
+    def total_steps(self, config) -> int:
+        return int(getattr(config, "steps", 0))

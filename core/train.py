@@ -1,0 +1,125 @@
+"""The one training loop every lab uses.
+
+Adam by default, gradient-norm clipping, periodic evaluation with early stop on the lab's own
+success test, a guard that stops on a non-finite loss or gradient and restores the last good
+parameters, and callbacks (`on_step`, `should_stop`) as the seam between learning and watching.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+import torch
+
+StepFn = Callable[[int], "torch.Tensor | tuple[torch.Tensor, dict]"]
+
+
+@dataclass
+class TrainLog:
+    status: str  # "succeeded" (early stop), "completed", "stopped", "diverged"
+    steps: int  # optimiser steps actually taken
+    history: list = field(default_factory=list)  # one dict per logged step
+    message: str = ""
+    wall_s: float = 0.0
+    seconds_to_success: float | None = None
+
+
+def make_optimizer(params, name: str, lr: float) -> torch.optim.Optimizer:
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr)
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=0.9)
+    if name == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr)
+    raise ValueError(f"unknown optimizer {name!r}")
+
+
+def train(params: Iterable[torch.Tensor], step_fn: StepFn, *, steps: int, lr: float,
+          clip: float = 1.0, optimizer: str = "adam",
+          evaluate: Callable[[int], dict] | None = None, eval_every: int = 25,
+          is_success: Callable[[dict], bool] | None = None,
+          on_step: Callable[[int, dict], None] | None = None,
+          should_stop: Callable[[], bool] | None = None,
+          log_every: int = 1) -> TrainLog:
+    """Run `steps` optimiser steps of `step_fn(step) -> loss` (or `(loss, extra_metrics)`).
+
+    `evaluate(step) -> metrics` runs every `eval_every` steps and after the last one; when
+    `is_success(metrics)` holds, training stops early with status "succeeded". `clip <= 0`
+    disables clipping. A non-finite loss or gradient ends the run as "diverged" with the
+    parameters put back to the last values that gave a finite loss.
+    """
+    params = [p for p in params if p.requires_grad]
+    opt = make_optimizer(params, optimizer, lr)
+    log = TrainLog(status="completed", steps=0)
+    start = time.perf_counter()
+    last_good = [p.detach().clone() for p in params]
+
+    def record(step: int, metrics: dict) -> None:
+        entry = {"step": step, **metrics}
+        if step % log_every == 0 or "eval" in metrics:
+            log.history.append(entry)
+        if on_step is not None:
+            on_step(step, entry)
+
+    def run_eval(step: int) -> bool:
+        if evaluate is None:
+            return False
+        metrics = evaluate(step)
+        record(step, {**metrics, "eval": True})
+        if is_success is not None and is_success(metrics):
+            log.seconds_to_success = time.perf_counter() - start
+            return True
+        return False
+
+    if steps <= 0:
+        run_eval(0)
+    for step in range(1, steps + 1):
+        if should_stop is not None and should_stop():
+            log.status, log.message = "stopped", f"stopped by request after {log.steps} steps"
+            break
+        out = step_fn(step)
+        loss, extra = (out if isinstance(out, tuple) else (out, {}))
+        if not torch.isfinite(loss):
+            _restore(params, last_good)
+            log.status = "diverged"
+            log.message = (f"loss became {loss.item()} at step {step}; stopped and kept the "
+                           f"last parameters that gave a finite loss")
+            break
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        grad_norm = _grad_norm(params)
+        if not math.isfinite(grad_norm):
+            _restore(params, last_good)
+            log.status = "diverged"
+            log.message = (f"gradient norm became {grad_norm} at step {step}; stopped and kept "
+                           f"the last parameters that gave a finite loss and gradient")
+            break
+        for good, p in zip(last_good, params):
+            good.copy_(p.detach())
+        if clip > 0:
+            torch.nn.utils.clip_grad_norm_(params, clip)
+        opt.step()
+        log.steps = step
+        record(step, {"loss": float(loss.detach()), "grad_norm": grad_norm,
+                      **{k: float(v) for k, v in extra.items()}})
+        if (step % eval_every == 0 or step == steps) and run_eval(step):
+            log.status = "succeeded"
+            break
+    log.wall_s = time.perf_counter() - start
+    return log
+
+
+def _grad_norm(params: list[torch.Tensor]) -> float:
+    total = 0.0
+    for p in params:
+        if p.grad is not None:
+            total += float(p.grad.detach().pow(2).sum())
+    return math.sqrt(total) if math.isfinite(total) else float("inf")
+
+
+@torch.no_grad()
+def _restore(params: list[torch.Tensor], saved: list[torch.Tensor]) -> None:
+    for p, s in zip(params, saved):
+        p.copy_(s)

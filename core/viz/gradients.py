@@ -1,0 +1,125 @@
+"""Figures for the Gradient Flow lab."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from core.viz.common import style
+
+CELL_COLORS = {"rnn": "#d62728", "lstm": "#1f77b4", "gru": "#2ca02c", "linear": "#9467bd"}
+
+
+def _log10(values) -> np.ndarray:
+    arr = np.asarray(values, dtype=float)
+    return np.log10(np.clip(arr, 1e-30, None))
+
+
+def gradient_heatmap(result) -> go.Figure:
+    """log10 ||dL/dh_t|| over (timestep × training step), measured on a fixed probe batch."""
+    rows = result.arrays["grad_heatmap"]
+    T = len(rows[0]) if rows else 0
+    fig = go.Figure(go.Heatmap(z=_log10(rows), x=list(range(1, T + 1)),
+                               y=result.arrays["grad_heatmap_steps"], colorscale="Viridis",
+                               colorbar=dict(title="log10 ‖dL/dh_t‖")))
+    k = result.config.get("tbptt_k", 0)
+    if k and k < T:
+        fig.add_vline(x=T - k + 0.5, line_dash="dash", line_color="white",
+                      annotation_text=f"truncation K={k}")
+    return style(fig, "Gradient reaching each timestep as training goes (measured)",
+                 "timestep t", "training step", height=360)
+
+
+def gradient_curve(result) -> go.Figure:
+    """||dL/dh_t|| at the last measurement on a log axis, with every compared cell."""
+    fig = go.Figure()
+    for cell, entry in result.metrics["comparison"].items():
+        norms = entry["grad_norms"]
+        fig.add_trace(go.Scatter(x=list(range(1, len(norms) + 1)), y=norms, mode="lines",
+                                 name=f"{cell} (measured)", line_color=CELL_COLORS.get(cell)))
+    theory = result.arrays.get("theory_grad_norms")
+    if theory:
+        a = result.config["a"]
+        fig.add_trace(go.Scatter(x=list(range(1, len(theory) + 1)), y=theory, mode="lines",
+                                 name=f"theory |a|^(T-t), a={a}",
+                                 line=dict(dash="dash", color="black")))
+    fig.update_yaxes(type="log", exponentformat="power")
+    return style(fig, "Gradient norm through time at the end of training", "timestep t",
+                 "‖dL/dh_t‖ (log scale)")
+
+
+def input_gradient_curve(result) -> go.Figure:
+    norms = result.metrics["input_grad_norms"]
+    fig = go.Figure(go.Scatter(x=list(range(1, len(norms) + 1)), y=norms, mode="lines",
+                               name=result.config["cell"]))
+    fig.update_yaxes(type="log", exponentformat="power")
+    return style(fig, "Gradient reaching each input x_t (measured)", "timestep t",
+                 "‖dL/dx_t‖ (log scale)")
+
+
+def gate_heatmap(result) -> go.Figure | None:
+    units = result.arrays.get("gate_units") or {}
+    if not units:
+        return None
+    name, values = next(iter(units.items()))
+    label = "forget gate f_t" if name == "forget" else "update gate z_t (fraction kept)"
+    arr = np.asarray(values).T  # (H, T)
+    fig = go.Figure(go.Heatmap(z=arr, x=list(range(1, arr.shape[1] + 1)),
+                               y=list(range(arr.shape[0])), zmin=0, zmax=1,
+                               colorscale="Blues", colorbar=dict(title=label)))
+    return style(fig, f"{label.capitalize()} per unit over time (mean over a probe batch)",
+                 "timestep t", "hidden unit", height=340)
+
+
+def comparison_bars(result) -> go.Figure:
+    comp = result.metrics["comparison"]
+    cells = list(comp)
+    fig = go.Figure(go.Bar(x=cells, y=[comp[c]["accuracy"] for c in cells],
+                           marker_color=[CELL_COLORS.get(c) for c in cells],
+                           text=[f"{comp[c]['accuracy']:.2f}" for c in cells]))
+    fig.add_hline(y=result.metrics["chance_accuracy"], line_dash="dot",
+                  annotation_text="chance 1/K")
+    fig.update_yaxes(range=[0, 1.05])
+    return style(fig, f"Accuracy after {result.steps} steps, same seed and data",
+                 "cell", "held-out accuracy")
+
+
+def linear_sweep_figure(result, supervision: str) -> go.Figure:
+    """The gradient reaching h_1 against T for |a| < 1, = 1, > 1: autograd vs closed form."""
+    sweep = result.arrays["linear_sweep"]
+    T = sweep["T"]
+    fig = go.Figure()
+    for name, curves in sweep["curves"].items():
+        sup, a = name.split("|")
+        if sup != supervision:
+            continue
+        fig.add_trace(go.Scatter(x=T, y=curves["closed_form"], mode="lines",
+                                 name=f"a={a} closed form", line=dict(dash="dash")))
+        fig.add_trace(go.Scatter(x=T, y=curves["measured"], mode="markers",
+                                 name=f"a={a} measured (autograd)"))
+    fig.update_yaxes(type="log", exponentformat="power")
+    fig.update_xaxes(type="log")
+    title = "loss at the last step only" if supervision == "many_to_one" else "loss at every step"
+    return style(fig, f"‖dL/dh_1‖ vs sequence length — {title}", "sequence length T",
+                 "‖dL/dh_1‖ / ‖g‖ (log scale)")
+
+
+def mutual_information_figure(result) -> go.Figure:
+    mi = result.metrics["mi_by_lag"]
+    lags = list(range(1, len(mi) + 1))
+    fig = go.Figure(go.Bar(x=lags, y=mi, name="I(x at lag d; y), estimated from samples"))
+    k = result.metrics["suggested_tbptt_k"]
+    fig.add_vline(x=k, line_dash="dash", annotation_text=f"suggested K = {k}")
+    return style(fig, "Information each lag carries about the target", "lag d (steps before "
+                 "the end)", "mutual information (nats)")
+
+
+def tbptt_sweep_figure(sweep_result) -> go.Figure:
+    acc = sweep_result.metrics["accuracy_by_k"]
+    ks = list(acc)
+    fig = go.Figure(go.Scatter(x=[str(k) for k in ks], y=[acc[k] for k in ks],
+                               mode="lines+markers", name="held-out accuracy (measured)"))
+    fig.add_hline(y=sweep_result.metrics["chance_accuracy"], line_dash="dot",
+                  annotation_text="chance 1/K")
+    fig.update_yaxes(range=[0, 1.05])
+    return style(fig, "Accuracy reached with each truncation window",
+                 "truncation window K (full = no truncation)", "held-out accuracy")

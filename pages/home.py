@@ -1,0 +1,25 @@
+"""Home: every lab as a card — the question it answers, what you will see, a link."""
+from pathlib import Path
+
+import streamlit as st
+
+from core.labs import all_labs
+from ui.lab_page import use_router
+
+PAGES = Path(__file__).parent
+
+use_router()
+st.title("RNN Lab")
+st.markdown(
+    "Train small recurrent networks live, then look inside them. Each lab asks one question "
+    "about an architecture, trains a real model in seconds when you press **Train**, and "
+    "shows the measurement next to the theory it checks.")
+
+labs = [lab for lab in all_labs().values() if (PAGES / f"{lab.id}.py").exists()]
+columns = st.columns(2)
+for i, lab in enumerate(labs):
+    with columns[i % 2].container(border=True):
+        st.subheader(lab.title)
+        st.markdown(f"**The question:** {lab.question}")
+        st.caption(f"What you will see: {lab.what_you_see}")
+        st.page_link(str(PAGES / f"{lab.id}.py"), label=f"Open {lab.title}", icon=lab.icon)

@@ -1,0 +1,49 @@
+"""The training loop: early stop, the divergence guard, stopping on request, clipping."""
+import math
+
+import torch
+
+from core.train import train
+
+
+def quadratic(target=3.0):
+    w = torch.nn.Parameter(torch.zeros(1))
+    return w, (lambda step: ((w - target) ** 2).sum())
+
+
+def test_early_stop_on_success():
+    w, loss = quadratic()
+    log = train([w], loss, steps=2000, lr=0.1, evaluate=lambda s: {"err": abs(float(w) - 3)},
+                eval_every=10, is_success=lambda m: m["err"] < 0.05)
+    assert log.status == "succeeded"
+    assert log.steps < 2000 and abs(float(w) - 3) < 0.05
+    assert log.seconds_to_success is not None
+
+
+def test_divergence_stops_and_restores_last_good_parameters():
+    w = torch.nn.Parameter(torch.ones(1))
+
+    def loss(step):
+        return (w * (float("nan") if step == 5 else 1.0)).sum()
+
+    log = train([w], loss, steps=20, lr=0.1, clip=0)
+    assert log.status == "diverged" and log.steps == 4
+    assert "step 5" in log.message
+    assert math.isfinite(float(w))
+    # the parameters step 5 used produced NaN, so the guard goes back to those step 4 used:
+    # three Adam updates of 0.1 each on a linear loss
+    assert abs(float(w) - (1 - 0.3)) < 1e-4
+
+
+def test_should_stop_ends_the_run():
+    w, loss = quadratic()
+    calls = []
+    log = train([w], loss, steps=100, lr=0.01, should_stop=lambda: len(calls) >= 7,
+                on_step=lambda s, m: calls.append(s))
+    assert log.status == "stopped" and log.steps == 7
+
+
+def test_clipping_bounds_the_update_with_sgd():
+    w = torch.nn.Parameter(torch.zeros(1))
+    train([w], lambda s: (1000.0 * w).sum(), steps=1, lr=1.0, clip=0.5, optimizer="sgd")
+    assert abs(float(w) + 0.5) < 1e-6  # gradient 1000 clipped to norm 0.5

@@ -1,0 +1,81 @@
+"""The live run panel: Train / Stop, queue position, progress, live loss chart, download.
+
+The run trains in a background thread (core.runs.Run); this panel only reads snapshots, from a
+fragment that reruns on a timer while the run is active, so moving a slider does not stop
+training and the rest of the page is not redrawn on every tick.
+"""
+from __future__ import annotations
+
+import functools
+
+import streamlit as st
+
+from core.runs import Run, max_concurrent_runs
+from core.viz.common import live_loss_figure
+
+POLL_S = 0.5
+ABANDON_AFTER_S = 30.0  # no snapshot read for this long = the tab is gone; the run stops
+
+_STATUS = {
+    "succeeded": (st.success, "Reached the lab's success criterion after {steps} steps."),
+    "completed": (st.info, "Finished all {steps} steps without reaching the success criterion."),
+    "stopped": (st.warning, "Stopped after {steps} steps; the figures show the model as it was."),
+    "diverged": (st.error, "Training diverged (non-finite loss): {message}"),
+}
+
+
+def run_panel(lab, config, *, key: str | None = None, job=None, label: str = "Train",
+              total_steps: int | None = None):
+    """Start/stop a run of `job(on_step, should_stop)` (default: the lab with `config`) and
+    return the last finished Result for this panel, or None."""
+    key = key or lab.id
+    run_key, result_key = f"run:{key}", f"result:{key}"
+    run: Run | None = st.session_state.get(run_key)
+    active = run is not None and not run.snapshot().finished
+
+    left, right, _ = st.columns([1, 1, 4])
+    if left.button(label, key=f"train:{key}", type="primary", disabled=active,
+                   icon=":material/play_arrow:"):
+        job = job or functools.partial(lab.run, config)
+        steps = total_steps if total_steps is not None else lab.total_steps(config)
+        run = Run(job, steps, label=key, abandon_after_s=ABANDON_AFTER_S).start()
+        st.session_state[run_key] = run
+        active = True
+    if right.button("Stop", key=f"stop:{key}", disabled=not active, icon=":material/stop:"):
+        run.stop()
+
+    if run is not None:
+        st.fragment(run_every=POLL_S if active else None)(_live_view)(run, key, result_key)
+
+    result = st.session_state.get(result_key)
+    if result is not None:
+        st.download_button("Download result (JSON)", result.to_json(indent=1),
+                           file_name=f"{key}-result.json", mime="application/json",
+                           key=f"download:{key}", icon=":material/download:")
+    return result
+
+
+def _live_view(run: Run, key: str, result_key: str) -> None:
+    snap = run.snapshot()
+    if snap.state == "queued":
+        st.info(f"Queued: position {snap.queue_position or 1} — this server trains at most "
+                f"{max_concurrent_runs()} models at once.", icon=":material/hourglass_top:")
+    elif snap.state == "running":
+        progress = snap.latest.get("progress")
+        if progress is None:
+            progress = snap.step / snap.total_steps if snap.total_steps else 0.0
+        st.progress(min(max(float(progress), 0.0), 1.0),
+                    text=f"Training — step {snap.step}"
+                         + (f" of {snap.total_steps}" if snap.total_steps else ""))
+    elif snap.state == "failed":
+        st.error(f"The run failed: {snap.error}. Earlier results are kept.")
+    elif snap.result is not None:
+        show, text = _STATUS.get(snap.state, (st.info, "{status}"))
+        show(text.format(steps=snap.result.steps, message=snap.result.message,
+                         status=snap.state))
+    if snap.history:
+        st.plotly_chart(live_loss_figure(snap.history), width="stretch", key=f"live:{key}")
+    if snap.finished and snap.result is not None and \
+            st.session_state.get(result_key) is not snap.result:
+        st.session_state[result_key] = snap.result
+        st.rerun()  # redraw the whole page with the finished run's figures
