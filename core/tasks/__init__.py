@@ -1,0 +1,1 @@
+"""Data: synthetic task generators and the small real data sets the labs use."""
