@@ -6,6 +6,7 @@ import streamlit as st
 from core.device import configure_threads, device_label
 from core.labs import all_labs
 from core.runs import SLOTS, max_concurrent_runs
+from ui.links import SEED_MAX, apply_global_link, show_notices
 
 ROOT = Path(__file__).parent
 
@@ -23,16 +24,26 @@ def lab_pages() -> list:
     return pages
 
 
-def sidebar() -> None:
+def sidebar(notices: list[str]) -> None:
     with st.sidebar:
         st.markdown("### RNN Lab")
-        st.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="seed",
+        show_notices(notices)
+        st.number_input("Seed", min_value=0, max_value=SEED_MAX, step=1, key="seed",
                         help="One seed fixes the data and the initial weights of every lab, "
                              "so two runs that differ in one knob are a fair comparison.")
+        st.toggle("Present mode", key="present",
+                  help="For the projector: large type and figures, only the knobs the "
+                       "preset names, explanations folded. Also ?present=1 in a link.")
+        st.segmented_control("Figure downloads", ["png", "svg"], key="figure_format",
+                             help="Format of the camera button on every figure.")
         st.caption(f"Device: **{device_label()}**")
-        st.caption(f"Training now: {SLOTS.active} of {max_concurrent_runs()} slots on this server")
+        st.caption(f"Training now: {SLOTS.active} of {max_concurrent_runs()} slots on this "
+                   "server")
 
 
+st.session_state.setdefault("seed", 0)
+st.session_state.setdefault("present", False)
+st.session_state.setdefault("figure_format", "png")
 navigation = st.navigation(lab_pages())
-sidebar()
+sidebar(apply_global_link())
 navigation.run()

@@ -1,4 +1,5 @@
-"""Command line: python -m core list | run LAB [--set key=value ...] [--json] | bench.
+"""Command line: python -m core list | knobs LAB | run LAB [--set key=value ...] [--json] |
+precompute [LAB ...] | bench [LAB ...].
 
 Exit codes: 0 success, 2 for a bad lab name, knob name or value (the message names which).
 """
@@ -64,6 +65,13 @@ def cmd_knobs(args) -> int:
     return 0
 
 
+def cmd_precompute(args) -> int:
+    from core.precompute import precompute
+    labs = [get_lab(name) for name in args.labs] if args.labs else list(all_labs().values())
+    precompute(labs, preset_names=args.preset)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m core", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -74,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--json", action="store_true", help="print the Result as JSON")
     knob_cmd = sub.add_parser("knobs", help="a lab's knobs, defaults and bounds")
     knob_cmd.add_argument("lab")
+    pre = sub.add_parser("precompute", help="run every preset and cache its Result")
+    pre.add_argument("labs", nargs="*", help="only these labs")
+    pre.add_argument("--preset", action="append", help="only presets with this name")
     bench = sub.add_parser("bench", help="time every lab's default to its success criterion")
     bench.add_argument("labs", nargs="*", help="only these labs")
     bench.add_argument("--json", action="store_true")
@@ -86,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_run(args)
         if args.command == "knobs":
             return cmd_knobs(args)
+        if args.command == "precompute":
+            return cmd_precompute(args)
         from core.bench import cmd_bench
         return cmd_bench(args)
     except (ConfigError, KeyError) as exc:

@@ -34,7 +34,7 @@ def knobs(config_cls) -> list[dataclasses.Field]:
     return [f for f in dataclasses.fields(config_cls) if "label" in f.metadata]
 
 
-def _coerce(f: dataclasses.Field, raw: Any):
+def coerce_value(f: dataclasses.Field, raw: Any):
     """Turn a raw value (often a string from the command line or a URL) into the field's type."""
     kind = type(f.default)
     if kind is bool:
@@ -85,7 +85,7 @@ def make_config(config_cls, overrides: dict[str, Any] | None = None):
         if name not in by_name:
             known = ", ".join(sorted(by_name))
             raise ConfigError(f"unknown knob {name!r}; this lab accepts: {known}")
-        values[name] = validate_value(by_name[name], _coerce(by_name[name], raw))
+        values[name] = validate_value(by_name[name], coerce_value(by_name[name], raw))
     return config_cls(**values)
 
 
@@ -142,6 +142,16 @@ ShouldStop = Callable[[], bool]
 
 
 @dataclass(frozen=True)
+class Preset:
+    """A named step of a lab's story: knob values (the rest stay at their defaults), what to
+    notice, and which knobs present mode keeps on screen."""
+    name: str
+    note: str
+    overrides: dict = field(default_factory=dict)
+    show: tuple = ()
+
+
+@dataclass(frozen=True)
 class LabSpec:
     """A lab as the app, the command line and the benchmark see it."""
     id: str
@@ -154,6 +164,10 @@ class LabSpec:
     order: int = 100  # position on the home page and in the navigation
     # Knob values that make a run take seconds: used by the page tests that click Train.
     smoke: dict = field(default_factory=dict)
+    presets: tuple = ()  # Preset, in the order they tell the story
+
+    def preset(self, name: str) -> "Preset | None":
+        return next((p for p in self.presets if p.name == name), None)
 
     def make_config(self, overrides: dict | None = None):
         return make_config(self.Config, overrides)

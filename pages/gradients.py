@@ -8,6 +8,7 @@ from core.labs.gradients import sweep_tbptt
 from core.viz import gradients as viz
 from ui.lab_page import how_to_read, lab_controls, lab_header, theory
 from ui.run_panel import run_panel
+from ui.figures import show_figure
 
 LAB = get_lab("gradients")
 lab_header(LAB)
@@ -15,8 +16,9 @@ config = lab_controls(LAB)
 result = run_panel(LAB, config)
 
 if result is None:
-    st.info("Press **Train**. The default trains an LSTM to recall a marked symbol "
-            f"{config.lag} steps back, then a tanh RNN and a GRU on the same data.")
+    rivals = " and the other cells on the same data" if config.compare_cells else ""
+    st.info(f"Press **Train** to train a {config.cell} to recall a symbol marked "
+            f"{min(config.lag, config.seq_len)} steps before the end{rivals}.")
 else:
     m = result.metrics
     cols = st.columns(4)
@@ -29,8 +31,8 @@ else:
 
     st.subheader("Where the gradient goes")
     left, right = st.columns(2)
-    left.plotly_chart(viz.gradient_heatmap(result), width="stretch")
-    right.plotly_chart(viz.gradient_curve(result), width="stretch")
+    show_figure(viz.gradient_heatmap(result), container=left)
+    show_figure(viz.gradient_curve(result), container=right)
     how_to_read("left, each row is one measurement during training and each column a "
                 "timestep; colour is log10 of the gradient norm reaching h_t from the loss. "
                 "Right, the same at the end of training for every cell trained in this run "
@@ -41,19 +43,19 @@ else:
     left, right = st.columns(2)
     gate = viz.gate_heatmap(result)
     if gate is not None:
-        left.plotly_chart(gate, width="stretch")
+        show_figure(gate, container=left)
         how_to_read("each row is a hidden unit, each column a timestep; values near 1 keep "
                     "the cell's memory (LSTM forget gate) or the old state (GRU update gate). "
                     "Units held near 1 across the sequence are the memory the task needs.")
     else:
         left.info("Gate activations exist for LSTM and GRU; this cell has no gates.")
-    right.plotly_chart(viz.input_gradient_curve(result), width="stretch")
-    right.caption("How to read this: how strongly the loss reacts to each input symbol; the "
-                  "model can only learn from inputs whose gradient is not vanishingly small.")
+    show_figure(viz.input_gradient_curve(result), container=right)
+    how_to_read("how strongly the loss reacts to each input symbol; the model can only learn "
+                "from inputs whose gradient is not vanishingly small.", container=right)
 
     st.subheader("tanh RNN vs LSTM vs GRU")
     if len(m["comparison"]) > 1:
-        st.plotly_chart(viz.comparison_bars(result), width="stretch")
+        show_figure(viz.comparison_bars(result))
         how_to_read("each bar is a model trained for the same steps on the same seed and "
                     "data; the dotted line is guessing.")
     else:
@@ -61,15 +63,15 @@ else:
 
     st.subheader("Many-to-one vs many-to-many, against the closed form")
     left, right = st.columns(2)
-    left.plotly_chart(viz.linear_sweep_figure(result, "many_to_one"), width="stretch")
-    right.plotly_chart(viz.linear_sweep_figure(result, "many_to_many"), width="stretch")
+    show_figure(viz.linear_sweep_figure(result, "many_to_one"), container=left)
+    show_figure(viz.linear_sweep_figure(result, "many_to_many"), container=right)
     how_to_read("a linear recurrence h_t = a·h_(t-1) + x_t is unrolled for each T and autograd "
                 "measures the gradient reaching h_1 (dots); dashed lines are the closed forms. "
                 "With one loss at the end it shrinks like |a|^(T-1); with a loss at every step "
                 "it converges for |a| < 1, grows linearly at a = 1 and explodes for a > 1.")
 
     st.subheader("Truncated BPTT and the dependency horizon")
-    st.plotly_chart(viz.mutual_information_figure(result), width="stretch")
+    show_figure(viz.mutual_information_figure(result))
     rate = m["mi_decay_rate"]
     how_to_read("each bar is the mutual information between the input at lag d and the target, "
                 "estimated from 8000 sampled sequences (bias-corrected plug-in estimate). "
@@ -82,7 +84,7 @@ sweep = run_panel(LAB, config, key="gradients-sweep", label="Sweep truncation K"
                   job=functools.partial(sweep_tbptt, config),
                   total_steps=config.steps * 5)
 if sweep is not None:
-    st.plotly_chart(viz.tbptt_sweep_figure(sweep), width="stretch")
+    show_figure(viz.tbptt_sweep_figure(sweep))
     how_to_read("one model per window K, same seed and data; a window shorter than the lag "
                 "cannot carry the gradient back to the marked symbol, so accuracy sits at "
                 f"chance. The horizon suggested K = {sweep.metrics['suggested_tbptt_k']}.")

@@ -21,8 +21,8 @@ def test_home_shows_a_card_per_lab(server):
         for lab in all_labs().values():
             if not (ROOT / "pages" / f"{lab.id}.py").exists():
                 continue
-            assert page.get_by_text(lab.question).count() >= 1, lab.id
-        assert page.get_by_text("Device:").count() >= 1
+            page.get_by_text(lab.question).first.wait_for(timeout=30_000)
+        page.get_by_text("Device:").first.wait_for(timeout=30_000)
 
 
 def test_gradient_flow_trains_live_and_stops(server):
@@ -42,3 +42,45 @@ def test_gradient_flow_trains_live_and_stops(server):
         # the finished (stopped) run's figures are drawn
         page.get_by_text("Where the gradient goes").wait_for(timeout=60_000)
         assert page.locator(".js-plotly-plot").count() >= 5
+
+
+def _lab_pages():
+    return [lab for lab in all_labs().values() if (ROOT / "pages" / f"{lab.id}.py").exists()]
+
+
+def test_a_copied_link_reproduces_the_page_in_a_new_session(server):
+    with chromium_page() as page:
+        page.goto(f"{server}/gradients")
+        page.get_by_role("combobox", name="Cell").first.wait_for(timeout=60_000)
+        page.locator("[data-testid='stSelectbox']").first.click()
+        page.get_by_role("option", name="gru", exact=True).click()
+        page.wait_for_function("() => window.location.search.includes('cell=gru')",
+                               timeout=30_000)
+        link = page.url
+    with chromium_page() as fresh:  # a new browser: a new Streamlit session
+        fresh.goto(link)
+        fresh.locator("[data-testid='stSelectbox']").first.wait_for(timeout=60_000)
+        fresh.get_by_text("Training steps").first.wait_for(timeout=60_000)
+        fresh.wait_for_timeout(1000)
+        assert fresh.get_by_role("combobox", name="Cell").first.input_value() == "gru"
+        assert fresh.get_by_text("were ignored").count() == 0
+
+
+@pytest.mark.parametrize("lab", _lab_pages(), ids=lambda lab: lab.id)
+def test_present_mode_on_every_page(server, lab):
+    with chromium_page() as page:
+        page.goto(f"{server}/{lab.id}?present=1")
+        page.get_by_role("heading", name=lab.title).first.wait_for(timeout=60_000)
+        # present mode's style enlarges the page's text (the default is 16px)
+        page.wait_for_function(
+            """() => [...document.querySelectorAll('p')]
+                 .filter(p => p.textContent.startsWith('The question:'))
+                 .some(p => parseFloat(getComputedStyle(p).fontSize) > 18)""",
+            timeout=30_000)
+        # no preset chosen: present mode hides the knobs and says how to get them back
+        page.get_by_text("Present mode shows only the knobs").first.wait_for(timeout=30_000)
+        assert page.get_by_role("button", name="Train", exact=True).count() == 1
+        if lab.presets:
+            page.locator("[data-testid='stButtonGroup']").get_by_text(
+                lab.presets[0].name, exact=True).first.click()
+            page.get_by_text(lab.presets[0].note[:40]).first.wait_for(timeout=30_000)

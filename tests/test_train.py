@@ -13,7 +13,7 @@ def quadratic(target=3.0):
 
 def test_early_stop_on_success():
     w, loss = quadratic()
-    log = train([w], loss, steps=2000, lr=0.1, evaluate=lambda s: {"err": abs(float(w) - 3)},
+    log = train([w], loss, steps=2000, lr=0.1, evaluate=lambda s: {"err": abs(w.detach().item() - 3)},
                 eval_every=10, is_success=lambda m: m["err"] < 0.05)
     assert log.status == "succeeded"
     assert log.steps < 2000 and abs(float(w) - 3) < 0.05

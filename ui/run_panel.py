@@ -1,4 +1,4 @@
-"""The live run panel: Train / Stop, queue position, progress, live loss chart, download.
+"""The live run panel: Train / Stop, queue position, progress, live loss chart, export, A/B.
 
 The run trains in a background thread (core.runs.Run); this panel only reads snapshots, from a
 fragment that reruns on a timer while the run is active, so moving a slider does not stop
@@ -10,8 +10,12 @@ import functools
 
 import streamlit as st
 
+from core.contract import config_dict
+from core.precompute import load_cached
 from core.runs import Run, max_concurrent_runs
 from core.viz.common import live_loss_figure
+from ui.compare import ab_section
+from ui.export import export_panel
 
 POLL_S = 0.5
 ABANDON_AFTER_S = 30.0  # no snapshot read for this long = the tab is gone; the run stops
@@ -27,7 +31,8 @@ _STATUS = {
 def run_panel(lab, config, *, key: str | None = None, job=None, label: str = "Train",
               total_steps: int | None = None):
     """Start/stop a run of `job(on_step, should_stop)` (default: the lab with `config`) and
-    return the last finished Result for this panel, or None."""
+    return the Result to show: this session's last finished run, or, for the lab's own panel,
+    a precomputed run of exactly the current settings."""
     key = key or lab.id
     run_key, result_key = f"run:{key}", f"result:{key}"
     run: Run | None = st.session_state.get(run_key)
@@ -48,10 +53,27 @@ def run_panel(lab, config, *, key: str | None = None, job=None, label: str = "Tr
         st.fragment(run_every=POLL_S if active else None)(_live_view)(run, key, result_key)
 
     result = st.session_state.get(result_key)
+    if job is None and not active:
+        result = _with_precomputed(lab, config, result)
     if result is not None:
-        st.download_button("Download result (JSON)", result.to_json(indent=1),
-                           file_name=f"{key}-result.json", mime="application/json",
-                           key=f"download:{key}", icon=":material/download:")
+        export_panel(lab, config, result, key)
+        ab_section(st.session_state.get(f"previous:{key}"), st.session_state.get(result_key),
+                   key)
+    return result
+
+
+def _with_precomputed(lab, config, result):
+    """Prefer a precomputed run of the current settings over a session run of other ones."""
+    if result is not None and result.config == config_dict(config):
+        return result
+    cached = load_cached(lab.id, config)
+    if cached is not None:
+        st.info("Showing a precomputed run of exactly these settings — press **Train** to "
+                "retrain it live.", icon=":material/bolt:")
+        return cached
+    if result is not None:
+        st.caption("The figures below are from the last run; some settings have changed "
+                   "since. Press **Train** to run the current ones.")
     return result
 
 
@@ -77,5 +99,7 @@ def _live_view(run: Run, key: str, result_key: str) -> None:
         st.plotly_chart(live_loss_figure(snap.history), width="stretch", key=f"live:{key}")
     if snap.finished and snap.result is not None and \
             st.session_state.get(result_key) is not snap.result:
+        if st.session_state.get(result_key) is not None:
+            st.session_state[f"previous:{key}"] = st.session_state[result_key]  # A for A/B
         st.session_state[result_key] = snap.result
         st.rerun()  # redraw the whole page with the finished run's figures

@@ -1,4 +1,9 @@
-"""Widgets generated from a lab's Config: one widget per knob, built from its metadata."""
+"""Widgets generated from a lab's Config: one widget per knob, built from its metadata.
+
+Streamlit forgets the state of a widget that is not drawn in a run, and knobs disappear
+(a `visible_if` condition, present mode); so the last value of every knob is also kept in a
+per-lab store and handed back to its widget when it is drawn again.
+"""
 from __future__ import annotations
 
 import dataclasses
@@ -8,11 +13,14 @@ import streamlit as st
 from core.contract import knobs
 
 LOG_STEPS = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)
-SIDEBAR_KNOBS = ("seed",)  # set once in the sidebar for every lab
 
 
 def widget_key(lab_id: str, name: str) -> str:
     return f"{lab_id}.{name}"
+
+
+def knob_store(lab) -> dict:
+    return st.session_state.setdefault(f"knobs:{lab.id}", {})
 
 
 def _visible(meta: dict, values: dict) -> bool:
@@ -20,41 +28,60 @@ def _visible(meta: dict, values: dict) -> bool:
 
 
 def _widget(f: dataclasses.Field, key: str):
+    """Draw the knob's widget. Its value comes from session state when set (a link, a
+    preset, an earlier run), else from the field's default."""
     meta, default = f.metadata, f.default
+    current = st.session_state.get(key, default)
+    set_by_state = key in st.session_state
     common = {"label": meta["label"], "help": meta["help"], "key": key}
     if isinstance(default, bool):
-        return st.toggle(value=default, **common)
+        return st.toggle(**common, **({} if set_by_state else {"value": default}))
     if meta["choices"] is not None:
         choices = list(meta["choices"])
-        return st.selectbox(options=choices, index=choices.index(default), **common)
+        return st.selectbox(options=choices, **common,
+                            **({} if set_by_state else {"index": choices.index(default)}))
     if meta["widget"] == "log":
-        options = sorted(set(LOG_STEPS) | {default})
+        options = sorted(set(LOG_STEPS) | {default, current})
         options = [v for v in options if meta["min"] <= v <= meta["max"]]
-        return st.select_slider(options=options, value=default,
-                                format_func=lambda v: f"{v:g}", **common)
+        return st.select_slider(options=options, format_func=lambda v: f"{v:g}", **common,
+                                **({} if set_by_state else {"value": default}))
     if isinstance(default, int):
         lo, hi = int(meta["min"]), int(meta["max"])
+        value = {} if set_by_state else {"value": default}
         if hi - lo <= 10_000:
-            return st.slider(min_value=lo, max_value=hi, value=default,
-                             step=int(meta["step"] or 1), **common)
-        return st.number_input(min_value=lo, max_value=hi, value=default, step=1, **common)
+            return st.slider(min_value=lo, max_value=hi, step=int(meta["step"] or 1), **common,
+                             **value)
+        return st.number_input(min_value=lo, max_value=hi, step=1, **common, **value)
     return st.slider(min_value=float(meta["min"]), max_value=float(meta["max"]),
-                     value=float(default), step=float(meta["step"] or 0.01), **common)
+                     step=float(meta["step"] or 0.01), **common,
+                     **({} if set_by_state else {"value": float(default)}))
 
 
-def config_widgets(lab, columns: int = 3, fixed: dict | None = None):
-    """Render a widget for every knob of `lab.Config` (except those in `fixed`, which take
-    the given values, and those whose `visible_if` condition fails, which keep their default)
-    and return the Config they describe."""
+def config_widgets(lab, columns: int = 3, fixed: dict | None = None,
+                   only: set[str] | None = None):
+    """Draw a widget for every knob of `lab.Config` and return the Config they describe.
+
+    `fixed` knobs take the given values without a widget; with `only`, just those knobs are
+    drawn and the others keep their stored values; a knob whose `visible_if` fails is not
+    drawn and keeps its stored value (it has no effect then).
+    """
     fixed = dict(fixed or {})
+    store = knob_store(lab)
     values: dict = {}
-    shown = [f for f in knobs(lab.Config) if f.name not in fixed]
     cols = st.columns(columns)
     slot = 0
-    for f in shown:
-        if not _visible(f.metadata, {**values, **fixed}):
+    for f in knobs(lab.Config):
+        if f.name in fixed:
             continue
-        with cols[slot % columns]:
-            values[f.name] = _widget(f, widget_key(lab.id, f.name))
-        slot += 1
+        key = widget_key(lab.id, f.name)
+        if key not in st.session_state and f.name in store:
+            st.session_state[key] = store[f.name]
+        drawn = (only is None or f.name in only) and _visible(f.metadata, {**values, **fixed})
+        if drawn:
+            with cols[slot % columns]:
+                values[f.name] = _widget(f, key)
+            slot += 1
+        else:
+            values[f.name] = st.session_state.get(key, store.get(f.name, f.default))
+        store[f.name] = values[f.name]
     return lab.make_config({**values, **fixed})

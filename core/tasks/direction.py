@@ -1,0 +1,154 @@
+"""Tasks that separate what a causal reader can know from what needs the future.
+
+Every task draws sequences of K symbols (one-hot inputs) and labels them either at every
+position ("position" tasks) or once per sequence ("sequence" tasks):
+
+- lookahead:   the label at t is the symbol d steps ahead, x_{t+d}. A causal model has seen
+               only x_{<=t}, which is independent of x_{t+d}, so its accuracy is at most 1/K.
+- causal:      the label at t is the symbol d steps back, x_{t-d}: it depends only on the past.
+- disambiguation: symbol 0 is an ambiguous word whose sense (0 or 1) is the parity of the
+               symbol d steps later, like "bank" read as river or money from a later word;
+               only the ambiguous positions are labelled, so a causal model is held at 1/2.
+- palindrome:  one label per sequence: is it a palindrome? Negatives are palindromes with one
+               mirrored pair broken, so every pair has to be checked.
+- first_token: one label per sequence, the first symbol: a long path for the forward pass,
+               a one-step path for the backward one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+IGNORE = -100  # target value cross_entropy skips
+TASKS = ("lookahead", "causal", "disambiguation", "palindrome", "first_token")
+SEQUENCE_TASKS = ("palindrome", "first_token")
+MAX_TYPED_LENGTH = 64
+
+
+@dataclass
+class DirectionBatch:
+    x: torch.Tensor  # (B, T, K) one-hot symbols
+    tokens: torch.Tensor  # (B, T) symbol ids
+    target: torch.Tensor  # position tasks: (B, T) with IGNORE where unlabelled; sequence: (B,)
+
+
+@dataclass(frozen=True)
+class DirectionTask:
+    name: str
+    symbols: int  # K
+    seq_len: int  # T
+    offset: int = 2  # d, for lookahead, causal and disambiguation
+
+    def __post_init__(self) -> None:
+        if self.name not in TASKS:
+            raise ValueError(f"unknown task {self.name!r}; expected one of {', '.join(TASKS)}")
+        if self.name in ("lookahead", "causal", "disambiguation") and self.offset >= self.seq_len:
+            raise ValueError(f"offset d = {self.offset} leaves no labelled position in a "
+                             f"sequence of length {self.seq_len}")
+        if self.name == "disambiguation" and self.symbols < 3:
+            raise ValueError("disambiguation needs at least 3 symbols (one ambiguous, and "
+                             "later words of both parities)")
+
+    @property
+    def level(self) -> str:
+        return "sequence" if self.name in SEQUENCE_TASKS else "position"
+
+    @property
+    def classes(self) -> int:
+        return {"lookahead": self.symbols, "causal": self.symbols, "disambiguation": 2,
+                "palindrome": 2, "first_token": self.symbols}[self.name]
+
+    @property
+    def causal_bound(self) -> float | None:
+        """Best accuracy any causal model can reach, when the label is independent of the past.
+
+        lookahead: x_{t+d} is uniform over K symbols and independent of x_{<=t}: 1/K.
+        disambiguation: the sense is a fair coin given the past: 1/2. The others have none.
+        """
+        if self.name == "lookahead":
+            return 1.0 / self.symbols
+        if self.name == "disambiguation":
+            return 0.5
+        return None
+
+    def labels(self, tokens: torch.Tensor) -> torch.Tensor:
+        """The targets for given symbol ids (B, T); the single source of truth for every task."""
+        B, T = tokens.shape
+        d = self.offset
+        if self.name == "first_token":
+            return tokens[:, 0].clone()
+        if self.name == "palindrome":
+            return (tokens == tokens.flip(1)).all(1).long()
+        target = torch.full_like(tokens, IGNORE)
+        if self.name == "lookahead":
+            target[:, :T - d] = tokens[:, d:]
+        elif self.name == "causal":
+            target[:, d:] = tokens[:, :T - d]
+        else:  # disambiguation: sense of symbol 0 = parity of the symbol d later
+            ambiguous = tokens[:, :T - d] == 0
+            sense = tokens[:, d:] % 2
+            target[:, :T - d] = torch.where(ambiguous, sense, torch.full_like(sense, IGNORE))
+        return target
+
+    def sample_tokens(self, n: int, gen: torch.Generator) -> torch.Tensor:
+        K, T = self.symbols, self.seq_len
+        if self.name == "palindrome":
+            half = torch.randint(0, K, (n, (T + 1) // 2), generator=gen)
+            tokens = torch.cat([half, half[:, :T // 2].flip(1)], 1)
+            # Break one mirrored pair in half the sequences: shift one symbol of a pair by a
+            # non-zero amount, so the pair differs and the rest still mirrors.
+            broken = torch.rand(n, generator=gen) < 0.5
+            pos = torch.randint(0, T // 2, (n,), generator=gen)
+            shift = torch.randint(1, K, (n,), generator=gen)
+            rows = torch.arange(n)
+            tokens[rows, pos] = torch.where(broken, (tokens[rows, pos] + shift) % K,
+                                            tokens[rows, pos])
+            return tokens
+        if self.name == "disambiguation":
+            # The ambiguous symbol 0 appears at a quarter of positions, other symbols share the rest.
+            ambiguous = torch.rand(n, T, generator=gen) < 0.25
+            other = torch.randint(1, K, (n, T), generator=gen)
+            return torch.where(ambiguous, torch.zeros_like(other), other)
+        return torch.randint(0, K, (n, T), generator=gen)
+
+    def encode(self, tokens: torch.Tensor, device=None) -> DirectionBatch:
+        x = torch.nn.functional.one_hot(tokens, self.symbols).float()
+        batch = DirectionBatch(x=x, tokens=tokens, target=self.labels(tokens))
+        if device is not None:
+            batch = DirectionBatch(*(t.to(device) for t in (batch.x, batch.tokens, batch.target)))
+        return batch
+
+    def sample(self, n: int, gen: torch.Generator, device=None) -> DirectionBatch:
+        return self.encode(self.sample_tokens(n, gen), device)
+
+
+def symbol_names(symbols: int) -> list[str]:
+    return [chr(ord("a") + i) for i in range(symbols)]
+
+
+def parse_sequence(text: str, symbols: int) -> list[int]:
+    """Read a typed sequence: letters a, b, c, ... (or digits 0..K-1), spaces and commas ignored.
+
+    Raises ValueError naming the problem: empty, too long, or a symbol outside the alphabet.
+    """
+    names = symbol_names(symbols)
+    cleaned = [c for c in str(text).strip().lower() if c not in " ,;\t\n"]
+    if not cleaned:
+        raise ValueError("the sequence is empty: type symbols such as " + " ".join(names[:3]))
+    if len(cleaned) < 2:
+        raise ValueError("type at least 2 symbols, so that there is a past and a future")
+    if len(cleaned) > MAX_TYPED_LENGTH:
+        raise ValueError(f"the sequence has {len(cleaned)} symbols; at most "
+                         f"{MAX_TYPED_LENGTH} are allowed")
+    tokens = []
+    for i, c in enumerate(cleaned):
+        if c in names:
+            tokens.append(names.index(c))
+        elif c.isdigit() and int(c) < symbols:
+            tokens.append(int(c))
+        else:
+            allowed = ", ".join(names)
+            raise ValueError(f"symbol {i + 1} is {c!r}, which is not in this alphabet of "
+                             f"{symbols} symbols ({allowed}, or 0-{symbols - 1})")
+    return tokens

@@ -1,0 +1,83 @@
+"""Read a user's CSV into one numeric series, refusing bad files with a message that says why.
+
+The bytes are parsed as text by pandas (never unpickled or evaluated). Two steps, so the page
+can offer a choice of column between them: `read_csv_table` checks the file as a whole,
+`series_from_table` checks the chosen column value by value.
+"""
+from __future__ import annotations
+
+import csv
+import io
+
+import numpy as np
+import pandas as pd
+
+MAX_BYTES = 2_000_000  # a forecasting demo needs hundreds of values, not millions
+MAX_ROWS = 100_000
+
+
+def read_csv_table(data: bytes | str) -> pd.DataFrame:
+    """Parse CSV bytes (UTF-8) into a table with a header row; raise ValueError naming the problem."""
+    raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    if len(raw) > MAX_BYTES:
+        raise ValueError(f"the file is {len(raw) / 1e6:.1f} MB; the limit is "
+                         f"{MAX_BYTES / 1e6:.0f} MB")
+    if not raw.strip():
+        raise ValueError("the file is empty")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise ValueError(f"the file is not UTF-8 text (byte {err.start} cannot be read)") from None
+    try:
+        table = pd.read_csv(io.StringIO(text), sep=_delimiter(text), nrows=MAX_ROWS + 1)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError) as err:
+        raise ValueError(f"the file is not readable as CSV: {str(err).strip()}") from None
+    if table.shape[1] == 0 or table.shape[0] == 0:
+        raise ValueError("the file has a header but no rows of data")
+    if table.shape[0] > MAX_ROWS:
+        raise ValueError(f"the file has more than {MAX_ROWS:,} rows; use a shorter series")
+    if not numeric_columns(table):
+        raise ValueError("no column holds numbers; columns found: "
+                         + ", ".join(str(c) for c in table.columns))
+    return table
+
+
+def _delimiter(text: str) -> str:
+    """Comma unless the first lines clearly use semicolons or tabs (European spreadsheets)."""
+    try:
+        return csv.Sniffer().sniff(text[:4096], delimiters=",;\t").delimiter
+    except csv.Error:
+        return ","
+
+
+def numeric_columns(table: pd.DataFrame) -> list[str]:
+    """Columns where most cells parse as numbers (the bad cells get named when one is chosen)."""
+    names = []
+    for name in table.columns:
+        values = pd.to_numeric(table[name], errors="coerce")
+        if values.notna().mean() >= 0.5:
+            names.append(str(name))
+    return names
+
+
+def series_from_table(table: pd.DataFrame, column: str | None = None) -> np.ndarray:
+    """The chosen column as float64; every cell must be a finite number."""
+    options = numeric_columns(table)
+    if column is None:
+        if not options:
+            raise ValueError("no column holds numbers")
+        column = options[0]
+    by_text = {str(c): c for c in table.columns}
+    if column not in by_text:
+        raise ValueError(f"no column named {column!r}; columns found: "
+                         + ", ".join(by_text))
+    cells = table[by_text[column]]
+    values = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=np.float64)
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        row = int(bad[0])
+        raise ValueError(f"column {column!r} has {bad.size} missing, non-numeric or infinite "
+                         f"value(s); the first is '{cells.iloc[row]}' in data row {row + 1}")
+    if np.ptp(values) == 0:
+        raise ValueError(f"column {column!r} is constant; there is nothing to forecast")
+    return values

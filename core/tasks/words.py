@@ -1,0 +1,117 @@
+"""Character-level English words: the discrete data set, from the list shipped in assets/.
+
+assets/words.txt holds 3,953 lowercase words of 3–8 letters taken from SCOWL via Debian's
+`wamerican` package (source and licence in assets/words.LICENSE). Every tenth word is held
+out for measurement. A word is encoded as letters followed by an end token; the decoder reads
+a start token and the previous letters (teacher forcing).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import torch
+
+WORDS_PATH = Path(__file__).resolve().parents[2] / "assets" / "words.txt"
+PAD, SOS, EOS, UNK = 0, 1, 2, 3
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+VOCAB = ("<pad>", "<s>", "</s>", "<unk>") + tuple(LETTERS)
+MAX_LETTERS = 8
+LENGTH_CLASSES = ("short (3-6)", "long (7-8)")
+_VALID = re.compile(r"^[a-z]+$")
+
+
+@lru_cache(maxsize=1)
+def load_words() -> tuple[str, ...]:
+    return tuple(w.strip() for w in WORDS_PATH.read_text().split() if w.strip())
+
+
+def validate_word(text: str) -> str:
+    """A typed word, checked: lowercase letters a–z only, 1 to MAX_LETTERS of them."""
+    word = text.strip().lower()
+    if not word:
+        raise ValueError("type a word: the box is empty")
+    if not _VALID.match(word):
+        bad = sorted({c for c in word if c not in LETTERS})
+        raise ValueError(f"{text!r} contains {''.join(bad)!r}; use the letters a-z only")
+    if len(word) > MAX_LETTERS:
+        raise ValueError(f"{text!r} has {len(word)} letters; at most {MAX_LETTERS} are allowed")
+    return word
+
+
+def length_class(n_letters: int) -> int:
+    return 0 if n_letters <= 6 else 1
+
+
+@dataclass
+class WordBatch:
+    letters: torch.Tensor  # (B, MAX_LETTERS) letter ids, PAD after the word (encoder input)
+    decoder_in: torch.Tensor  # (B, MAX_LETTERS + 1) <s> then the letters, PAD after
+    target: torch.Tensor  # (B, MAX_LETTERS + 1) the letters then </s>, PAD after
+    lengths: torch.Tensor  # (B,) letters per word
+    words: list
+
+    @property
+    def label(self) -> torch.Tensor:
+        return torch.tensor([length_class(n) for n in self.lengths.tolist()],
+                            device=self.lengths.device)
+
+    def attributes(self) -> dict:
+        return {"length": self.lengths.tolist(), "first letter": [w[0] for w in self.words]}
+
+    def subset(self, index) -> "WordBatch":
+        index = torch.as_tensor(index).reshape(-1)
+        return WordBatch(self.letters[index], self.decoder_in[index], self.target[index],
+                         self.lengths[index], [self.words[i] for i in index.tolist()])
+
+
+def encode(words: list[str], device=None) -> WordBatch:
+    n, L = len(words), MAX_LETTERS
+    letters = torch.full((n, L), PAD, dtype=torch.long)
+    decoder_in = torch.full((n, L + 1), PAD, dtype=torch.long)
+    target = torch.full((n, L + 1), PAD, dtype=torch.long)
+    for i, word in enumerate(words):
+        ids = [VOCAB.index(c) for c in validate_word(word)]
+        letters[i, :len(ids)] = torch.tensor(ids)
+        decoder_in[i, :len(ids) + 1] = torch.tensor([SOS] + ids)
+        target[i, :len(ids) + 1] = torch.tensor(ids + [EOS])
+    lengths = torch.tensor([len(w) for w in words], dtype=torch.long)
+    tensors = [t.to(device) if device is not None else t
+               for t in (letters, decoder_in, target, lengths)]
+    return WordBatch(*tensors, words=list(words))
+
+
+def decode_ids(ids: list[int]) -> str:
+    """Letters up to the first end token; special tokens other than </s> show as '?'."""
+    out = []
+    for i in ids:
+        if i == EOS:
+            break
+        out.append(VOCAB[i] if i >= 4 else "?")
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class Words:
+    kind = "discrete"
+    vocab_size = len(VOCAB)
+    classes = len(LENGTH_CLASSES)
+    class_names = LENGTH_CLASSES
+    attribute = "length"
+    seq_len = MAX_LETTERS + 1
+
+    def split(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        words = load_words()
+        train = tuple(w for i, w in enumerate(words) if i % 10 != 0)
+        held_out = tuple(w for i, w in enumerate(words) if i % 10 == 0)
+        return train, held_out
+
+    def sample(self, n: int, gen: torch.Generator, device=None, held_out: bool = False) -> WordBatch:
+        pool = self.split()[1 if held_out else 0]
+        index = torch.randint(0, len(pool), (n,), generator=gen).tolist()
+        return encode([pool[i] for i in index], device)
+
+    def describe(self, batch: WordBatch, i: int) -> str:
+        return batch.words[i]

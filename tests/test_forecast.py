@@ -1,0 +1,201 @@
+"""The forecasting lab: integrators, exponents, error-growth regimes, CSV validation, runs."""
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from core.analysis.error_growth import (classify_growth, growth_rate, iterative_bound,
+                                        per_window_errors, saturation_level)
+from core.labs import get_lab
+from core.models.forecaster import DirectForecaster, OneStepForecaster
+from core.tasks.dynamics import (load_sunspots, logistic_lyapunov,
+                                 logistic_trajectory, lorenz_trajectory, make_system,
+                                 minimum_series_length, rk4_step)
+from core.tasks.series_csv import MAX_BYTES, read_csv_table, series_from_table
+from core.device import seeded_generator
+
+LAB = get_lab("forecast")
+TINY = {"steps": 5, "horizon": 8, "context": 4, "hidden": 8, "eval_every": 5, "batch": 16}
+REQUIRED = ("error_by_horizon_iterative", "error_by_horizon_direct", "growth_rate_iterative",
+            "reference_growth_rate")
+
+
+def oscillator(state):
+    return np.stack([state[..., 1], -state[..., 0]], axis=-1)
+
+
+def rk4_error(h):
+    state, n = np.array([1.0, 0.0]), int(round(2 * math.pi / h))
+    for _ in range(n):
+        state = rk4_step(oscillator, state, h)
+    t = n * h
+    return float(np.linalg.norm(state - np.array([math.cos(t), -math.sin(t)])))
+
+
+def test_rk4_matches_the_harmonic_oscillator_with_fourth_order_convergence():
+    coarse, fine = rk4_error(0.1), rk4_error(0.05)
+    assert fine < 1e-5
+    assert 12 < coarse / fine < 20  # halving h divides a 4th-order global error by 16
+
+
+def test_lorenz_samples_agree_with_a_finer_integration_and_stay_on_the_attractor():
+    start = np.array([[1.0, 1.0, 20.0]])
+    coarse = lorenz_trajectory(start, 11, 0.1)[0]
+    fine = lorenz_trajectory(start, 21, 0.05)[0, ::2]
+    assert np.abs(coarse - fine).max() < 1e-3
+    long = lorenz_trajectory(start, 400, 0.05)[0]
+    assert 0 < long[:, 2].min() and long[:, 2].max() < 50 and np.abs(long[:, 0]).max() < 25
+
+
+def test_logistic_r4_divergence_grows_at_ln2_per_step():
+    """Two orbits of the true map 1e-10 apart: the fitted slope of ln(separation) is ln 2."""
+    rng = np.random.default_rng(0)
+    x0 = rng.uniform(0.05, 0.95, size=2000)
+    a = logistic_trajectory(x0, 40, 4.0)
+    b = logistic_trajectory(x0 + 1e-10, 40, 4.0)
+    median = np.median(np.abs(a - b), axis=0)
+    rate, points = growth_rate(median.tolist(), saturation_level(a.reshape(-1, 1)))
+    assert points >= 20
+    assert rate == pytest.approx(math.log(2), abs=0.05)
+    assert logistic_lyapunov(4.0) == pytest.approx(math.log(2), abs=0.02)
+    assert logistic_lyapunov(3.5) < 0  # a stable 4-cycle: errors shrink
+
+
+def test_linear_system_obeys_its_map_and_a_biased_model_follows_the_geometric_sum():
+    for L, regime in ((0.8, "bounded"), (1.0, "linear"), (1.2, "exponential")):
+        w = make_system("linear", 4, 30, lipschitz=L).sample(16, seeded_generator(0))
+        assert torch.allclose(w[:, 1:], L * w[:, :-1], atol=1e-5)
+        # A model f̂(x) = L·x + ε rolled out from the truth's origin: e_k = ε·Σ L^j exactly.
+        eps, x, errors = 1e-3, w[:, 3, 0].double(), []
+        xt = x.clone()
+        for k in range(30):
+            x, xt = L * x + eps, L * xt
+            errors.append(float((x - xt).abs().median()))
+        assert np.allclose(errors, iterative_bound(eps, L, 30), rtol=1e-6)
+        assert classify_growth(errors) == regime
+        rate, _ = growth_rate(errors[15:])
+        if L > 1:
+            assert rate == pytest.approx(math.log(L), abs=0.02)
+
+
+def test_growth_rate_stops_fitting_at_saturation():
+    errors = [1e-3 * 2 ** k for k in range(8)] + [0.3] * 10
+    rate, points = growth_rate(errors, saturation=0.5)
+    assert rate == pytest.approx(math.log(2), rel=1e-6) and points == 7
+    assert math.isnan(growth_rate([1e-3, 1.0, 1.0], saturation=0.5)[0])
+
+
+def test_per_window_error_is_euclidean_over_channels():
+    pred = np.zeros((2, 3, 2))
+    truth = np.ones((2, 3, 2)) * np.array([3.0, 4.0])
+    assert np.allclose(per_window_errors(pred, truth), 5.0)
+
+
+def test_rollout_feeds_its_own_predictions_back():
+    torch.manual_seed(0)
+    model = OneStepForecaster(2, 8, "gru", mean=[1.0, -1.0], scale=[2.0, 3.0])
+    ctx = torch.randn(3, 5, 2)
+    preds = model.rollout(ctx, 4)
+    replay = model(torch.cat([ctx, preds[:, :3]], 1))[:, 4:]
+    assert torch.allclose(preds, replay, atol=1e-5)
+    direct = DirectForecaster(2, 8, 6, "lstm")
+    assert direct(ctx).shape == (3, 6, 2) and direct.rollout(ctx, 4).shape == (3, 4, 2)
+
+
+def test_fixed_series_test_windows_forecast_only_the_held_out_future():
+    s = load_sunspots()
+    assert s.shape == (309,) and s.min() >= 0
+    series = np.arange(100.0)
+    system = make_system("csv", 5, 10, series=series)
+    cut = int(100 * 0.8)
+    train = system.sample(500, seeded_generator(0), "train")
+    test = system.sample(500, seeded_generator(1), "test")
+    assert train.max() < cut  # training windows end before the held-out tail
+    assert test[:, 5:].min() >= cut  # every scored horizon lies in the held-out tail
+    with pytest.raises(ValueError, match="needs at least"):
+        make_system("csv", 5, 10, series=np.arange(minimum_series_length(5, 10) - 1.0))
+    with pytest.raises(ValueError, match="uploaded series"):
+        make_system("csv", 5, 10)
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"", "empty"),
+    (b"   \n\n", "empty"),
+    (b"a,b\n", "no rows"),
+    (b"name,city\nann,oslo\nbob,rome\n", "no column holds numbers"),
+    (b"\xff\xfe\x00\x01", "not UTF-8"),
+    (b"a,b\n1,2\n\"3,4\n", "not readable as CSV"),
+    (b"x\n" + b"1\n" * (MAX_BYTES // 2 + 1), "limit"),
+])
+def test_bad_files_are_refused_with_a_message(data, message):
+    with pytest.raises(ValueError, match=message):
+        read_csv_table(data)
+
+
+@pytest.mark.parametrize("data, column, message", [
+    (b"t,v\n1,2\n2,nan\n3,4\n", "v", "'nan' in data row 2"),
+    (b"t,v\n1,2\n2,inf\n3,4\n", "v", "'inf' in data row 2"),
+    (b"t,v\n1,2\n2,\n3,4\n", "v", "data row 2"),
+    (b"t,v\n1,2\n2,oops\n3,4\n", "v", "'oops' in data row 2"),
+    (b"t,v\n1,5\n2,5\n3,5\n", "v", "constant"),
+    (b"t,v\n1,2\n2,3\n", "w", "no column named 'w'"),
+])
+def test_bad_columns_are_refused_with_a_message(data, column, message):
+    with pytest.raises(ValueError, match=message):
+        series_from_table(read_csv_table(data), column)
+
+
+def test_good_csv_with_semicolons_gives_the_chosen_column():
+    table = read_csv_table("day;temp\n1;2.5\n2;3.5\n3;-1\n")
+    assert series_from_table(table, "temp").tolist() == [2.5, 3.5, -1.0]
+
+
+@pytest.mark.parametrize("system", ["linear", "logistic", "lorenz", "sunspots"])
+def test_tiny_run_reports_the_contract_metrics(system):
+    seen = []
+    r = LAB.run(LAB.make_config({**TINY, "system": system}), on_step=lambda s, m: seen.append(m))
+    m = r.metrics
+    for key in REQUIRED:
+        assert key in m
+    assert len(m["error_by_horizon_iterative"]) == 8 == len(m["error_by_horizon_direct"])
+    assert r.steps == 5 and {e["series"] for e in seen} == {"iterative", "direct"}
+    assert 0 <= seen[-1]["progress"] <= 1
+    json.loads(r.to_json())
+
+
+def test_uploaded_series_runs_and_the_csv_system_demands_one():
+    series = np.sin(np.arange(200) * 0.3) + 0.01 * np.arange(200)
+    r = LAB.run(LAB.make_config({**TINY, "system": "csv"}), series=series)
+    assert len(r.metrics["error_by_horizon_persistence"]) == 8
+    with pytest.raises(ValueError):
+        LAB.run(LAB.make_config({**TINY, "system": "csv"}))
+
+
+def test_stop_before_training_returns_a_result():
+    r = LAB.run(LAB.make_config(TINY), should_stop=lambda: True)
+    assert r.status == "stopped" and not r.success
+
+
+def test_cli_reports_the_required_metrics():
+    out = subprocess.run([sys.executable, "-m", "core", "run", "forecast", "--set", "steps=5",
+                          "--set", "system=logistic", "--set", "r=4", "--set", "lipschitz=1.1",
+                          "--set", "horizon=6", "--set", "seed=1", "--json"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    for key in REQUIRED:
+        assert key in data["metrics"]
+    assert len(data["metrics"]["error_by_horizon_iterative"]) == 6
+    assert data["metrics"]["reference_growth_rate"] == pytest.approx(math.log(2))
+
+
+def test_sweep_trains_one_linear_run_per_lipschitz_constant():
+    from core.labs.forecast import sweep
+    r = sweep(LAB.make_config(TINY), (0.9, 1.1))
+    assert r.metrics["sweep_lipschitz"] == [0.9, 1.1]
+    assert r.metrics["sweep_reference_rate"] == pytest.approx([math.log(0.9), math.log(1.1)])
+    json.loads(r.to_json())

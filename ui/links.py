@@ -1,0 +1,101 @@
+"""Links: a page's knobs, seed, preset and present mode live in its URL.
+
+Opening a link restores every knob; a parameter that is unknown or has a bad value is ignored
+with a notice naming it. The URL is rewritten after every run of the page, holding only what
+differs from the defaults, so copying it at any moment reproduces what is on screen.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import streamlit as st
+
+from core.contract import ConfigError, coerce_value, config_dict, validate_value
+
+GLOBAL_PARAMS = ("seed", "present")  # set in the sidebar by app.py, shared by every page
+PAGE_PARAMS = ("preset",)
+SEED_MAX = 2**31 - 1
+
+
+def apply_global_link() -> list[str]:
+    """Before the sidebar draws: take the seed and present mode from the URL, once per URL."""
+    params = st.query_params.to_dict()
+    signature = ("global", tuple(sorted(params.items())))
+    if st.session_state.get("link-global") == signature:
+        return []
+    st.session_state["link-global"] = signature
+    notices = []
+    if "seed" in params:
+        try:
+            seed = int(params["seed"])
+            if not 0 <= seed <= SEED_MAX:
+                raise ValueError
+            st.session_state["seed"] = seed
+        except ValueError:
+            notices.append(f"seed={params['seed']!r} is not a whole number from 0 to {SEED_MAX}")
+    if "present" in params:
+        st.session_state["present"] = params["present"].lower() in ("1", "true", "yes", "on")
+    return notices
+
+
+def apply_lab_link(lab, widget_key, preset_overrides) -> list[str]:
+    """Before the lab's widgets draw: copy valid knob values from the URL into their state,
+    once per distinct URL, and return a notice for everything ignored. A `preset` in the link
+    is applied first (`preset_overrides(name)`), then the knobs the link names."""
+    params = st.query_params.to_dict()
+    signature = tuple(sorted(params.items()))
+    flag = f"link:{lab.id}"
+    if st.session_state.get(flag) == signature:
+        return []
+    st.session_state[flag] = signature
+    fields = {f.name: f for f in dataclasses.fields(lab.Config)}
+    notices = []
+    if "preset" in params:
+        if lab.preset(params["preset"]) is None:
+            notices.append(f"preset={params['preset']!r} is not a preset of this lab")
+        else:
+            preset_overrides(params["preset"])
+    for name, raw in params.items():
+        if name in GLOBAL_PARAMS or name in PAGE_PARAMS:
+            continue
+        if name not in fields:
+            notices.append(f"{name!r} is not a knob of this lab")
+            continue
+        try:
+            value = validate_value(fields[name], coerce_value(fields[name], raw))
+        except ConfigError as exc:
+            notices.append(str(exc))
+            continue
+        st.session_state[widget_key(lab.id, name)] = value
+    return notices
+
+
+def write_link(lab, config) -> None:
+    """Make the URL describe the page: knobs that differ from their defaults, the seed, the
+    preset and present mode."""
+    defaults = config_dict(lab.Config())
+    params = {k: _text(v) for k, v in config_dict(config).items()
+              if k != "seed" and v != defaults.get(k)}
+    params["seed"] = str(st.session_state.get("seed", 0))
+    preset = st.session_state.get(f"preset:{lab.id}")
+    if preset:
+        params["preset"] = preset
+    if st.session_state.get("present"):
+        params["present"] = "1"
+    if st.query_params.to_dict() != params:
+        st.query_params.from_dict(params)
+        # the page itself produced this URL: do not treat it as a new link on the next run
+        st.session_state[f"link:{lab.id}"] = tuple(sorted(params.items()))
+        st.session_state["link-global"] = ("global", tuple(sorted(params.items())))
+
+
+def show_notices(notices: list[str]) -> None:
+    if notices:
+        st.warning("Some settings in the link were ignored: " + "; ".join(notices) + ".",
+                   icon=":material/link_off:")
+
+
+def _text(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)  # str(float) is the shortest text that reads back exactly
