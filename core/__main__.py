@@ -88,6 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     bench = sub.add_parser("bench", help="time every lab's default to its success criterion")
     bench.add_argument("labs", nargs="*", help="only these labs")
     bench.add_argument("--json", action="store_true")
+    bench.add_argument("--kernels", action="store_true",
+                       help="instrumented replay vs fused kernel, per step")
+    bench.add_argument("--threads", action="store_true",
+                       help="throughput of concurrent runs against torch threads per run")
     args = parser.parse_args(argv)
     configure_threads()
     try:

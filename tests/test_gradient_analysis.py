@@ -109,3 +109,31 @@ def test_geometric_lags_make_information_decay():
     sym = (b.tokens * 2 + b.x[:, :, -1].long()).numpy()
     mi = [plugin_mutual_information(sym[:, 40 - d], b.target.numpy()) for d in (1, 5, 15)]
     assert mi[0] > mi[1] > mi[2]
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_recorded_gate_is_the_cell_s_own_second_gate(cell):
+    """The replay's gate equals the one computed by hand from PyTorch's gate equations."""
+    torch.manual_seed(1)
+    model = RecurrentClassifier(cell, 3, 4, 2, forget_bias=2.0)
+    x = torch.randn(2, 5, 3)
+    gates = next(iter(unroll(model, x).gates.values()))
+    core, H = model.core, 4
+    h = torch.zeros(2, H)
+    c = torch.zeros(2, H)
+    for t in range(5):
+        pre_x = x[:, t] @ core.weight_ih_l0.T + core.bias_ih_l0
+        pre_h = h @ core.weight_hh_l0.T + core.bias_hh_l0
+        if cell == "lstm":
+            i, f, g, o = (pre_x + pre_h).chunk(4, 1)
+            f = torch.sigmoid(f)
+            c = f * c + torch.sigmoid(i) * torch.tanh(g)
+            h = torch.sigmoid(o) * torch.tanh(c)
+            expected = f
+        else:
+            xr, xz, xn = pre_x.chunk(3, 1)
+            hr, hz, hn = pre_h.chunk(3, 1)
+            r, z = torch.sigmoid(xr + hr), torch.sigmoid(xz + hz)
+            h = (1 - z) * torch.tanh(xn + r * hn) + z * h
+            expected = z
+        torch.testing.assert_close(gates[:, t], expected.detach(), rtol=1e-5, atol=1e-6)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from core.analysis.bidirectional import (accuracy, all_hidden, backward_share, gradient_paths,
                                          sample_future_mask, task_loss)
-from core.contract import LabSpec, Result, knob
+from core.contract import LabSpec, Preset, Result, knob
 from core.device import pick_device, seed_everything, seeded_generator
 from core.models.birnn import CELLS, DIRECTIONS, DirectionalTagger
 from core.tasks.direction import TASKS, DirectionTask
@@ -219,4 +219,21 @@ LAB = LabSpec(
                  "causal accuracy bound 1/K, how much of the output the backward half supplies "
                  "as the future is masked, and the short gradient path the backward pass gives "
                  "to the first token.",
-    Config=Config, run=run)
+    Config=Config, run=run,
+    smoke={"steps": 20, "hidden": 8, "eval_every": 10, "seq_len": 6},
+    presets=(
+        Preset("reading ahead", "Tag each symbol with the one two steps ahead: the causal model "
+               "is stuck at 1/K, the bidirectional one solves it.", {},
+               show=("task", "direction")),
+        Preset("a causal target", "The label depends only on the past; with the future masked "
+               "(p = 1) the backward half shuts down and the model turns causal.",
+               {"task": "causal", "future_mask_p": 1.0, "compare": False},
+               show=("task", "future_mask_p")),
+        Preset("palindromes", "Short palindromes: the backward pass meets the forward one in "
+               "the middle.", {"task": "palindrome", "seq_len": 6, "steps": 400},
+               show=("task", "seq_len")),
+        Preset("the first token", "A label set by the first token: the forward path to it is "
+               "long, the backward one short.", {"task": "first_token", "seq_len": 30},
+               show=("task", "direction")),
+    ),
+)

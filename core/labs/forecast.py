@@ -16,7 +16,7 @@ import torch
 from core.analysis.error_growth import (classify_growth, direct_single_term, expected_regime,
                                         growth_power, growth_rate, iterative_bound,
                                         per_window_errors, saturation_level, summarise)
-from core.contract import LabSpec, Result, knob
+from core.contract import LabSpec, Preset, Result, knob
 from core.device import pick_device, seed_everything, seeded_generator
 from core.models.forecaster import DirectForecaster, OneStepForecaster, parameter_count
 from core.tasks.dynamics import SystemWindows, make_system
@@ -264,4 +264,18 @@ LAB = LabSpec(
                  "size, beside the geometric-sum bound; the fitted growth rate against ln L or "
                  "the known Lyapunov exponent; forecasts drawn over the truth.",
     Config=Config, run=run,
-    smoke={"steps": 20, "horizon": 10, "hidden": 8, "eval_every": 10})
+    smoke={"steps": 20, "horizon": 10, "hidden": 8, "eval_every": 10},
+    presets=(
+        Preset("expansive: L = 1.1", "Errors fed back grow geometrically: the iterative curve "
+               "rises like L^k while the direct one does not compound.", {},
+               show=("lipschitz", "horizon")),
+        Preset("critical: L = 1", "Errors accumulate linearly.", {"lipschitz": 1.0},
+               show=("lipschitz",)),
+        Preset("contractive: L = 0.8", "Errors fed back shrink: the iterative error stays "
+               "bounded.", {"lipschitz": 0.8}, show=("lipschitz",)),
+        Preset("chaos: logistic r = 4", "The fitted growth rate lands near the Lyapunov "
+               "exponent ln 2 per step.", {"system": "logistic"}, show=("system", "r")),
+        Preset("chaos: Lorenz-63", "Growth near 0.9 per unit time, times the step dt.",
+               {"system": "lorenz"}, show=("system", "dt")),
+    ),
+)

@@ -17,7 +17,7 @@ import torch
 from core.analysis.permutation import hungarian_set_loss, log_factorial, sequence_nll
 from core.analysis.pointer_eval import (decode_example, evaluate_lengths, mean_score, set_losses,
                                         trained_loss_at, uniform_check)
-from core.contract import ConfigError, LabSpec, Result, knob
+from core.contract import ConfigError, LabSpec, Preset, Result, knob
 from core.device import pick_device, seed_everything, seeded_generator
 from core.models.pointer import DECODERS, PointerNet
 from core.tasks.permutation import TASKS, PermutationTask, parse_numbers, scale_to_unit
@@ -238,4 +238,20 @@ LAB = LabSpec(
                  "data; where each decoding step points; exact-match accuracy against input "
                  "length beyond training; the zeroed decoder's loss against T·log T; and a "
                  "set target scored with and without Hungarian matching.",
-    Config=Config, run=run)
+    Config=Config, run=run,
+    smoke={"steps": 20, "hidden": 8, "eval_every": 10, "max_len": 6, "test_max_len": 8,
+           "compare_set_loss": False},
+    presets=(
+        Preset("pointing sorts", "The pointer decoder sorts, and with masking every output is "
+               "a valid permutation — also on lengths it never trained on.",
+               {}, show=("task", "masking")),
+        Preset("a vocabulary cannot name new positions", "The same encoder with a softmax over "
+               "position indices: it cannot name a position beyond its vocabulary.",
+               {"decoder": "vocab", "compare_decoders": False}, show=("decoder", "max_len")),
+        Preset("masking off", "Without masking the pointer may emit a position twice; watch "
+               "the valid-permutation rate.", {"masking": False}, show=("masking",)),
+        Preset("sets, not sequences", "Select the largest numbers as an unordered set: the "
+               "Hungarian-matched loss does not care about order, the fixed-order one does.",
+               {"task": "select"}, show=("task", "set_loss")),
+    ),
+)

@@ -1,8 +1,10 @@
 """Step-by-step replay of a trained recurrent core, sharing its weights, to look inside.
 
-Each hidden state is kept as its own tensor so autograd can report dL/dh_t for every t, and
-gate activations are recorded as they are computed. The equations are PyTorch's own
-(nn.RNN, nn.LSTM, nn.GRU documentation), so the replay reproduces the fused kernel's output.
+Each hidden state is kept as its own tensor so autograd can report dL/dh_t for every t. The
+steps use PyTorch's single-step cell kernels (torch.rnn_tanh_cell, lstm_cell, gru_cell), which
+compute exactly what nn.RNN / nn.LSTM / nn.GRU compute per step; the gate the lab shows (the
+LSTM forget gate f_t, the GRU update gate z_t) is recomputed from the same weights, outside
+the graph, as it is only looked at.
 """
 from __future__ import annotations
 
@@ -20,41 +22,43 @@ class Unrolled:
     gates: dict = field(default_factory=dict)  # name -> (B, T, H), detached
 
 
+def _second_gate_block(core, x: torch.Tensor, h_prev: torch.Tensor, H: int) -> torch.Tensor:
+    """sigmoid of the second gate block for every step at once, (B, T, H): the LSTM forget
+    gate (blocks i, f, g, o) or the GRU update gate (r, z, n) — the fraction of the old state
+    kept. Computed after the replay from the states it produced, in one batched product."""
+    with torch.no_grad():
+        rows = slice(H, 2 * H)
+        pre = (x @ core.weight_ih_l0[rows].T + core.bias_ih_l0[rows]
+               + h_prev @ core.weight_hh_l0[rows].T + core.bias_hh_l0[rows])
+        return torch.sigmoid(pre)
+
+
 def unroll(model: RecurrentClassifier, x: torch.Tensor) -> Unrolled:
     core, H = model.core, model.hidden
     B, T, _ = x.shape
     h = x.new_zeros(B, H)
     c = x.new_zeros(B, H)
-    hidden, keep = [], []
+    hidden = []
     if model.cell == "linear":
         drive = core.input_proj(x)
     else:
-        w_ih, w_hh = core.weight_ih_l0, core.weight_hh_l0
-        b_ih, b_hh = core.bias_ih_l0, core.bias_hh_l0
-        drive = x @ w_ih.T + b_ih
+        weights = (core.weight_ih_l0, core.weight_hh_l0, core.bias_ih_l0, core.bias_hh_l0)
     for t in range(T):
         if model.cell == "linear":
             h = core.a * h + drive[:, t]
         elif model.cell == "rnn":
-            h = torch.tanh(drive[:, t] + h @ w_hh.T + b_hh)
+            h = torch.rnn_tanh_cell(x[:, t], h, *weights)
         elif model.cell == "lstm":
-            gi, gf, gg, go = (drive[:, t] + h @ w_hh.T + b_hh).chunk(4, dim=1)
-            f = torch.sigmoid(gf)
-            c = f * c + torch.sigmoid(gi) * torch.tanh(gg)
-            h = torch.sigmoid(go) * torch.tanh(c)
-            keep.append(f.detach())
+            h, c = torch.lstm_cell(x[:, t], (h, c), *weights)
         else:  # gru
-            xr, xz, xn = drive[:, t].chunk(3, dim=1)
-            hr, hz, hn = (h @ w_hh.T + b_hh).chunk(3, dim=1)
-            r = torch.sigmoid(xr + hr)
-            z = torch.sigmoid(xz + hz)
-            n = torch.tanh(xn + r * hn)
-            h = (1 - z) * n + z * h
-            keep.append(z.detach())
+            h = torch.gru_cell(x[:, t], h, *weights)
         h.retain_grad()
         hidden.append(h)
-    logits = model.head(torch.stack(hidden, 1))
+    states = torch.stack(hidden, 1)
+    logits = model.head(states)
     gates = {}
-    if keep:
-        gates["forget" if model.cell == "lstm" else "update_keep"] = torch.stack(keep, 1)
+    if model.cell in ("lstm", "gru"):
+        h_prev = torch.cat([states.new_zeros(B, 1, H), states[:, :-1]], 1)
+        gates["forget" if model.cell == "lstm" else "update_keep"] = _second_gate_block(
+            core, x, h_prev, H)
     return Unrolled(hidden=hidden, logits=logits, gates=gates)
