@@ -38,7 +38,7 @@ def sidebar(notices: list[str]) -> None:
                              help="Format of the camera button on every figure.")
         st.caption(f"Device: **{device_label()}**")
         st.caption(f"Training now: {SLOTS.active} of {max_concurrent_runs()} slots on this "
-                   "server")
+                   f"server, {SLOTS.waiting} waiting")
 
 
 st.session_state.setdefault("seed", 0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import reprlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -45,22 +46,23 @@ def coerce_value(f: dataclasses.Field, raw: Any):
             return True
         if text in ("0", "false", "no", "off"):
             return False
-        raise ConfigError(f"{f.name}: expected true or false, got {raw!r}")
+        raise ConfigError(f"{f.name}: expected true or false, got {reprlib.repr(raw)}")
     if kind is int:
         try:
             number = float(raw)
         except (TypeError, ValueError):
-            raise ConfigError(f"{f.name}: expected a whole number, got {raw!r}") from None
+            raise ConfigError(f"{f.name}: expected a whole number, "
+                              f"got {reprlib.repr(raw)}") from None
         if not math.isfinite(number) or number != int(number):
-            raise ConfigError(f"{f.name}: expected a whole number, got {raw!r}")
+            raise ConfigError(f"{f.name}: expected a whole number, got {reprlib.repr(raw)}")
         return int(number)
     if kind is float:
         try:
             number = float(raw)
         except (TypeError, ValueError):
-            raise ConfigError(f"{f.name}: expected a number, got {raw!r}") from None
+            raise ConfigError(f"{f.name}: expected a number, got {reprlib.repr(raw)}") from None
         if not math.isfinite(number):
-            raise ConfigError(f"{f.name}: expected a finite number, got {raw!r}")
+            raise ConfigError(f"{f.name}: expected a finite number, got {reprlib.repr(raw)}")
         return number
     return str(raw)
 
@@ -69,11 +71,11 @@ def validate_value(f: dataclasses.Field, value):
     meta = f.metadata
     if meta.get("choices") is not None and value not in meta["choices"]:
         allowed = ", ".join(str(c) for c in meta["choices"])
-        raise ConfigError(f"{f.name}: {value!r} is not one of {allowed}")
+        raise ConfigError(f"{f.name}: {reprlib.repr(value)} is not one of {allowed}")
     if meta.get("min") is not None and value < meta["min"]:
-        raise ConfigError(f"{f.name}: {value} is below the minimum {meta['min']}")
+        raise ConfigError(f"{f.name}: {reprlib.repr(value)} is below the minimum {meta['min']}")
     if meta.get("max") is not None and value > meta["max"]:
-        raise ConfigError(f"{f.name}: {value} is above the maximum {meta['max']}")
+        raise ConfigError(f"{f.name}: {reprlib.repr(value)} is above the maximum {meta['max']}")
     return value
 
 
@@ -84,7 +86,7 @@ def make_config(config_cls, overrides: dict[str, Any] | None = None):
     for name, raw in (overrides or {}).items():
         if name not in by_name:
             known = ", ".join(sorted(by_name))
-            raise ConfigError(f"unknown knob {name!r}; this lab accepts: {known}")
+            raise ConfigError(f"unknown knob {reprlib.repr(name)}; this lab accepts: {known}")
         values[name] = validate_value(by_name[name], coerce_value(by_name[name], raw))
     return config_cls(**values)
 

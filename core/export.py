@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import reprlib
 import shlex
 
 import torch
@@ -68,14 +69,17 @@ def weights_bytes(modules: dict[str, torch.nn.Module]) -> bytes:
 
 def load_weights(modules: dict[str, torch.nn.Module], data: bytes) -> int:
     """Load a safetensors checkpoint into `modules`; every tensor must be present with the
-    same shape, else ValueError naming what does not fit. Returns the number of tensors."""
+    same shape and hold finite floats, else ValueError naming what does not fit, and nothing
+    is loaded. Returns the number of tensors."""
     if len(data) > MAX_CHECKPOINT_BYTES:
         raise ValueError(f"the file is {len(data) / 2**20:.0f} MB; checkpoints here are at most "
                          f"{MAX_CHECKPOINT_BYTES // 2**20} MB")
     try:
         tensors = load_safetensors(data)
     except (SafetensorError, ValueError, OSError) as exc:
-        raise ValueError(f"not a safetensors file ({exc})") from None
+        detail = str(exc)  # may quote a tensor name from the file, which can be any length
+        detail = detail if len(detail) <= 160 else detail[:160] + "…"
+        raise ValueError(f"not a safetensors file ({detail})") from None
     expected = {f"{name}/{k}": v for name, module in modules.items()
                 for k, v in module.state_dict().items()}
     missing = sorted(set(expected) - set(tensors))
@@ -87,15 +91,34 @@ def load_weights(modules: dict[str, torch.nn.Module], data: bytes) -> int:
         if missing:
             problems.append(f"missing {len(missing)} tensors (e.g. {missing[0]})")
         if extra:
-            problems.append(f"{len(extra)} tensors this model does not have (e.g. {extra[0]})")
+            problems.append(f"{len(extra)} tensors this model does not have "
+                            f"(e.g. {reprlib.repr(extra[0])})")
         if wrong:
             k = wrong[0]
             problems.append(f"{len(wrong)} tensors of another shape (e.g. {k}: file "
                             f"{tuple(tensors[k].shape)}, model {tuple(expected[k].shape)})")
         raise ValueError("this checkpoint does not fit the current configuration: "
                          + "; ".join(problems))
+    _check_values(expected, tensors)
     for name, module in modules.items():
         prefix = f"{name}/"
         state = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
         module.load_state_dict(state)
     return len(tensors)
+
+
+def _check_values(expected: dict[str, torch.Tensor], tensors: dict[str, torch.Tensor]) -> None:
+    """Refuse a checkpoint whose values would break the trained model once copied in: a
+    non-float tensor (integers, booleans, complex) where the model has floats, or a value that
+    is NaN or infinite in the model's own dtype (float64 1e300 is inf in float32)."""
+    floats = [k for k in sorted(expected) if expected[k].is_floating_point()]
+    wrong_kind = [k for k in floats if not tensors[k].is_floating_point()]
+    if wrong_kind:
+        k = wrong_kind[0]
+        raise ValueError(f"{len(wrong_kind)} tensors hold {tensors[k].dtype} values where the "
+                         f"model has floats (e.g. {k})")
+    non_finite = [k for k in floats
+                  if not bool(torch.isfinite(tensors[k].to(expected[k].dtype)).all())]
+    if non_finite:
+        raise ValueError(f"{len(non_finite)} tensors hold NaN or infinite values "
+                         f"(e.g. {non_finite[0]})")

@@ -38,7 +38,7 @@ class _Slots:
                 while not (self._waiting[0] is token and self._active < max_concurrent_runs()):
                     if cancelled():
                         return False
-                    self._cond.wait(timeout=0.1)
+                    self._cond.wait(timeout=0.5)  # woken early by release()
                 self._active += 1
                 return True
             finally:
@@ -59,6 +59,11 @@ class _Slots:
     def active(self) -> int:
         with self._cond:
             return self._active
+
+    @property
+    def waiting(self) -> int:
+        with self._cond:
+            return len(self._waiting)
 
 
 SLOTS = _Slots()
@@ -96,6 +101,7 @@ class Run:
         self._error = ""
         self._abandon_after_s = abandon_after_s
         self._last_seen = time.monotonic()
+        self._started_at: float | None = None
         self._thread = threading.Thread(target=self._main, name=f"run-{label}", daemon=True)
 
     def start(self) -> "Run":
@@ -131,6 +137,7 @@ class Run:
         try:
             with self._lock:
                 self._state = "running"
+                self._started_at = time.monotonic()
             result = self._job(self._on_step, self._should_stop)
             with self._lock:
                 self._result = result
@@ -142,6 +149,11 @@ class Run:
             traceback.print_exc()
         finally:
             SLOTS.release()
+
+    def running_for(self) -> float:
+        """Seconds since the run left the queue (0 while it waits)."""
+        started = self._started_at
+        return 0.0 if started is None else time.monotonic() - started
 
     def snapshot(self) -> Snapshot:
         """Copy the progress under the lock; also marks the run as still being watched."""

@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.request
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@dataclass
+class Server:
+    url: str
+    pid: int
+
+
 @contextmanager
 def app_server(env_extra: dict | None = None, timeout_s: float = 90.0):
     port = free_port()
@@ -58,7 +65,7 @@ def app_server(env_extra: dict | None = None, timeout_s: float = 90.0):
                 out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
                 raise RuntimeError(f"the app server did not start:\n{out[-3000:]}")
             time.sleep(0.3)
-        yield url
+        yield Server(url, proc.pid)
     finally:
         proc.terminate()
         try:
@@ -68,12 +75,48 @@ def app_server(env_extra: dict | None = None, timeout_s: float = 90.0):
 
 
 @contextmanager
-def chromium_page(viewport=(1400, 1000)):
+def chromium(viewport=(1400, 1000)):
+    """Debian's Chromium, headless; yields a function that opens a page in a new context
+    (its own cookies, so its own app session)."""
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
-            yield page
+            yield lambda: browser.new_context(
+                viewport={"width": viewport[0], "height": viewport[1]}).new_page()
         finally:
             browser.close()
+
+
+@contextmanager
+def chromium_page(viewport=(1400, 1000)):
+    with chromium(viewport) as new_page:
+        yield new_page()
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children, from /proc."""
+    total = 0
+    for p in [pid] + _children(pid):
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
+def thread_count(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("Threads:"):
+            return int(line.split()[1])
+    return 0
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+    return [int(k) for k in kids]

@@ -10,8 +10,8 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def server():
     require_chromium()
-    with app_server() as url:
-        yield url
+    with app_server() as srv:
+        yield srv.url
 
 
 def test_home_shows_a_card_per_lab(server):

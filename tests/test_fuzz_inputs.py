@@ -3,8 +3,9 @@
 Each validator is fed arbitrary text or bytes (unicode, empty, huge, binary, CSVs with NaN /
 inf / empty cells / too many rows, broken safetensors) and must either return a value that
 satisfies its invariants or raise ValueError with a short message that names the problem.
-Any other exception fails the test. The uploads (forecast CSV, weights) are tested here only:
-AppTest cannot drive st.file_uploader, so tests/test_bad_input_pages.py covers the text fields.
+Any other exception fails the test. The uploads (forecast CSV, weights) are tested only here,
+since AppTest cannot drive st.file_uploader; tests/test_bad_input_pages.py drives the text
+fields on the pages themselves.
 """
 import dataclasses
 import json
@@ -14,7 +15,7 @@ import struct
 import numpy as np
 import pytest
 import torch
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.analysis.stack_trace import trace_string
@@ -25,13 +26,16 @@ from core.models.stack_rnn import StackRNN
 from core.tasks import dyck, words
 from core.tasks.direction import MAX_TYPED_LENGTH, parse_sequence
 from core.tasks.permutation import parse_numbers, scale_to_unit
-from core.tasks.series_csv import (MAX_BYTES, MAX_ROWS, numeric_columns, read_csv_table,
-                                   series_from_table)
+from core.tasks.series_csv import (MAX_ABS_VALUE, MAX_BYTES, MAX_ROWS, numeric_columns,
+                                   read_csv_table, series_from_table)
 from core.tasks.transduction import FIRST_SYMBOL, TransductionTask
 
 FUZZ = settings(max_examples=150, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 MAX_MESSAGE = 400  # a message longer than this is a wall of text, not a clear message
+# Python's own wording leaking through means an error escaped unexplained
+INTERNAL = ("invalid literal", "could not convert", "has no attribute", "out of range",
+            "Traceback", "NoneType")
 HUGE = 100_000
 
 # Characters that have broken parsers elsewhere: separators the validators strip, unicode
@@ -66,6 +70,7 @@ def outcome(call):
         message = str(err)
         assert message.strip(), f"{type(err).__name__} without a message"
         assert len(message) <= MAX_MESSAGE, f"message of {len(message)} characters"
+        assert not any(phrase in message for phrase in INTERNAL), message
         return None
 
 
@@ -230,10 +235,13 @@ def csv_files(draw) -> bytes:
     """CSV text with a header, odd cells, a delimiter, sometimes many rows, in some encoding."""
     sep = draw(st.sampled_from([",", ";", "\t", "|"]))
     cols = draw(st.integers(1, 4))
+    long_text = huge(st.text(min_size=1, max_size=4)).map(lambda s: s[:5000])
     header = draw(st.lists(st.one_of(st.sampled_from(["value", "x", "", "value", "1"]),
-                                     st.text(max_size=5)), min_size=cols, max_size=cols))
+                                     st.text(max_size=5), long_text),
+                           min_size=cols, max_size=cols))
     numbers = st.floats(allow_nan=True, allow_infinity=True).map(repr)
-    cell = st.one_of(numbers, st.integers(-10**6, 10**6).map(str), st.sampled_from(CELLS))
+    cell = st.one_of(numbers, st.integers(-10**6, 10**6).map(str), st.sampled_from(CELLS),
+                     long_text)
     rows = draw(st.lists(st.lists(cell, min_size=1, max_size=cols + 1), max_size=60))
     lines = [sep.join(header)] + [sep.join(r) for r in rows]
     repeat = draw(st.sampled_from([1, 1, 1, 2, MAX_ROWS // 40, MAX_ROWS // 10]))
@@ -258,9 +266,9 @@ def check_upload(data: bytes) -> None:
             assert series.dtype == np.float64 and series.ndim == 1
             assert len(series) == len(table)
             assert np.isfinite(series).all() and np.ptp(series) > 0
-            # the forecaster works in float32: the values and their spread must fit it
-            assert np.isfinite(series.astype(np.float32)).all()
-            assert np.isfinite(np.float32(np.ptp(series)))
+            # the forecasters work in float32: the values' variance must fit it
+            assert np.abs(series).max() <= MAX_ABS_VALUE
+            assert np.isfinite(np.var(series.astype(np.float32)))
 
 
 @FUZZ
@@ -288,8 +296,7 @@ def test_series_csv_names_the_bad_cell():
 
 # -- uploaded weights (ui/export.py) ---------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def modules():
+def fresh_modules() -> dict:
     torch.manual_seed(0)
     return {"model": torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.LayerNorm(4)),
             "other": torch.nn.GRU(2, 3)}
@@ -308,8 +315,9 @@ def safetensors_files(draw, names: list[str]) -> bytes:
     """A length-prefixed JSON header (sometimes lying about sizes, dtypes or offsets) and a
     payload of random bytes."""
     entries = {}
-    for name in draw(st.lists(st.one_of(st.sampled_from(names), st.text(max_size=8)),
-                              max_size=4, unique=True)):
+    name_text = st.one_of(st.sampled_from(names), st.text(max_size=8),
+                          huge(st.text(min_size=1, max_size=3)).map(lambda s: s[:3000]))
+    for name in draw(st.lists(name_text, max_size=4, unique=True)):
         shape = draw(st.lists(st.integers(0, 5), max_size=3))
         start = draw(st.integers(0, 64))
         entries[name] = {"dtype": draw(st.sampled_from(DTYPES)), "shape": shape,
@@ -327,23 +335,24 @@ def safetensors_files(draw, names: list[str]) -> bytes:
 @st.composite
 def altered_checkpoints(draw, modules) -> bytes:
     """The right names and shapes, with non-finite values or another dtype."""
-    fill = draw(st.sampled_from([math.nan, math.inf, -math.inf, 0.0, 1e30]))
-    dtype = draw(st.sampled_from([torch.float32, torch.float64, torch.float16, torch.int64,
-                                  torch.bool, torch.complex64]))
+    fill = draw(st.sampled_from([math.nan, math.inf, -math.inf, 0.0, 1e30, 1e300]))
+    dtype = draw(st.sampled_from([torch.float32, torch.float64, torch.float16, torch.bfloat16,
+                                  torch.int64, torch.bool, torch.complex64]))
     tensors = {}
     for n, m in modules.items():
         for k, v in m.state_dict().items():
-            t = v.detach().clone()
-            if draw(st.booleans()):
-                t.view(-1)[0] = fill
-            tensors[f"{n}/{k}"] = t.to(dtype)
+            t = v.detach().clone().to(dtype)  # 1e300 as float64 is inf once in float32
+            if t.is_floating_point() and draw(st.booleans()):
+                t.view(-1)[0] = torch.tensor(fill, dtype=torch.float64).to(t.dtype)
+            tensors[f"{n}/{k}"] = t
     from safetensors.torch import save
     return save(tensors)
 
 
 @settings(FUZZ, max_examples=200)
 @given(data=st.data())
-def test_load_weights_keeps_the_model_on_bad_files(modules, data):
+def test_load_weights_keeps_the_model_on_bad_files(data):
+    modules = fresh_modules()
     names = list(snapshot(modules))
     upload = data.draw(st.one_of(st.binary(max_size=600), safetensors_files(names),
                                  altered_checkpoints(modules),
@@ -356,13 +365,11 @@ def test_load_weights_keeps_the_model_on_bad_files(modules, data):
     else:
         assert count == len(before)
         assert all(torch.isfinite(v).all() for v in after.values() if v.is_floating_point())
-        for k, v in before.items():  # put the original weights back for the next example
-            after_module, key = k.split("/", 1)
-            modules[after_module].state_dict()[key].copy_(v)
 
 
-def test_load_weights_refuses_an_oversized_file(modules):
+def test_load_weights_refuses_an_oversized_file():
     from core.export import MAX_CHECKPOINT_BYTES
+    modules = fresh_modules()
     before = snapshot(modules)
     with pytest.raises(ValueError, match="MB"):
         load_weights(modules, b"\0" * (MAX_CHECKPOINT_BYTES + 1))

@@ -7,6 +7,7 @@ training and the rest of the page is not redrawn on every tick.
 from __future__ import annotations
 
 import functools
+import os
 
 import streamlit as st
 
@@ -17,8 +18,12 @@ from core.viz.common import live_loss_figure
 from ui.compare import ab_section
 from ui.export import export_panel
 
-POLL_S = 0.5
-ABANDON_AFTER_S = 30.0  # no snapshot read for this long = the tab is gone; the run stops
+# Redraw fast while a run starts (the first chart within a second of Train), then slower:
+# every open tab re-renders its panel on this timer, and a class shares one server.
+POLL_FIRST_S, POLL_LATER_S, POLL_QUEUED_S = 0.5, 1.0, 2.0
+FAST_POLL_WINDOW_S = 5.0
+# No snapshot read for this long means the tab is gone, and the run stops itself.
+ABANDON_AFTER_S = float(os.environ.get("RNNLAB_ABANDON_S", "30"))
 
 _STATUS = {
     "succeeded": (st.success, "Reached the lab's success criterion after {steps} steps."),
@@ -50,7 +55,8 @@ def run_panel(lab, config, *, key: str | None = None, job=None, label: str = "Tr
         run.stop()
 
     if run is not None:
-        st.fragment(run_every=POLL_S if active else None)(_live_view)(run, key, result_key)
+        st.fragment(run_every=_poll_interval(run) if active else None)(_live_view)(
+            run, key, result_key)
 
     result = st.session_state.get(result_key)
     if job is None and not active:
@@ -60,6 +66,13 @@ def run_panel(lab, config, *, key: str | None = None, job=None, label: str = "Tr
         ab_section(st.session_state.get(f"previous:{key}"), st.session_state.get(result_key),
                    key)
     return result
+
+
+def _poll_interval(run: Run) -> float:
+    snap = run.snapshot()
+    if snap.state == "queued":
+        return POLL_QUEUED_S
+    return POLL_FIRST_S if run.running_for() < FAST_POLL_WINDOW_S else POLL_LATER_S
 
 
 def _with_precomputed(lab, config, result):

@@ -145,7 +145,7 @@ def parse_sequence(text: str, symbols: int) -> list[int]:
     for i, c in enumerate(cleaned):
         if c in names:
             tokens.append(names.index(c))
-        elif c.isdigit() and int(c) < symbols:
+        elif c in "0123456789" and int(c) < symbols:  # not isdigit(): '²' is a digit
             tokens.append(int(c))
         else:
             allowed = ", ".join(names)

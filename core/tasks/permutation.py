@@ -12,6 +12,7 @@ accuracy can be read off per length. Values are uniform in [0, 1]; ties have pro
 from __future__ import annotations
 
 import math
+import reprlib
 from dataclasses import dataclass
 
 import torch
@@ -96,9 +97,9 @@ def parse_numbers(text: str, min_len: int = 2, max_len: int = MAX_TYPED_LENGTH) 
         try:
             value = float(part)
         except ValueError:
-            raise ValueError(f"entry {i} ({part!r}) is not a number") from None
+            raise ValueError(f"entry {i} ({reprlib.repr(part)}) is not a number") from None
         if not math.isfinite(value):
-            raise ValueError(f"entry {i} ({part!r}) is not a finite number")
+            raise ValueError(f"entry {i} ({reprlib.repr(part)}) is not a finite number")
         values.append(value)
     if len(values) < min_len:
         raise ValueError(f"need at least {min_len} numbers, got {len(values)}")
@@ -113,4 +114,6 @@ def scale_to_unit(values: list[float]) -> list[float]:
     lo, hi = min(values), max(values)
     if hi == lo:
         return [0.5 for _ in values]
+    if math.isinf(hi - lo):  # e.g. -1e308 and 1e308: halve first so the range is finite
+        return scale_to_unit([v / 2 for v in values])
     return [(v - lo) / (hi - lo) for v in values]

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import csv
 import io
+import reprlib
 
 import numpy as np
 import pandas as pd
 
 MAX_BYTES = 2_000_000  # a forecasting demo needs hundreds of values, not millions
 MAX_ROWS = 100_000
+# The forecasters compute in float32, where the variance of values near 1e19 already overflows;
+# a bound well inside that keeps normalisation finite.
+MAX_ABS_VALUE = 1e15
 
 
 def read_csv_table(data: bytes | str) -> pd.DataFrame:
@@ -37,8 +41,7 @@ def read_csv_table(data: bytes | str) -> pd.DataFrame:
     if table.shape[0] > MAX_ROWS:
         raise ValueError(f"the file has more than {MAX_ROWS:,} rows; use a shorter series")
     if not numeric_columns(table):
-        raise ValueError("no column holds numbers; columns found: "
-                         + ", ".join(str(c) for c in table.columns))
+        raise ValueError("no column holds numbers; columns found: " + _names(table.columns))
     return table
 
 
@@ -69,15 +72,33 @@ def series_from_table(table: pd.DataFrame, column: str | None = None) -> np.ndar
         column = options[0]
     by_text = {str(c): c for c in table.columns}
     if column not in by_text:
-        raise ValueError(f"no column named {column!r}; columns found: "
-                         + ", ".join(by_text))
+        raise ValueError(f"no column named {reprlib.repr(column)}; columns found: "
+                         + _names(by_text))
     cells = table[by_text[column]]
+    name = reprlib.repr(column)
     values = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=np.float64)
     bad = np.flatnonzero(~np.isfinite(values))
     if bad.size:
         row = int(bad[0])
-        raise ValueError(f"column {column!r} has {bad.size} missing, non-numeric or infinite "
-                         f"value(s); the first is '{cells.iloc[row]}' in data row {row + 1}")
+        raise ValueError(f"column {name} has {bad.size} missing, non-numeric or infinite "
+                         f"value(s); the first is {_cell(cells, row)} in data row {row + 1}")
+    huge = np.flatnonzero(np.abs(values) > MAX_ABS_VALUE)
+    if huge.size:
+        row = int(huge[0])
+        raise ValueError(f"column {name} has {huge.size} value(s) beyond ±{MAX_ABS_VALUE:g}, "
+                         f"too large to train on; the first is {_cell(cells, row)} in data row "
+                         f"{row + 1}")
     if np.ptp(values) == 0:
-        raise ValueError(f"column {column!r} is constant; there is nothing to forecast")
+        raise ValueError(f"column {name} is constant; there is nothing to forecast")
     return values
+
+
+def _names(columns, shown: int = 8) -> str:
+    """Column names for a message, each shortened, a long list cut (headers can be anything)."""
+    names = [reprlib.repr(str(c)) for c in columns]
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
+def _cell(cells: pd.Series, row: int) -> str:
+    return reprlib.repr(str(cells.iloc[row]))

@@ -8,6 +8,7 @@ a start token and the previous letters (teacher forcing).
 from __future__ import annotations
 
 import re
+import reprlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -35,9 +36,11 @@ def validate_word(text: str) -> str:
         raise ValueError("type a word: the box is empty")
     if not _VALID.match(word):
         bad = sorted({c for c in word if c not in LETTERS})
-        raise ValueError(f"{text!r} contains {''.join(bad)!r}; use the letters a-z only")
+        raise ValueError(f"{reprlib.repr(text)} contains {reprlib.repr(''.join(bad))}; use "
+                         "the letters a-z only")
     if len(word) > MAX_LETTERS:
-        raise ValueError(f"{text!r} has {len(word)} letters; at most {MAX_LETTERS} are allowed")
+        raise ValueError(f"{reprlib.repr(text)} has {len(word)} letters; at most {MAX_LETTERS} "
+                         "are allowed")
     return word
 
 
@@ -68,12 +71,13 @@ class WordBatch:
 
 
 def encode(words: list[str], device=None) -> WordBatch:
+    words = [validate_word(w) for w in words]  # typed words arrive with spaces or capitals
     n, L = len(words), MAX_LETTERS
     letters = torch.full((n, L), PAD, dtype=torch.long)
     decoder_in = torch.full((n, L + 1), PAD, dtype=torch.long)
     target = torch.full((n, L + 1), PAD, dtype=torch.long)
     for i, word in enumerate(words):
-        ids = [VOCAB.index(c) for c in validate_word(word)]
+        ids = [VOCAB.index(c) for c in word]
         letters[i, :len(ids)] = torch.tensor(ids)
         decoder_in[i, :len(ids) + 1] = torch.tensor([SOS] + ids)
         target[i, :len(ids) + 1] = torch.tensor(ids + [EOS])
