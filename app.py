@@ -6,12 +6,14 @@ import streamlit as st
 from core.device import configure_threads, device_label
 from core.labs import all_labs
 from core.runs import SLOTS, max_concurrent_runs
+from core.train import warm_up
 from ui.links import SEED_MAX, apply_global_link, show_notices
 
 ROOT = Path(__file__).parent
 
 st.set_page_config(page_title="RNN Lab", page_icon=":material/neurology:", layout="wide")
 configure_threads()
+warm_up()
 
 
 def lab_pages() -> list:

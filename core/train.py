@@ -26,6 +26,22 @@ class TrainLog:
     seconds_to_success: float | None = None
 
 
+_warm = False
+
+
+def warm_up() -> None:
+    """Build and step one optimiser, once per process. The first torch.optim construction
+    imports torch's compiler stack (about 0.8 s here); a server pays it at start-up instead
+    of on a student's first Train."""
+    global _warm
+    if not _warm:
+        p = torch.nn.Parameter(torch.zeros(1, device="cpu"))
+        opt = make_optimizer([p], "adam", 1e-3)
+        p.sum().backward()
+        opt.step()
+        _warm = True
+
+
 def make_optimizer(params, name: str, lr: float) -> torch.optim.Optimizer:
     if name == "adam":
         return torch.optim.Adam(params, lr=lr)

@@ -32,7 +32,7 @@ def test_gradient_flow_trains_live_and_stops(server):
         page.get_by_role("button", name="Train", exact=True).first.click()
         # the live loss chart appears while training runs
         page.get_by_text("Training — step").first.wait_for(timeout=30_000)
-        page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)
+        page.locator("[data-testid='stVegaLiteChart']").first.wait_for(timeout=30_000)
         first = page.get_by_text("Training — step").first.inner_text()
         page.wait_for_timeout(2500)
         later = page.get_by_text("Training — step").first.inner_text()
@@ -41,7 +41,7 @@ def test_gradient_flow_trains_live_and_stops(server):
         page.get_by_text("Stopped after").first.wait_for(timeout=60_000)
         # the finished (stopped) run's figures are drawn
         page.get_by_text("Where the gradient goes").wait_for(timeout=60_000)
-        assert page.locator(".js-plotly-plot").count() >= 5
+        page.locator(".js-plotly-plot").nth(4).wait_for(timeout=60_000)  # five figures drawn
 
 
 def _lab_pages():
@@ -79,7 +79,7 @@ def test_present_mode_on_every_page(server, lab):
             timeout=30_000)
         # no preset chosen: present mode hides the knobs and says how to get them back
         page.get_by_text("Present mode shows only the knobs").first.wait_for(timeout=30_000)
-        assert page.get_by_role("button", name="Train", exact=True).count() == 1
+        page.get_by_role("button", name="Train", exact=True).first.wait_for(timeout=30_000)
         if lab.presets:
             page.locator("[data-testid='stButtonGroup']").get_by_text(
                 lab.presets[0].name, exact=True).first.click()

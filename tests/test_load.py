@@ -57,21 +57,15 @@ def class_round(srv, new_page) -> dict:
     started = time.monotonic()
     for lab_id, page in pages:
         page.get_by_role("button", name="Train", exact=True).click()
+    seen_queued, finished_at, peak = set(), {}, rss_mb(srv.pid)
+    sweep(pages, seen_queued, finished_at, started)  # before the queue drains
     probe = new_page()  # a 13th visitor, timing the home page while the class trains
     probe.goto(srv.url, timeout=120_000)
     probe.get_by_text("Train small recurrent networks live").wait_for(timeout=120_000)
     home_s = time.monotonic() - started
-    seen_queued, finished_at, peak = set(), {}, rss_mb(srv.pid)
     deadline = started + 300
     while len(finished_at) < SESSIONS and time.monotonic() < deadline:
-        for i, (lab_id, page) in enumerate(pages):
-            if i in finished_at:
-                continue
-            state = status_of(page)
-            if state == "queued":
-                seen_queued.add(i)
-            elif state == "finished":
-                finished_at[i] = time.monotonic() - started
+        sweep(pages, seen_queued, finished_at, started)
         peak = max(peak, rss_mb(srv.pid))
         time.sleep(0.5)
     errors = [lab_id for lab_id, page in pages
@@ -83,6 +77,17 @@ def class_round(srv, new_page) -> dict:
     return {"runs_completed": len(finished_at), "sessions_that_queued": len(seen_queued),
             "longest_wait_and_run_s": max(finished_at.values(), default=None),
             "home_render_under_load_s": home_s, "rss_peak_mb": peak, "errors": errors}
+
+
+def sweep(pages, seen_queued: set, finished_at: dict, started: float) -> None:
+    for i, (lab_id, page) in enumerate(pages):
+        if i in finished_at:
+            continue
+        state = status_of(page)
+        if state == "queued":
+            seen_queued.add(i)
+        elif state == "finished":
+            finished_at[i] = time.monotonic() - started
 
 
 def slots_caption(srv, new_page) -> str:

@@ -16,7 +16,7 @@ def test_early_stop_on_success():
     log = train([w], loss, steps=2000, lr=0.1, evaluate=lambda s: {"err": abs(w.detach().item() - 3)},
                 eval_every=10, is_success=lambda m: m["err"] < 0.05)
     assert log.status == "succeeded"
-    assert log.steps < 2000 and abs(float(w) - 3) < 0.05
+    assert log.steps < 2000 and abs(w.item() - 3) < 0.05
     assert log.seconds_to_success is not None
 
 

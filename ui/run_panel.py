@@ -14,14 +14,14 @@ import streamlit as st
 from core.contract import config_dict
 from core.precompute import load_cached
 from core.runs import Run, max_concurrent_runs
-from core.viz.common import live_loss_figure
+from core.viz.common import live_loss_chart
 from ui.compare import ab_section
 from ui.export import export_panel
 
 # Redraw fast while a run starts (the first chart within a second of Train), then slower:
 # every open tab re-renders its panel on this timer, and a class shares one server.
-POLL_FIRST_S, POLL_LATER_S, POLL_QUEUED_S = 0.5, 1.0, 2.0
-FAST_POLL_WINDOW_S = 5.0
+POLL_FIRST_S, POLL_LATER_S, POLL_QUEUED_S = 0.25, 1.0, 2.0
+FAST_POLL_WINDOW_S = 3.0
 # No snapshot read for this long means the tab is gone, and the run stops itself.
 ABANDON_AFTER_S = float(os.environ.get("RNNLAB_ABANDON_S", "30"))
 
@@ -109,7 +109,7 @@ def _live_view(run: Run, key: str, result_key: str) -> None:
         show(text.format(steps=snap.result.steps, message=snap.result.message,
                          status=snap.state))
     if snap.history:
-        st.plotly_chart(live_loss_figure(snap.history), width="stretch", key=f"live:{key}")
+        st.altair_chart(live_loss_chart(snap.history), width="stretch", key=f"live:{key}")
     if snap.finished and snap.result is not None and \
             st.session_state.get(result_key) is not snap.result:
         if st.session_state.get(result_key) is not None:

@@ -1,6 +1,8 @@
 """Figures every lab shares: the live loss curve and a consistent look."""
 from __future__ import annotations
 
+import altair as alt
+import pandas as pd
 import plotly.graph_objects as go
 
 MAX_POINTS = 400  # per series; the live chart redraws often, so keep it light
@@ -17,16 +19,21 @@ def _thin(points: list) -> list:
     return points[::stride] + ([points[-1]] if len(points) % stride != 1 and stride > 1 else [])
 
 
-def live_loss_figure(history: list[dict]) -> go.Figure:
-    """Training loss against step, one line per series (a run may train several models)."""
+def live_loss_chart(history: list[dict]) -> alt.Chart:
+    """Training loss against step, one line per series (a run may train several models).
+
+    Vega-Lite rather than plotly: it draws the first frame sooner, which is what a live
+    chart that appears right after Train needs; the result figures use plotly."""
+    rows = []
     series: dict[str, list] = {}
     for entry in history:
-        if "loss" in entry:
+        if "loss" in entry and entry["loss"] is not None and entry["loss"] > 0:
             series.setdefault(str(entry.get("series", "loss")), []).append(entry)
-    fig = go.Figure()
     for name, points in series.items():
-        points = _thin(points)
-        fig.add_trace(go.Scatter(x=[p["step"] for p in points], y=[p["loss"] for p in points],
-                                 mode="lines", name=name))
-    fig.update_yaxes(type="log")
-    return style(fig, "Training loss (live)", "training step", "loss (log scale)", height=280)
+        rows += [{"step": p["step"], "loss": p["loss"], "model": name} for p in _thin(points)]
+    data = pd.DataFrame(rows, columns=["step", "loss", "model"])
+    return (alt.Chart(data, title="Training loss (live)", height=260)
+            .mark_line()
+            .encode(x=alt.X("step:Q", title="training step"),
+                    y=alt.Y("loss:Q", title="loss (log scale)", scale=alt.Scale(type="log")),
+                    color=alt.Color("model:N", title=None, legend=alt.Legend(orient="bottom"))))
