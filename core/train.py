@@ -97,20 +97,18 @@ def train(params: Iterable[torch.Tensor], step_fn: StepFn, *, steps: int, lr: fl
             break
         out = step_fn(step)
         loss, extra = (out if isinstance(out, tuple) else (out, {}))
-        if not torch.isfinite(loss):
+        grad_norm = None
+        if torch.isfinite(loss):
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            grad_norm = _grad_norm(params)
+        if grad_norm is None or not math.isfinite(grad_norm):
             _restore(params, last_good)
+            what = (f"loss became {loss.item()}" if grad_norm is None
+                    else f"gradient norm became {grad_norm}")
             log.status = "diverged"
-            log.message = (f"loss became {loss.item()} at step {step}; stopped and kept the "
-                           f"last parameters that gave a finite loss")
-            break
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        grad_norm = _grad_norm(params)
-        if not math.isfinite(grad_norm):
-            _restore(params, last_good)
-            log.status = "diverged"
-            log.message = (f"gradient norm became {grad_norm} at step {step}; stopped and kept "
-                           f"the last parameters that gave a finite loss and gradient")
+            log.message = (f"{what} at step {step}; stopped and kept the last parameters that "
+                           f"gave a finite loss and gradient")
             break
         for good, p in zip(last_good, params):
             good.copy_(p.detach())

@@ -137,3 +137,11 @@ def test_recorded_gate_is_the_cell_s_own_second_gate(cell):
             h = (1 - z) * torch.tanh(xn + r * hn) + z * h
             expected = z
         torch.testing.assert_close(gates[:, t], expected.detach(), rtol=1e-5, atol=1e-6)
+
+
+def test_a_single_informative_lag_gives_no_decay_rate():
+    rng = np.random.default_rng(0)
+    mi = list(np.abs(rng.normal(0, 0.002, 80)))
+    mi[59] = 1.3  # the fixed lag 60 carries log K, every other lag only estimator noise
+    h = dependency_horizon(mi, fraction=0.05)
+    assert h.decay_rate is None and h.suggested_k == 60

@@ -1,5 +1,6 @@
 """The Gradient Flow lab end to end: tiny runs, the sweep, and (slow) the default demo."""
 import json
+import math
 import subprocess
 import sys
 
@@ -96,3 +97,14 @@ def test_default_demo_lstm_keeps_gradient_where_tanh_rnn_loses_it():
     assert r.success and comp["lstm"]["accuracy"] >= 0.9
     assert comp["rnn"]["accuracy"] < 0.5  # chance is 0.25
     assert comp["lstm"]["grad_ratio_first_last"] > 1e3 * comp["rnn"]["grad_ratio_first_last"]
+
+
+def test_horizon_fit_recovers_the_geometric_lag_distribution():
+    """With lags geometric of mean m, P(lag = d) decays as (1 - 1/m)^d, and so does the
+    information the input at lag d carries: the fitted rate should be -ln(1 - 1/m)."""
+    r = LAB.run(LAB.make_config({"lag": 8, "lag_spread": "geometric", "seq_len": 40,
+                                 "steps": 0, "compare_cells": False}))
+    expected = -math.log(1 - 1 / 8)
+    assert r.metrics["mi_decay_rate"] == pytest.approx(expected, rel=0.15)
+    k = r.metrics["suggested_tbptt_k"]
+    assert k == math.ceil(math.log(1 / 0.05) / r.metrics["mi_decay_rate"])

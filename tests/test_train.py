@@ -13,8 +13,9 @@ def quadratic(target=3.0):
 
 def test_early_stop_on_success():
     w, loss = quadratic()
-    log = train([w], loss, steps=2000, lr=0.1, evaluate=lambda s: {"err": abs(w.detach().item() - 3)},
-                eval_every=10, is_success=lambda m: m["err"] < 0.05)
+    log = train([w], loss, steps=2000, lr=0.1, eval_every=10,
+                evaluate=lambda s: {"err": abs(w.detach().item() - 3)},
+                is_success=lambda m: m["err"] < 0.05)
     assert log.status == "succeeded"
     assert log.steps < 2000 and abs(w.item() - 3) < 0.05
     assert log.seconds_to_success is not None
@@ -29,10 +30,10 @@ def test_divergence_stops_and_restores_last_good_parameters():
     log = train([w], loss, steps=20, lr=0.1, clip=0)
     assert log.status == "diverged" and log.steps == 4
     assert "step 5" in log.message
-    assert math.isfinite(float(w))
+    assert math.isfinite(w.detach().item())
     # the parameters step 5 used produced NaN, so the guard goes back to those step 4 used:
     # three Adam updates of 0.1 each on a linear loss
-    assert abs(float(w) - (1 - 0.3)) < 1e-4
+    assert abs(w.detach().item() - (1 - 0.3)) < 1e-4
 
 
 def test_should_stop_ends_the_run():
@@ -46,4 +47,11 @@ def test_should_stop_ends_the_run():
 def test_clipping_bounds_the_update_with_sgd():
     w = torch.nn.Parameter(torch.zeros(1))
     train([w], lambda s: (1000.0 * w).sum(), steps=1, lr=1.0, clip=0.5, optimizer="sgd")
-    assert abs(float(w) + 0.5) < 1e-6  # gradient 1000 clipped to norm 0.5
+    assert abs(w.detach().item() + 0.5) < 1e-6  # gradient 1000 clipped to norm 0.5
+
+
+def test_a_non_finite_gradient_with_a_finite_loss_also_stops_the_run():
+    w = torch.nn.Parameter(torch.ones(1))
+    log = train([w], lambda s: torch.sqrt(w - 1).sum(), steps=5, lr=0.1)  # d/dw = inf at 1
+    assert log.status == "diverged" and "gradient norm" in log.message
+    assert w.detach().item() == 1.0 and log.steps == 0

@@ -41,20 +41,26 @@ class Horizon:
 
 def dependency_horizon(mi_by_lag: list, fraction: float, floor: float = 1e-3) -> Horizon:
     """Fit log I(d) = log I0 - λ d over the lags that carry information, and choose K where
-    the fit falls to `fraction`·I0. With a single informative lag (a fixed-lag task) there is
-    no decay to fit and K is that lag."""
+    the fit falls to `fraction`·I0.
+
+    A lag carries information when its estimate clears `floor`, three times the median over
+    all lags (the estimator's own noise level when most lags are uninformative) and 1% of the
+    largest value (so estimator noise never outvotes a real peak in the fit).
+    With a single informative lag (a fixed-lag task), or no decay to fit, K is the longest
+    informative lag and the rate is None.
+    """
     lags = np.arange(1, len(mi_by_lag) + 1)
     mi = np.asarray(mi_by_lag, dtype=float)
-    useful = mi > floor
+    useful = mi > max(floor, 3.0 * float(np.median(mi)), 0.01 * float(mi.max(initial=0.0)))
     if useful.sum() == 0:
         return Horizon(list(mi_by_lag), 0.0, None, 1)
+    longest = int(lags[useful].max())
     if useful.sum() < 2:
-        return Horizon(list(mi_by_lag), float(mi.max()), None, int(lags[useful].max()))
+        return Horizon(list(mi_by_lag), float(mi.max()), None, longest)
     slope, intercept = np.polyfit(lags[useful], np.log(mi[useful]), 1)
+    if slope >= 0:
+        return Horizon(list(mi_by_lag), float(mi.max()), None, longest)
     rate = -float(slope)
-    if rate <= 0:
-        return Horizon(list(mi_by_lag), float(math.exp(intercept)), rate,
-                       int(lags[useful].max()))
     k = math.ceil(math.log(1.0 / fraction) / rate)
     return Horizon(list(mi_by_lag), float(math.exp(intercept)), rate,
                    int(min(max(k, 1), len(mi_by_lag))))
