@@ -87,7 +87,7 @@ class Snapshot:
 
 class Run:
     def __init__(self, job: Job, total_steps: int, label: str = "",
-                 abandon_after_s: float | None = None) -> None:
+                 abandon_after_s: float | None = None, max_seconds: float | None = None) -> None:
         self.label = label
         self._job = job
         self._total = total_steps
@@ -100,6 +100,7 @@ class Run:
         self._result: Result | None = None
         self._error = ""
         self._abandon_after_s = abandon_after_s
+        self._max_seconds = max_seconds
         self._last_seen = time.monotonic()
         self._started_at: float | None = None
         self._thread = threading.Thread(target=self._main, name=f"run-{label}", daemon=True)
@@ -119,8 +120,11 @@ class Run:
             return False
         return time.monotonic() - self._last_seen > self._abandon_after_s
 
+    def _over_time(self) -> bool:
+        return self._max_seconds is not None and self.running_for() > self._max_seconds
+
     def _should_stop(self) -> bool:
-        return self._stop.is_set() or self._abandoned()
+        return self._stop.is_set() or self._abandoned() or self._over_time()
 
     def _on_step(self, step: int, metrics: dict) -> None:
         with self._lock:
@@ -139,6 +143,10 @@ class Run:
                 self._state = "running"
                 self._started_at = time.monotonic()
             result = self._job(self._on_step, self._should_stop)
+            if self._over_time() and result.status == "stopped":
+                result.message = (f"Stopped at this server's limit of {self._max_seconds:.0f} s "
+                                  f"of training per run; the figures show the model as it was. "
+                                  + result.message).strip()
             with self._lock:
                 self._result = result
                 self._state = result.status

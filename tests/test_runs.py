@@ -70,3 +70,13 @@ def test_a_crashing_job_is_reported_not_raised():
     assert wait_until(lambda: run.snapshot().finished)
     assert run.snapshot().state == "failed" and "boom" in run.snapshot().error
     assert wait_until(lambda: SLOTS.active == 0)
+
+
+def test_a_run_past_the_time_cap_stops_and_says_why():
+    def job(on_step, should_stop):
+        while not should_stop():
+            time.sleep(0.01)
+        return Result("toy", {}, {}, False, "stopped", 0, 0.0)
+    run = Run(job, 1, max_seconds=0.2).start()
+    assert wait_until(lambda: run.snapshot().finished, timeout=5)
+    assert "limit of" in run.snapshot().result.message

@@ -24,11 +24,15 @@ POLL_FIRST_S, POLL_LATER_S, POLL_QUEUED_S = 0.25, 1.0, 2.0
 FAST_POLL_WINDOW_S = 3.0
 # No snapshot read for this long means the tab is gone, and the run stops itself.
 ABANDON_AFTER_S = float(os.environ.get("RNNLAB_ABANDON_S", "30"))
+# A shared server gives each run at most this much training time (the largest settings would
+# otherwise hold a slot for the better part of an hour).
+MAX_RUN_S = float(os.environ.get("RNNLAB_MAX_RUN_S", "600"))
 
 _STATUS = {
     "succeeded": (st.success, "Reached the lab's success criterion after {steps} steps."),
     "completed": (st.info, "Finished all {steps} steps without reaching the success criterion."),
-    "stopped": (st.warning, "Stopped after {steps} steps; the figures show the model as it was."),
+    "stopped": (st.warning, "Stopped after {steps} steps; the figures show the model as it "
+                            "was. {message}"),
     "diverged": (st.error, "Training diverged (non-finite loss): {message}"),
 }
 
@@ -48,7 +52,8 @@ def run_panel(lab, config, *, key: str | None = None, job=None, label: str = "Tr
                    icon=":material/play_arrow:"):
         job = job or functools.partial(lab.run, config)
         steps = total_steps if total_steps is not None else lab.total_steps(config)
-        run = Run(job, steps, label=key, abandon_after_s=ABANDON_AFTER_S).start()
+        run = Run(job, steps, label=key, abandon_after_s=ABANDON_AFTER_S,
+                  max_seconds=MAX_RUN_S).start()
         st.session_state[run_key] = run
         active = True
     if right.button("Stop", key=f"stop:{key}", disabled=not active, icon=":material/stop:"):
@@ -106,8 +111,10 @@ def _live_view(run: Run, key: str, result_key: str) -> None:
         st.error(f"The run failed: {snap.error}. Earlier results are kept.")
     elif snap.result is not None:
         show, text = _STATUS.get(snap.state, (st.info, "{status}"))
-        show(text.format(steps=snap.result.steps, message=snap.result.message,
-                         status=snap.state))
+        message = snap.result.message
+        if snap.state == "stopped" and message.startswith("stopped by request"):
+            message = ""  # the Stop button's own doing: nothing to add
+        show(text.format(steps=snap.result.steps, message=message, status=snap.state))
     if snap.history:
         st.altair_chart(live_loss_chart(snap.history), width="stretch", key=f"live:{key}")
     if snap.finished and snap.result is not None and \
