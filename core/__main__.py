@@ -6,7 +6,6 @@ Exit codes: 0 success, 2 for a bad lab name, knob name or value (the message nam
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from core.device import configure_threads

@@ -11,8 +11,7 @@ import urllib.parse
 
 import pytest
 
-from browser_server import (ROOT, app_server, chromium, require_chromium, rss_mb,
-                            thread_count)
+from browser_server import (ROOT, app_server, chromium, require_chromium, rss_mb)
 from core.labs import all_labs
 
 pytestmark = pytest.mark.browser

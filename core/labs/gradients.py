@@ -10,7 +10,6 @@ import dataclasses
 import time
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 
 from core.analysis.gradient_flow import (gradient_norms_through_time, linear_gradient_at_first_step,
