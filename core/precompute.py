@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from functools import lru_cache
 from pathlib import Path
 
 from core.contract import Result, config_dict
@@ -18,8 +19,20 @@ def cache_dir() -> Path:
     return Path(os.environ.get("RNNLAB_CACHE", ROOT / "cache"))
 
 
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """A digest of every source file under core/: a stored run made by other code (a model
+    or a measurement changed since) no longer matches, so it is never shown as current."""
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "core").rglob("*.py")):
+        digest.update(path.relative_to(ROOT).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def config_hash(lab_id: str, config) -> str:
-    payload = json.dumps({"lab": lab_id, "config": config_dict(config)}, sort_keys=True)
+    payload = json.dumps({"lab": lab_id, "config": config_dict(config), "code": code_version()},
+                         sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 

@@ -119,3 +119,14 @@ def test_precompute_runs_presets_into_the_cache(tmp_path, monkeypatch):
     written = precompute([lab], preset_names=["linear: the closed form"],
                          overrides={"steps": 5, "seq_len": 10, "lag": 10}, log=lambda *_: None)
     assert len(written) == 1 and written[0].exists()
+
+
+def test_a_stored_run_from_other_code_is_not_shown(tmp_path, monkeypatch):
+    import core.precompute as pre
+    monkeypatch.setenv("RNNLAB_CACHE", str(tmp_path))
+    lab = get_lab("gradients")
+    config = lab.make_config(lab.smoke)
+    store(lab.run(config), lab.id, config)
+    assert load_cached(lab.id, config) is not None
+    monkeypatch.setattr(pre, "code_version", lambda: "another version of core")
+    assert load_cached(lab.id, config) is None

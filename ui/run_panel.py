@@ -47,7 +47,7 @@ def run_panel(lab, config, *, key: str | None = None, job=None, label: str = "Tr
     run: Run | None = st.session_state.get(run_key)
     active = run is not None and not run.snapshot().finished
 
-    left, right, _ = st.columns([1, 1, 4])
+    left, right, _ = st.columns([max(1.0, len(label) / 9), 1, 4])  # room for long labels
     if left.button(label, key=f"train:{key}", type="primary", disabled=active,
                    icon=":material/play_arrow:"):
         job = job or functools.partial(lab.run, config)
