@@ -1,28 +1,31 @@
-"""RNN Lab: the router. Page config, the sidebar every page shares, and navigation."""
+"""RNN Lab: the router. Page config, the sidebar every page shares, and navigation.
+
+Only light modules are imported here: the lab cards come from the labs' source (no torch),
+and torch, the labs and the device are brought up on a background thread.
+"""
 from pathlib import Path
 
 import streamlit as st
 
-from core.device import configure_threads, device_label
-from core.labs import all_labs
+from core import warmup
+from core.labs.catalog import lab_cards
 from core.runs import SLOTS, max_concurrent_runs
-from core.train import warm_up
 from ui.links import SEED_MAX, apply_global_link, show_notices
 
 ROOT = Path(__file__).parent
 
 st.set_page_config(page_title="RNN Lab", page_icon=":material/neurology:", layout="wide")
-configure_threads()
-warm_up()
+warmup.start()
 
 
 def lab_pages() -> list:
     pages = [st.Page(str(ROOT / "pages" / "home.py"), title="Home", icon=":material/home:",
                      default=True)]
-    for lab in all_labs().values():
-        path = ROOT / "pages" / f"{lab.id}.py"
+    for card in lab_cards():
+        path = ROOT / "pages" / f"{card.id}.py"
         if path.exists():
-            pages.append(st.Page(str(path), title=lab.title, icon=lab.icon, url_path=lab.id))
+            pages.append(st.Page(str(path), title=card.title, icon=card.icon,
+                                 url_path=card.id))
     return pages
 
 
@@ -38,7 +41,8 @@ def sidebar(notices: list[str]) -> None:
                        "preset names, explanations folded. Also ?present=1 in a link.")
         st.segmented_control("Figure downloads", ["png", "svg"], key="figure_format",
                              help="Format of the camera button on every figure.")
-        st.caption(f"Device: **{device_label()}**")
+        device = warmup.device_label_if_ready()
+        st.caption(f"Device: **{device}**" if device else "Device: detecting…")
         st.caption(f"Training now: {SLOTS.active} of {max_concurrent_runs()} slots on this "
                    f"server, {SLOTS.waiting} waiting")
 

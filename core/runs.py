@@ -133,6 +133,8 @@ class Run:
             self._history.append(dict(metrics))
 
     def _main(self) -> None:
+        from core.device import configure_threads  # torch stays off the import path of runs
+        configure_threads()  # per-thread in some OpenMP builds, so set it where training runs
         if not SLOTS.acquire(self, self._should_stop):
             with self._lock:
                 self._state = "stopped"

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from core.labs import all_labs
+from core.labs.catalog import lab_cards
 from ui.lab_page import use_router
 
 PAGES = Path(__file__).parent
@@ -15,7 +15,7 @@ st.markdown(
     "about an architecture, trains a real model in seconds when you press **Train**, and "
     "shows the measurement next to the theory it checks.")
 
-labs = [lab for lab in all_labs().values() if (PAGES / f"{lab.id}.py").exists()]
+labs = [card for card in lab_cards() if (PAGES / f"{card.id}.py").exists()]
 columns = st.columns(2)
 for i, lab in enumerate(labs):
     with columns[i % 2].container(border=True):

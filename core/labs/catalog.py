@@ -1,0 +1,49 @@
+"""What the home page and the navigation need to know about each lab — id, title, question,
+what you will see, icon, order — read from the lab modules' source without importing them.
+
+Importing a lab imports torch and its models (over a second); the home page only needs these
+strings, so it reads them from the `LAB = LabSpec(...)` literal in each module. A test checks
+the catalog against the imported registry.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+LABS_DIR = Path(__file__).parent
+CARD_FIELDS = ("id", "title", "question", "what_you_see", "icon", "order")
+
+
+@dataclass(frozen=True)
+class LabCard:
+    id: str
+    title: str
+    question: str
+    what_you_see: str
+    icon: str = ":material/science:"
+    order: int = 100
+
+
+def _card_from_source(source: str) -> LabCard | None:
+    for node in ast.parse(source).body:
+        if (isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "LAB"
+                                                  for t in node.targets)
+                and isinstance(node.value, ast.Call)):
+            fields = {kw.arg: ast.literal_eval(kw.value) for kw in node.value.keywords
+                      if kw.arg in CARD_FIELDS}
+            return LabCard(**fields)
+    return None
+
+
+@lru_cache(maxsize=1)
+def lab_cards() -> tuple[LabCard, ...]:
+    cards = []
+    for path in sorted(LABS_DIR.glob("*.py")):
+        if path.stem.startswith("_") or path.stem == "catalog":
+            continue
+        card = _card_from_source(path.read_text(encoding="utf-8"))
+        if card is not None:
+            cards.append(card)
+    return tuple(sorted(cards, key=lambda c: (c.order, c.id)))
