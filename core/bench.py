@@ -27,49 +27,40 @@ def bench_lab(lab) -> dict:
 
 def cmd_bench(args) -> int:
     if args.kernels:
-        return _print_kernels(args.json)
+        from core.bench_kernels import instrumented_vs_fused
+        rows = [instrumented_vs_fused(cell) for cell in ("rnn", "lstm", "gru")]
+        return _report(rows, args.json,
+                       "Forward+backward per step, batch 64, T=80, hidden 64 (Gradient Flow's "
+                       "default):", ["cell", "fused ms", "instrumented ms", "ratio"],
+                       lambda r: [r["cell"], f"{r['fused_ms']:.1f}",
+                                  f"{r['instrumented_ms']:.1f}", f"{r['ratio']:.1f}x"])
     if args.threads:
-        return _print_threads(args.json)
+        from core.bench_kernels import thread_throughput
+        rows = [thread_throughput(t, c) for c in (1, 2) for t in (1, 2)]
+        return _report(rows, args.json,
+                       "Gradient Flow (LSTM, T=80, hidden 64), aggregate training steps per "
+                       "second:", ["concurrent runs", "threads per run", "steps/s"],
+                       lambda r: [r["concurrent"], r["threads"], f"{r['steps_per_s']:.0f}"])
     labs = [lab for lab in all_labs().values() if not args.labs or lab.id in args.labs]
     rows = [bench_lab(lab) for lab in labs]
-    if args.json:
-        print(json.dumps(rows, indent=1))
-        return 0
-    print(f"device: {device_label()}, torch {torch.__version__}, threads "
-          f"{torch.get_num_threads()}, {platform.processor() or platform.machine()}")
-    print("| lab | success | s to success | steps | steps/s | wall s |")
-    print("|---|---|---|---|---|---|")
-    for r in rows:
-        to_s = f"{r['seconds_to_success']:.1f}" if r["seconds_to_success"] is not None else "—"
-        print(f"| {r['lab']} | {'yes' if r['success'] else 'no'} | {to_s} | {r['steps']} | "
-              f"{r['steps_per_s']:.0f} | {r['wall_s']:.1f} |")
-    return 0
+    title = (f"device: {device_label()}, torch {torch.__version__}, threads "
+             f"{torch.get_num_threads()}, {platform.processor() or platform.machine()}")
+    return _report(rows, args.json, title,
+                   ["lab", "success", "s to success", "steps", "steps/s", "wall s"],
+                   lambda r: [r["lab"], "yes" if r["success"] else "no",
+                              "—" if r["seconds_to_success"] is None
+                              else f"{r['seconds_to_success']:.1f}",
+                              r["steps"], f"{r['steps_per_s']:.0f}", f"{r['wall_s']:.1f}"])
 
 
-def _print_kernels(as_json: bool) -> int:
-    from core.bench_kernels import instrumented_vs_fused
-    rows = [instrumented_vs_fused(cell) for cell in ("rnn", "lstm", "gru")]
+def _report(rows: list[dict], as_json: bool, title: str, headers: list[str], cells) -> int:
+    """Print rows as JSON, or as a Markdown table under a title line."""
     if as_json:
         print(json.dumps(rows, indent=1))
         return 0
-    print("Forward+backward per step, batch 64, T=80, hidden 64 (Gradient Flow's default):")
-    print("| cell | fused ms | instrumented ms | ratio |")
-    print("|---|---|---|---|")
+    print(title)
+    print("| " + " | ".join(headers) + " |")
+    print("|" + "---|" * len(headers))
     for r in rows:
-        print(f"| {r['cell']} | {r['fused_ms']:.1f} | {r['instrumented_ms']:.1f} | "
-              f"{r['ratio']:.1f}x |")
-    return 0
-
-
-def _print_threads(as_json: bool) -> int:
-    from core.bench_kernels import thread_throughput
-    rows = [thread_throughput(t, c) for c in (1, 2) for t in (1, 2)]
-    if as_json:
-        print(json.dumps(rows, indent=1))
-        return 0
-    print("Gradient Flow (LSTM, T=80, hidden 64), aggregate training steps per second:")
-    print("| concurrent runs | threads per run | steps/s |")
-    print("|---|---|---|")
-    for r in rows:
-        print(f"| {r['concurrent']} | {r['threads']} | {r['steps_per_s']:.0f} |")
+        print("| " + " | ".join(str(c) for c in cells(r)) + " |")
     return 0
