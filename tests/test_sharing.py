@@ -3,6 +3,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from conftest import wait_for_result
@@ -130,3 +132,14 @@ def test_a_stored_run_from_other_code_is_not_shown(tmp_path, monkeypatch):
     assert load_cached(lab.id, config) is not None
     monkeypatch.setattr(pre, "code_version", lambda: "another version of core")
     assert load_cached(lab.id, config) is None
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(st.sampled_from(["cell", "hidden", "lr", "seed", "preset", "present",
+                                        "steps", "x" * 300, "ünï"]),
+                       st.text(max_size=40) | st.sampled_from(["nan", "inf", "-1", "1e309"]),
+                       max_size=4))
+def test_any_link_opens_the_page_with_notices_never_an_error(params):
+    at = page("gradients", params)
+    assert at.slider(key="gradients.hidden").value in range(4, 257)
+    assert all(len(w.value) < 2000 for w in at.warning)

@@ -7,6 +7,7 @@ differs from the defaults, so copying it at any moment reproduces what is on scr
 from __future__ import annotations
 
 import dataclasses
+import reprlib  # a pasted link can be huge: notices quote it shortened
 
 import streamlit as st
 
@@ -32,7 +33,8 @@ def apply_global_link() -> list[str]:
                 raise ValueError
             st.session_state["seed"] = seed
         except ValueError:
-            notices.append(f"seed={params['seed']!r} is not a whole number from 0 to {SEED_MAX}")
+            notices.append(f"seed={reprlib.repr(params['seed'])} is not a whole number from 0 "
+                           f"to {SEED_MAX}")
     if "present" in params:
         st.session_state["present"] = params["present"].lower() in ("1", "true", "yes", "on")
     return notices
@@ -52,14 +54,14 @@ def apply_lab_link(lab, widget_key, preset_overrides) -> list[str]:
     notices = []
     if "preset" in params:
         if lab.preset(params["preset"]) is None:
-            notices.append(f"preset={params['preset']!r} is not a preset of this lab")
+            notices.append(f"preset={reprlib.repr(params['preset'])} is not a preset of this lab")
         else:
             preset_overrides(params["preset"])
     for name, raw in params.items():
         if name in GLOBAL_PARAMS or name in PAGE_PARAMS:
             continue
         if name not in fields:
-            notices.append(f"{name!r} is not a knob of this lab")
+            notices.append(f"{reprlib.repr(name)} is not a knob of this lab")
             continue
         try:
             value = validate_value(fields[name], coerce_value(fields[name], raw))
