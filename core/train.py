@@ -42,6 +42,19 @@ def warm_up() -> None:
         _warm = True
 
 
+def phase_reporter(on_step, series: str, steps: int, base: float = 0.0, span: float = 1.0):
+    """The `on_step` for one of several models a run trains one after another: each entry is
+    tagged with the model's `series` name and the run's overall progress in [0, 1], this
+    model covering [base, base + span]. None when nobody is watching."""
+    if on_step is None:
+        return None
+
+    def report(step: int, metrics: dict) -> None:
+        frac = step / steps if steps else 1.0
+        on_step(step, {**metrics, "series": series, "progress": base + span * frac})
+    return report
+
+
 def make_optimizer(params, name: str, lr: float) -> torch.optim.Optimizer:
     if name == "adam":
         return torch.optim.Adam(params, lr=lr)

@@ -89,12 +89,18 @@ def sweep(pages, seen_queued: set, finished_at: dict, started: float) -> None:
             finished_at[i] = time.monotonic() - started
 
 
-def slots_caption(srv, new_page) -> str:
+def slots_caption(srv, new_page, timeout_s: float = 30.0) -> str:
+    """The sidebar's slot count, read until every slot is free or the time is up."""
     page = new_page()
-    page.goto(srv.url)
-    caption = page.get_by_text("Training now:").first
-    caption.wait_for(timeout=60_000)
-    text = caption.inner_text()
+    deadline = time.monotonic() + timeout_s
+    while True:
+        page.goto(srv.url)
+        caption = page.get_by_text("Training now:").first
+        caption.wait_for(timeout=60_000)
+        text = caption.inner_text()
+        if text.startswith("Training now: 0 of") or time.monotonic() > deadline:
+            break
+        time.sleep(1)
     page.context.close()
     return text
 
@@ -137,14 +143,5 @@ def test_closing_a_tab_mid_run_releases_its_slot():
         page.get_by_role("button", name="Train", exact=True).click()
         page.get_by_text("Training — step").first.wait_for(timeout=60_000)
         page.context.close()  # the student closes the tab mid-run
-        watcher = new_page()
-        watcher.goto(srv.url)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            watcher.reload()
-            caption = watcher.get_by_text("Training now:").first
-            caption.wait_for(timeout=30_000)
-            if caption.inner_text().startswith("Training now: 0 of"):
-                break
-            time.sleep(1)
-        assert caption.inner_text().startswith("Training now: 0 of"), caption.inner_text()
+        caption = slots_caption(srv, new_page, timeout_s=60)
+        assert caption.startswith("Training now: 0 of"), caption

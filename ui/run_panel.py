@@ -13,7 +13,7 @@ import streamlit as st
 
 from core.contract import config_dict
 from core.precompute import load_cached
-from core.runs import Run, max_concurrent_runs
+from core.runs import SLOTS, Run, max_concurrent_runs
 from core.viz.common import live_loss_chart
 from ui.compare import ab_section
 from ui.export import export_panel
@@ -33,7 +33,8 @@ _STATUS = {
     "completed": (st.info, "Finished all {steps} steps without reaching the success criterion."),
     "stopped": (st.warning, "Stopped after {steps} steps; the figures show the model as it "
                             "was. {message}"),
-    "diverged": (st.error, "Training diverged (non-finite loss): {message}"),
+    "diverged": (st.error, "Training diverged: {message}. Lower the learning rate or turn "
+                           "gradient clipping on, then train again."),
 }
 
 
@@ -45,7 +46,8 @@ def run_panel(lab, config, *, key: str | None = None, job=None, label: str = "Tr
     key = key or lab.id
     run_key, result_key = f"run:{key}", f"result:{key}"
     run: Run | None = st.session_state.get(run_key)
-    active = run is not None and not run.snapshot().finished
+    state = run.snapshot().state if run is not None else None
+    active = state in ("queued", "running")
 
     left, right, _ = st.columns([max(1.0, len(label) / 9), 1, 4])  # room for long labels
     if left.button(label, key=f"train:{key}", type="primary", disabled=active,
@@ -55,12 +57,12 @@ def run_panel(lab, config, *, key: str | None = None, job=None, label: str = "Tr
         run = Run(job, steps, label=key, abandon_after_s=ABANDON_AFTER_S,
                   max_seconds=MAX_RUN_S).start()
         st.session_state[run_key] = run
-        active = True
+        state, active = "queued", True
     if right.button("Stop", key=f"stop:{key}", disabled=not active, icon=":material/stop:"):
         run.stop()
 
     if run is not None:
-        st.fragment(run_every=_poll_interval(run) if active else None)(_live_view)(
+        st.fragment(run_every=_poll_interval(run, state) if active else None)(_live_view)(
             run, key, result_key)
 
     result = st.session_state.get(result_key)
@@ -73,10 +75,9 @@ def run_panel(lab, config, *, key: str | None = None, job=None, label: str = "Tr
     return result
 
 
-def _poll_interval(run: Run) -> float:
-    snap = run.snapshot()
-    if snap.state == "queued":
-        return POLL_QUEUED_S
+def _poll_interval(run: Run, state: str) -> float:
+    if state == "queued" and SLOTS.active >= max_concurrent_runs():
+        return POLL_QUEUED_S  # really waiting; a free slot means it starts within a moment
     return POLL_FIRST_S if run.running_for() < FAST_POLL_WINDOW_S else POLL_LATER_S
 
 
@@ -108,7 +109,8 @@ def _live_view(run: Run, key: str, result_key: str) -> None:
                     text=f"Training — step {snap.step}"
                          + (f" of {snap.total_steps}" if snap.total_steps else ""))
     elif snap.state == "failed":
-        st.error(f"The run failed: {snap.error}. Earlier results are kept.")
+        st.error(f"The run failed: {snap.error}. Earlier results are kept; change the "
+                 "settings named in the error, or press Train to try again.")
     elif snap.result is not None:
         show, text = _STATUS.get(snap.state, (st.info, "{status}"))
         message = snap.result.message

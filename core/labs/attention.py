@@ -24,7 +24,7 @@ from core.device import pick_device, seed_everything, seeded_generator
 from core.models.seq2seq import ATTENTIONS, CELLS, Seq2Seq
 from core.tasks.transduction import (EOS, MULTI_VALID, TASKS, TransductionTask,
                                     target_positions)
-from core.train import train
+from core.train import phase_reporter, train
 
 SUCCESS_ACCURACY = 0.9
 STOP_ACCURACY = 0.95  # early stop with a margin, so the final test set clears SUCCESS_ACCURACY
@@ -139,11 +139,7 @@ def train_model(config: Config, attention: str, steps: int, device, on_step=None
         latest.update(metrics)
         return metrics
 
-    def report(step: int, metrics: dict) -> None:
-        if on_step is not None:
-            frac = step / steps if steps else 1.0
-            on_step(step, {**metrics, "series": series,
-                           "progress": progress[0] + progress[1] * frac})
+    report = phase_reporter(on_step, series, steps, *progress)
 
     log = train(list(model.parameters()), step_fn, steps=steps, lr=config.lr, clip=1.0,
                 evaluate=evaluate, eval_every=config.eval_every,

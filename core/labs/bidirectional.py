@@ -17,7 +17,7 @@ from core.contract import LabSpec, Preset, Result, knob
 from core.device import pick_device, seed_everything, seeded_generator
 from core.models.birnn import CELLS, DIRECTIONS, DirectionalTagger
 from core.tasks.direction import TASKS, DirectionTask
-from core.train import train
+from core.train import phase_reporter, train
 
 SUCCESS_ACCURACY = 0.9
 SWEEP_P = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -101,11 +101,7 @@ def _train_direction(direction: str, config: Config, steps: int, device, on_step
         latest.update(accuracy=acc, backward_share=share)
         return {"accuracy": acc, "backward_share": share}
 
-    def report(step: int, metrics: dict) -> None:
-        if on_step is not None:
-            frac = step / steps if steps else 1.0
-            on_step(step, {**metrics, "series": direction,
-                           "progress": progress_base + progress_span * frac})
+    report = phase_reporter(on_step, direction, steps, progress_base, progress_span)
 
     log = train(list(model.parameters()), step_fn, steps=steps, lr=config.lr,
                 evaluate=evaluate, eval_every=config.eval_every,

@@ -20,7 +20,7 @@ from core.contract import LabSpec, Preset, Result, knob
 from core.device import pick_device, seed_everything, seeded_generator
 from core.models.forecaster import DirectForecaster, OneStepForecaster, parameter_count
 from core.tasks.dynamics import SystemWindows, make_system
-from core.train import train
+from core.train import phase_reporter, train
 
 SYSTEMS = ("linear", "logistic", "lorenz", "sunspots", "csv")
 TEST_WINDOWS = 256
@@ -95,10 +95,7 @@ def _train_model(kind: str, system: SystemWindows, config: Config, device, stats
         return {"one_step_error": float(np.median(err[:, 0])),
                 "horizon_error": float(np.median(err[:, -1]))}
 
-    def report(step: int, metrics: dict) -> None:
-        if on_step is not None:
-            frac = step / config.steps if config.steps else 1.0
-            on_step(step, {**metrics, "series": kind, "progress": progress_base + 0.5 * frac})
+    report = phase_reporter(on_step, kind, config.steps, progress_base, 0.5)
 
     log = train(model.parameters(), step_fn, steps=config.steps, lr=config.lr, clip=1.0,
                 evaluate=evaluate, eval_every=config.eval_every, on_step=report,

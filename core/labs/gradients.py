@@ -19,7 +19,7 @@ from core.contract import LabSpec, Preset, Result, knob
 from core.device import pick_device, seed_everything, seeded_generator
 from core.models.recurrent import CELLS, RecurrentClassifier
 from core.tasks.recall import MarkedRecall
-from core.train import train
+from core.train import phase_reporter, train
 
 SUCCESS_ACCURACY = 0.9
 COMPARED_CELLS = ("rnn", "lstm", "gru")
@@ -79,7 +79,7 @@ def _task(config: Config) -> MarkedRecall:
 
 
 def _train_cell(cell: str, config: Config, steps: int, device, on_step, should_stop,
-                progress_base: float, progress_span: float) -> dict:
+                progress_base: float, progress_span: float, series: str = "") -> dict:
     """Train one cell on the seed's data stream, measuring as it goes."""
     task = _task(config)
     seed_everything(config.seed)
@@ -108,11 +108,7 @@ def _train_cell(cell: str, config: Config, steps: int, device, on_step, should_s
         return {"accuracy": acc, "grad_first": profile.hidden_norms[0],
                 "grad_last": profile.hidden_norms[-1]}
 
-    def report(step: int, metrics: dict) -> None:
-        if on_step is not None:
-            frac = step / steps if steps else 1.0
-            on_step(step, {**metrics, "series": cell,
-                           "progress": progress_base + progress_span * frac})
+    report = phase_reporter(on_step, series or cell, steps, progress_base, progress_span)
 
     params = list(model.parameters())
     log = train(params, step_fn, steps=steps, lr=config.lr, clip=config.clip,
@@ -249,9 +245,8 @@ def sweep_tbptt(config: Config, windows=(5, 10, 20, 40, 0), on_step=None,
             break
         cfg = dataclasses.replace(config, tbptt_k=k, compare_cells=False)
         label = f"K={k}" if k else "full"
-        out = _train_cell(cfg.cell, cfg, cfg.steps, device,
-                          _relabel(on_step, label), should_stop,
-                          i / len(windows), 1 / len(windows))
+        out = _train_cell(cfg.cell, cfg, cfg.steps, device, on_step, should_stop,
+                          i / len(windows), 1 / len(windows), series=label)
         accuracy_by_k[label] = out["accuracy"]
         histories[label] = out["log"].history
     horizon = _horizon(config)
@@ -264,8 +259,3 @@ def sweep_tbptt(config: Config, windows=(5, 10, 20, 40, 0), on_step=None,
                   steps=config.steps * len(accuracy_by_k), wall_s=time.perf_counter() - start,
                   arrays={"histories": histories})
 
-
-def _relabel(on_step, series: str):
-    if on_step is None:
-        return None
-    return lambda step, metrics: on_step(step, {**metrics, "series": series})

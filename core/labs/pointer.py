@@ -21,7 +21,7 @@ from core.contract import ConfigError, LabSpec, Preset, Result, knob
 from core.device import pick_device, seed_everything, seeded_generator
 from core.models.pointer import DECODERS, PointerNet
 from core.tasks.permutation import TASKS, PermutationTask, parse_numbers, scale_to_unit
-from core.train import train
+from core.train import phase_reporter, train
 
 STOP_ACCURACY = 0.95  # held-out check that ends training early
 SUCCESS_ACCURACY = 0.9  # final test on fresh samples that counts as success
@@ -140,11 +140,7 @@ def _train_arm(arm: Arm, config: Config, task: PermutationTask, steps: int, devi
                       valid_rate=mean_score(scores, "valid_rate"))
         return dict(latest)
 
-    def report(step: int, metrics: dict) -> None:
-        if on_step is not None:
-            frac = step / steps if steps else 1.0
-            on_step(step, {**metrics, "series": label,
-                           "progress": progress_base + progress_span * frac})
+    report = phase_reporter(on_step, label, steps, progress_base, progress_span)
 
     log = train(list(model.parameters()), step_fn, steps=steps, lr=config.lr, evaluate=evaluate,
                 eval_every=config.eval_every,

@@ -14,7 +14,7 @@ def style(fig: go.Figure, title: str, x: str, y: str, height: int = 320) -> go.F
     return fig
 
 
-def _thin(points: list) -> list:
+def thin_points(points: list) -> list:
     stride = max(1, len(points) // MAX_POINTS)
     return points[::stride] + ([points[-1]] if len(points) % stride != 1 and stride > 1 else [])
 
@@ -30,7 +30,7 @@ def live_loss_chart(history: list[dict]) -> alt.Chart:
         if "loss" in entry and entry["loss"] is not None and entry["loss"] > 0:
             series.setdefault(str(entry.get("series", "loss")), []).append(entry)
     for name, points in series.items():
-        rows += [{"step": p["step"], "loss": p["loss"], "model": name} for p in _thin(points)]
+        rows += [{"step": p["step"], "loss": p["loss"], "model": name} for p in thin_points(points)]
     data = pd.DataFrame(rows, columns=["step", "loss", "model"])
     return (alt.Chart(data, title="Training loss (live)", height=260)
             .mark_line()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from core.viz.common import _thin, style
+from core.viz.common import thin_points, style
 
 
 def changed_knobs(a: dict, b: dict) -> dict:
@@ -28,7 +28,7 @@ def loss_overlay(a, b) -> go.Figure:
             if "loss" in entry:
                 series.setdefault(str(entry.get("series", "")), []).append(entry)
         for name, points in series.items():
-            points = _thin(points)
+            points = thin_points(points)
             fig.add_trace(go.Scatter(x=[p["step"] for p in points],
                                      y=[p["loss"] for p in points], mode="lines",
                                      line=dict(dash=dash),
