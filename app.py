@@ -29,27 +29,38 @@ def lab_pages() -> list:
     return pages
 
 
-def sidebar(notices: list[str]) -> None:
+def session_settings(notices: list[str]) -> None:
+    """Below the page's own controls in the sidebar: what every page shares."""
     with st.sidebar:
-        st.markdown("### RNN Lab")
         show_notices(notices)
-        st.number_input("Seed", min_value=0, max_value=SEED_MAX, step=1, key="seed",
-                        help="One seed fixes the data and the initial weights of every lab, "
-                             "so two runs that differ in one knob are a fair comparison.")
-        st.toggle("Present mode", key="present",
-                  help="For the projector: large type and figures, only the knobs the "
-                       "preset names, explanations folded. Also ?present=1 in a link.")
-        st.segmented_control("Figure downloads", ["png", "svg"], key="figure_format",
-                             help="Format of the camera button on every figure.")
-        device = warmup.device_label_if_ready()
-        st.caption(f"Device: **{device}**" if device else "Device: detecting…")
-        st.caption(f"Training now: {SLOTS.active} of {max_concurrent_runs()} slots on this "
-                   f"server, {SLOTS.waiting} waiting")
+        with st.expander("Seed, present mode, server", icon=":material/settings:",
+                         expanded=bool(notices)):
+            _session_widgets()
+
+
+def _session_widgets() -> None:
+    st.number_input("Seed", min_value=0, max_value=SEED_MAX, step=1, key="seed",
+                    help="One seed fixes the data and the initial weights of every lab, "
+                         "so two runs that differ in one knob are a fair comparison.")
+    st.toggle("Present mode", key="present",
+              help="For the projector: large type and figures, only the knobs the "
+                   "preset names, explanations folded. Also ?present=1 in a link.")
+    st.segmented_control("Figure downloads", ["png", "svg"], key="figure_format",
+                         help="Format of the camera button on every figure.")
+    device = warmup.device_label_if_ready()
+    st.caption(f"Device: **{device}**" if device else "Device: detecting…")
+    st.caption(f"Training now: {SLOTS.active} of {max_concurrent_runs()} slots on this "
+               f"server, {SLOTS.waiting} waiting")
+
+
 
 
 st.session_state.setdefault("seed", 0)
 st.session_state.setdefault("present", False)
 st.session_state.setdefault("figure_format", "png")
-navigation = st.navigation(lab_pages())
-sidebar(apply_global_link())
+# Navigation across the top: the sidebar is the lab's control column, and eight page links
+# would push Train below a projector's fold.
+navigation = st.navigation(lab_pages(), position="top")
+notices = apply_global_link()  # before the page: it reads the seed and present mode
 navigation.run()
+session_settings(notices)

@@ -76,11 +76,28 @@ def validate_value(f: dataclasses.Field, value):
         raise ConfigError(f"{f.name}: {reprlib.repr(value)} is below the minimum {meta['min']}")
     if meta.get("max") is not None and value > meta["max"]:
         raise ConfigError(f"{f.name}: {reprlib.repr(value)} is above the maximum {meta['max']}")
+    if not on_step_grid(f, value):
+        raise ConfigError(f"{f.name}: {reprlib.repr(value)} is not a multiple of "
+                          f"{meta['step']} from {meta['min']}")
     return value
 
 
+def on_step_grid(f: dataclasses.Field, value) -> bool:
+    """A slider only offers min + k·step; a link or the command line must not reach values
+    between (a hidden size of 5 where the model needs an even one)."""
+    meta = f.metadata
+    step, low = meta.get("step"), meta.get("min")
+    if step is None or low is None or isinstance(value, bool) or meta.get("widget") == "log":
+        return True
+    k = (value - low) / step
+    return abs(k - round(k)) <= 1e-6
+
+
 def make_config(config_cls, overrides: dict[str, Any] | None = None):
-    """Build a Config from defaults plus overrides, checking every name, type and bound."""
+    """Build a Config from defaults plus overrides, checking every name, type, bound and step,
+    then the knobs against each other: a Config may define `check(self)` that raises
+    ConfigError for a combination no single bound can express (shortest input longer than
+    the longest), so the page refuses it before Train and the command line exits 2."""
     by_name = {f.name: f for f in dataclasses.fields(config_cls)}
     values = {}
     for name, raw in (overrides or {}).items():
@@ -88,7 +105,11 @@ def make_config(config_cls, overrides: dict[str, Any] | None = None):
             known = ", ".join(sorted(by_name))
             raise ConfigError(f"unknown knob {reprlib.repr(name)}; this lab accepts: {known}")
         values[name] = validate_value(by_name[name], coerce_value(by_name[name], raw))
-    return config_cls(**values)
+    config = config_cls(**values)
+    check = getattr(config, "check", None)
+    if check is not None:
+        check()
+    return config
 
 
 def config_dict(config) -> dict:
@@ -140,7 +161,11 @@ class Result:
 
 
 OnStep = Callable[[int, dict], None]
+"""Called as training goes with the step and a metrics dict. Reserved keys: "series" (which
+model of several), "progress" (the run's overall fraction done), "eval" (a measurement, not
+a training step), "live" (figure data for the page's headline figure, kept out of history)."""
 ShouldStop = Callable[[], bool]
+Job = Callable[[OnStep, ShouldStop], "Result"]
 
 
 @dataclass(frozen=True)
@@ -151,6 +176,18 @@ class Preset:
     note: str
     overrides: dict = field(default_factory=dict)
     show: tuple = ()
+
+
+@dataclass(frozen=True)
+class Study:
+    """An extra job a lab declares beside its main run (a sweep over one knob, a study of
+    decoding): the page shows it as a panel with its own button, the command line runs it
+    with `python -m core study LAB NAME`, and its length is computed here, not guessed."""
+    name: str  # short id for the command line and the panel key
+    label: str  # the button
+    about: str  # one sentence: what it trains, shown beside the button
+    run: Callable[..., Result]  # run(config, on_step=None, should_stop=None) -> Result
+    total_steps: Callable[[Any], int]  # optimiser steps it will take at most, for progress
 
 
 @dataclass(frozen=True)
@@ -167,12 +204,22 @@ class LabSpec:
     # Knob values that make a run take seconds: used by the page tests that click Train.
     smoke: dict = field(default_factory=dict)
     presets: tuple = ()  # Preset, in the order they tell the story
+    # The 3-6 knobs the presets turn: drawn beside Train; the rest fold under "More settings".
+    primary: tuple = ()
+    studies: tuple = ()  # Study, in the order the page shows them
 
     def preset(self, name: str) -> "Preset | None":
         return next((p for p in self.presets if p.name == name), None)
 
     def make_config(self, overrides: dict | None = None):
         return make_config(self.Config, overrides)
+
+    def study(self, name: str) -> Study:
+        found = next((s for s in self.studies if s.name == name), None)
+        if found is None:
+            known = ", ".join(s.name for s in self.studies) or "none"
+            raise ConfigError(f"{self.id} has no study {name!r}; its studies: {known}")
+        return found
 
     def total_steps(self, config) -> int:
         return int(getattr(config, "steps", 0))

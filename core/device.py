@@ -1,8 +1,19 @@
-"""Device choice and the one seed that fixes data and initial weights."""
+"""Device choice and the one seed that fixes data and initial weights.
+
+Everything random in a run comes from the run's seed through a named stream: the training
+batches ("train"), the held-out set training stops on ("validation"), the set the page
+reports ("test"), the batch the figures probe ("probe"), and so on. Streams are independent
+of each other and of other seeds' streams, and a run never draws from a process-wide
+generator while it trains, so two runs of the same link at once give the same numbers as
+either alone.
+"""
 from __future__ import annotations
 
+import hashlib
 import os
 import random
+import threading
+from typing import Callable, TypeVar
 
 import numpy as np
 import torch
@@ -36,11 +47,58 @@ def seeded_generator(seed: int, device: torch.device | None = None) -> torch.Gen
     return gen
 
 
+# The named streams a run draws from. "train" is the seed itself (the batches every model of
+# a run sees, in the same order); the others are derived from (seed, name) by a hash, so the
+# held-out set of seed 0 is not the training stream of seed 1, as `seed + 1` would make it.
+STREAMS = ("train", "validation", "test", "probe", "noise", "mask", "reference", "examples",
+           "information", "statistics", "init")
+T = TypeVar("T")
+
+
+def stream_seed(seed: int, name: str) -> int:
+    if name not in STREAMS:
+        raise ValueError(f"unknown stream {name!r}; streams: {', '.join(STREAMS)}")
+    if name == "train":
+        return int(seed)
+    digest = hashlib.sha256(f"{int(seed)}:{name}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") & (2**63 - 1)
+
+
+def stream(seed: int, name: str, device: torch.device | None = None) -> torch.Generator:
+    """A fresh generator for one named stream of a run: e.g. `stream(seed, "test")`."""
+    return seeded_generator(stream_seed(seed, name), device)
+
+
+_INIT_LOCK = threading.Lock()
+
+
 def seed_everything(seed: int) -> None:
-    """Seed the global streams that weight initialisation draws from."""
+    """Seed the process-wide generators (scripts and benchmarks; runs use `build_seeded`)."""
     random.seed(seed)
     np.random.seed(seed % (2**32))
     torch.manual_seed(seed)
+
+
+def build_seeded(seed: int, factory: Callable[[], T]) -> T:
+    """Build a model whose initial weights depend on `seed` alone.
+
+    torch's layer constructors draw their initial weights from the process-wide generator; on
+    a server two runs start in parallel threads, and without the lock their draws would
+    interleave. Construction is quick, so holding a lock while seeding and building costs
+    nothing, and the weights are those a lone run with this seed would get. The process-wide
+    state is put back afterwards, so a run leaves it as it found it (a test checks that no
+    lab draws from it while training)."""
+    with _INIT_LOCK:
+        saved = random.getstate(), np.random.get_state(), torch.random.get_rng_state()
+        try:
+            random.seed(seed)
+            np.random.seed(seed % (2**32))
+            torch.manual_seed(seed)
+            return factory()
+        finally:
+            random.setstate(saved[0])
+            np.random.set_state(saved[1])
+            torch.random.set_rng_state(saved[2])
 
 
 def configure_threads() -> int:

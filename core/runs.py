@@ -77,6 +77,7 @@ class Snapshot:
     queue_position: int | None
     history: list = field(default_factory=list)
     latest: dict = field(default_factory=dict)
+    live: dict = field(default_factory=dict)  # series -> its latest figure data
     result: Result | None = None
     error: str = ""
 
@@ -97,6 +98,7 @@ class Run:
         self._step = 0
         self._history: list[dict] = []
         self._latest: dict = {}
+        self._live: dict = {}
         self._result: Result | None = None
         self._error = ""
         self._abandon_after_s = abandon_after_s
@@ -127,10 +129,14 @@ class Run:
         return self._stop.is_set() or self._abandoned() or self._over_time()
 
     def _on_step(self, step: int, metrics: dict) -> None:
+        metrics = dict(metrics)
+        live = metrics.pop("live", None)
         with self._lock:
             self._step = max(self._step, step)
-            self._latest = dict(metrics)
-            self._history.append(dict(metrics))
+            self._latest = metrics
+            self._history.append(metrics)
+            if live is not None:
+                self._live[str(metrics.get("series", ""))] = live
 
     def _main(self) -> None:
         from core.device import configure_threads  # torch stays off the import path of runs
@@ -171,4 +177,5 @@ class Run:
         with self._lock:
             return Snapshot(state=self._state, step=self._step, total_steps=self._total,
                             queue_position=SLOTS.position(self), history=list(self._history),
-                            latest=dict(self._latest), result=self._result, error=self._error)
+                            latest=dict(self._latest), live=dict(self._live),
+                            result=self._result, error=self._error)

@@ -45,13 +45,17 @@ def warm_up() -> None:
 def phase_reporter(on_step, series: str, steps: int, base: float = 0.0, span: float = 1.0):
     """The `on_step` for one of several models a run trains one after another: each entry is
     tagged with the model's `series` name and the run's overall progress in [0, 1], this
-    model covering [base, base + span]. None when nobody is watching."""
+    model covering [base, base + span]. Phases nest: an entry that already carries its own
+    progress and series (a whole run inside a sweep) is mapped into this phase's span and
+    named "<series> · <its series>". None when nobody is watching."""
     if on_step is None:
         return None
 
     def report(step: int, metrics: dict) -> None:
-        frac = step / steps if steps else 1.0
-        on_step(step, {**metrics, "series": series, "progress": base + span * frac})
+        inner = metrics.get("progress")
+        frac = float(inner) if inner is not None else (min(step / steps, 1.0) if steps else 1.0)
+        name = f"{series} · {metrics['series']}" if metrics.get("series") else series
+        on_step(step, {**metrics, "series": name, "progress": base + span * frac})
     return report
 
 
@@ -75,7 +79,8 @@ def train(params: Iterable[torch.Tensor], step_fn: StepFn, *, steps: int, lr: fl
     """Run `steps` optimiser steps of `step_fn(step) -> loss` (or `(loss, extra_metrics)`).
 
     `evaluate(step) -> metrics` runs every `eval_every` steps and after the last one; when
-    `is_success(metrics)` holds, training stops early with status "succeeded". `clip <= 0`
+    `is_success(metrics)` holds, training stops early with status "succeeded". A "live" entry
+    in its metrics (figure data) reaches `on_step` but not the history. `clip <= 0`
     disables clipping. A non-finite loss or gradient ends the run as "diverged" with the
     parameters put back to the last values that gave a finite loss.
     """
@@ -88,7 +93,9 @@ def train(params: Iterable[torch.Tensor], step_fn: StepFn, *, steps: int, lr: fl
     def record(step: int, metrics: dict) -> None:
         entry = {"step": step, **metrics}
         if step % log_every == 0 or "eval" in metrics:
-            log.history.append(entry)
+            # figure data for the page's live headline is passed on, not kept: the history
+            # holds numbers only, and the lab keeps the last figure data itself
+            log.history.append({k: v for k, v in entry.items() if k != "live"})
         if on_step is not None:
             on_step(step, entry)
 

@@ -1,95 +1,15 @@
 """Gradient Flow: vanishing and exploding gradients, gates, supervision, truncated BPTT."""
-import functools
-
 import streamlit as st
 
 from core.labs import get_lab
-from core.labs.gradients import sweep_tbptt
 from core.viz import gradients as viz
-from ui.lab_page import how_to_read, lab_controls, lab_header, theory
-from ui.run_panel import run_panel
 from ui.figures import show_figure
+from ui.lab_page import how_to_read, lab_frame, sections
+from ui.run_panel import run_panel
 
 LAB = get_lab("gradients")
-lab_header(LAB)
-config = lab_controls(LAB)
-result = run_panel(LAB, config)
 
-if result is None:
-    rivals = " and the other cells on the same data" if config.compare_cells else ""
-    st.info(f"Press **Train** to train a {config.cell} to recall a symbol marked "
-            f"{min(config.lag, config.seq_len)} steps before the end{rivals}.")
-else:
-    m = result.metrics
-    cols = st.columns(4)
-    cols[0].metric("Held-out accuracy", f"{m['accuracy']:.2f}",
-                   help=f"Chance is {m['chance_accuracy']:.2f} (1/K).")
-    cols[1].metric("‖dL/dh_1‖ / ‖dL/dh_T‖", f"{m['grad_ratio_first_last']:.1e}",
-                   help="How much of the gradient at the last step survives to the first.")
-    cols[2].metric("Recurrent spectral radius", f"{m['recurrent_spectral_radius']:.2f}")
-    cols[3].metric("Steps trained", result.steps)
-
-    st.subheader("Where the gradient goes")
-    left, right = st.columns(2)
-    show_figure(viz.gradient_heatmap(result), container=left)
-    show_figure(viz.gradient_curve(result), container=right)
-    how_to_read("left, each row is one measurement during training and each column a "
-                "timestep; colour is log10 of the gradient norm reaching h_t from the loss. "
-                "Right, the same at the end of training for every cell trained in this run "
-                "(log axis): a straight falling line is exponential vanishing. The marked "
-                f"symbol sits at timestep {result.config['seq_len'] - min(result.config['lag'], result.config['seq_len']) + 1}"
-                " in fixed mode — a cell can only learn it if gradient reaches there.")
-
-    left, right = st.columns(2)
-    gate = viz.gate_heatmap(result)
-    if gate is not None:
-        show_figure(gate, container=left)
-        how_to_read("each row is a hidden unit, each column a timestep; values near 1 keep "
-                    "the cell's memory (LSTM forget gate) or the old state (GRU update gate). "
-                    "Units held near 1 across the sequence are the memory the task needs.")
-    else:
-        left.info("Gate activations exist for LSTM and GRU; this cell has no gates.")
-    show_figure(viz.input_gradient_curve(result), container=right)
-    how_to_read("how strongly the loss reacts to each input symbol; the model can only learn "
-                "from inputs whose gradient is not vanishingly small.", container=right)
-
-    st.subheader("tanh RNN vs LSTM vs GRU")
-    if len(m["comparison"]) > 1:
-        show_figure(viz.comparison_bars(result))
-        how_to_read("each bar is a model trained for the same steps on the same seed and "
-                    "data; the dotted line is guessing.")
-    else:
-        st.info("Turn on **Compare cells** to train the other cells side by side.")
-
-    st.subheader("Many-to-one vs many-to-many, against the closed form")
-    left, right = st.columns(2)
-    show_figure(viz.linear_sweep_figure(result, "many_to_one"), container=left)
-    show_figure(viz.linear_sweep_figure(result, "many_to_many"), container=right)
-    how_to_read("a linear recurrence h_t = a·h_(t-1) + x_t is unrolled for each T and autograd "
-                "measures the gradient reaching h_1 (dots); dashed lines are the closed forms. "
-                "With one loss at the end it shrinks like |a|^(T-1); with a loss at every step "
-                "it converges for |a| < 1, grows linearly at a = 1 and explodes for a > 1.")
-
-    st.subheader("Truncated BPTT and the dependency horizon")
-    show_figure(viz.mutual_information_figure(result))
-    rate = m["mi_decay_rate"]
-    how_to_read("each bar is the mutual information between the input at lag d and the target, "
-                "estimated from 8000 sampled sequences (bias-corrected plug-in estimate). "
-                + (f"A fitted decay rate λ = {rate:.3f} per step puts the horizon at "
-                   f"K = ln(1/ε)/λ = {m['suggested_tbptt_k']}." if rate else
-                   f"With a fixed lag only one lag is informative, so K = {m['suggested_tbptt_k']}. "
-                   "Switch **Lag spread** to geometric to see a decaying curve."))
-
-sweep = run_panel(LAB, config, key="gradients-sweep", label="Sweep truncation K",
-                  job=functools.partial(sweep_tbptt, config),
-                  total_steps=config.steps * 5)
-if sweep is not None:
-    show_figure(viz.tbptt_sweep_figure(sweep))
-    how_to_read("one model per window K, same seed and data; a window shorter than the lag "
-                "cannot carry the gradient back to the marked symbol, so accuracy sits at "
-                f"chance. The horizon suggested K = {sweep.metrics['suggested_tbptt_k']}.")
-
-theory(r"""
+THEORY = r"""
 **The loop and its Jacobian.** A recurrent cell applies the same map at every step,
 $h_t = \phi(W_{hh} h_{t-1} + W_{xh} x_t + b)$. Backpropagation through time multiplies the
 gradient by $\partial h_{t+1}/\partial h_t$ once per step, so the signal reaching step $t$
@@ -116,4 +36,105 @@ update gate $z_t$ plays the same role: $h_t = (1-z_t)\odot n_t + z_t \odot h_{t-
 longest dependency that can be learned. If the information the input at lag $d$ carries about
 the target decays as $I(d) \approx I_0 e^{-\lambda d}$, the window $K = \ln(1/\varepsilon)/\lambda$
 keeps every dependency worth more than a fraction $\varepsilon$ of $I_0$.
-""")
+"""
+
+
+def page() -> None:
+    frame = lab_frame(LAB)
+    config = frame.config
+    rivals = " and the other cells on the same data" if config.compare_cells else ""
+    result = run_panel(LAB, frame, headline=viz.headline, colors=viz.CELL_COLORS, idle=(
+        f"Press **Train** to train a {config.cell} to recall a symbol marked "
+        f"{min(config.lag, config.seq_len)} steps before the end{rivals}."))
+    if result is not None:
+        numbers(result)
+    sections(frame, result, {
+        "Over training": result and (lambda: over_training(result)),
+        "Gates and inputs": result and (lambda: gates_and_inputs(result)),
+        "Cells compared": result and (lambda: cells_compared(result)),
+        "Supervision": result and (lambda: supervision(result)),
+        "Truncation horizon": result and (lambda: truncation_horizon(result)),
+    }, THEORY, study_views={"tbptt": tbptt_sweep})
+
+
+def numbers(result) -> None:
+    m = result.metrics
+    how_to_read("left, the training loss of every cell as it trains; right, the gradient "
+                "reaching each timestep from the loss at the end, measured on a fixed probe "
+                "batch at the latest measurement (log axis). A straight falling line is "
+                "exponential vanishing; the dotted line marks where the symbol to recall sits.")
+    cols = st.columns(4)
+    cols[0].metric("Test accuracy", f"{m['accuracy']:.2f}",
+                   help=f"On fresh sequences; chance is {m['chance_accuracy']:.2f} (1/K).")
+    cols[1].metric("‖dL/dh_1‖ / ‖dL/dh_T‖", f"{m['grad_ratio_first_last']:.1e}",
+                   help="How much of the gradient at the last step survives to the first.")
+    label = ("Recurrent spectral radius" if result.config["cell"] in ("rnn", "linear")
+             else "Largest spectral radius over gate blocks")
+    cols[2].metric(label, f"{m['recurrent_spectral_radius']:.2f}")
+    cols[3].metric("Steps trained", result.steps)
+
+
+def over_training(result) -> None:
+    show_figure(viz.gradient_heatmap(result))
+    how_to_read("each row is one measurement during training and each column a timestep; "
+                "colour is log10 of the gradient norm reaching h_t from the loss.")
+
+
+def gates_and_inputs(result) -> None:
+    left, right = st.columns(2)
+    gate = viz.gate_heatmap(result)
+    if gate is not None:
+        show_figure(gate, container=left)
+        how_to_read("each row is a hidden unit, each column a timestep; values near 1 keep "
+                    "the cell's memory (LSTM forget gate) or the old state (GRU update gate).",
+                    container=left)
+    else:
+        left.info("Gate activations exist for LSTM and GRU; this cell has no gates.")
+    show_figure(viz.input_gradient_curve(result), container=right)
+    how_to_read("how strongly the loss reacts to each input symbol; the model can only learn "
+                "from inputs whose gradient is not vanishingly small.", container=right)
+
+
+def cells_compared(result) -> None:
+    if len(result.metrics["comparison"]) > 1:
+        show_figure(viz.comparison_bars(result))
+        how_to_read("each bar is a model trained for the same steps on the same seed and "
+                    "data, measured on fresh test sequences; the dotted line is guessing.")
+    else:
+        st.info("Turn on **Compare cells** to train the other cells side by side.")
+
+
+def supervision(result) -> None:
+    left, right = st.columns(2)
+    show_figure(viz.linear_sweep_figure(result, "many_to_one"), container=left)
+    show_figure(viz.linear_sweep_figure(result, "many_to_many"), container=right)
+    how_to_read("a linear recurrence h_t = a·h_(t-1) + x_t is unrolled for each T and autograd "
+                "measures the gradient reaching h_1 (dots); dashed lines are the closed forms. "
+                "With one loss at the end it shrinks like |a|^(T-1); with a loss at every step "
+                "it converges for |a| < 1, grows linearly at a = 1 and explodes for a > 1.")
+
+
+def truncation_horizon(result) -> None:
+    m = result.metrics
+    show_figure(viz.mutual_information_figure(result))
+    rate = m["mi_decay_rate"]
+    how_to_read(f"each bar is the mutual information between the input at lag d and the "
+                f"target, estimated from {m['information_samples']} sampled sequences "
+                "(bias-corrected plug-in estimate). "
+                + (f"A fitted decay rate λ = {rate:.3f} per step puts the horizon at "
+                   f"K = ln(1/ε)/λ = {m['suggested_tbptt_k']}." if rate else
+                   f"With a fixed lag only one lag is informative, so K = "
+                   f"{m['suggested_tbptt_k']}. Set **Lag spread** to geometric to see a "
+                   "decaying curve."))
+
+
+def tbptt_sweep(sweep) -> None:
+    show_figure(viz.tbptt_sweep_figure(sweep))
+    how_to_read("one model per window K, same seed and data. A window of K steps carries "
+                "the gradient back K steps from the loss, so only sequences whose mark lies "
+                "within the window can be learned; with a spread of lags that is a fraction "
+                f"of them, not none. The horizon suggested K = "
+                f"{sweep.metrics['suggested_tbptt_k']}.")
+
+
+page()

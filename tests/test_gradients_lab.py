@@ -29,6 +29,7 @@ def test_tiny_run_reports_the_contract_metrics():
 def test_steps_zero_measures_the_untrained_model():
     r = LAB.run(LAB.make_config({**TINY, "steps": 0, "compare_cells": False}))
     assert r.steps == 0 and len(r.arrays["grad_heatmap"]) == 1
+    assert r.arrays["live"]["lstm"]["step"] == 0  # the headline figure has its data
 
 
 def test_same_seed_same_result_and_seed_changes_it():
@@ -63,8 +64,31 @@ def test_runs_with_the_default_device_set_to_meta():
 
 
 def test_tbptt_sweep_reports_accuracy_per_window():
-    r = sweep_tbptt(LAB.make_config({**TINY, "compare_cells": False}), windows=(3, 0))
+    r = sweep_tbptt(LAB.make_config({**TINY, "compare_cells": False}), windows=(3,))
     assert set(r.metrics["accuracy_by_k"]) == {"K=3", "full"}
+    assert r.status == "completed" and r.steps == 2 * TINY["steps"]
+    study = LAB.study("tbptt")
+    assert study.total_steps(LAB.make_config(TINY)) == TINY["steps"] * 3  # K=5, 10, full
+
+
+def test_a_run_beside_another_gives_the_same_numbers_as_alone():
+    """Two runs of the same link at once on a shared server: every draw comes from the
+    run's own streams, so each gives exactly what it gives alone."""
+    import threading
+    config = LAB.make_config({**TINY, "compare_cells": False, "steps": 20})
+    before = torch.random.get_rng_state()
+    alone = [h["loss"] for h in LAB.run(config).history if "loss" in h]
+    assert torch.equal(torch.random.get_rng_state(), before)  # no process-wide draws
+    together = {}
+
+    def run(i):
+        together[i] = [h["loss"] for h in LAB.run(config).history if "loss" in h]
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert together[0] == alone and together[1] == alone
 
 
 def test_cli_run_json_and_errors():

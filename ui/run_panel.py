@@ -1,13 +1,16 @@
-"""The live run panel: Train / Stop, queue position, progress, live loss chart, export, A/B.
+"""The live run panel: Train / Stop, queue position, progress, the live loss chart and the
+lab's headline figure growing as the model trains.
 
 The run trains in a background thread (core.runs.Run); this panel only reads snapshots, from a
 fragment that reruns on a timer while the run is active, so moving a slider does not stop
-training and the rest of the page is not redrawn on every tick.
+training and the rest of the page is not redrawn on every tick. A lab's evaluations send
+figure data ("live" in their metrics); the headline figure is drawn from the latest of it
+while training and from the finished Result's `arrays["live"]` afterwards, by one function.
 """
 from __future__ import annotations
 
 import functools
-import os
+from typing import Callable
 
 import streamlit as st
 
@@ -15,18 +18,15 @@ from core.contract import config_dict
 from core.precompute import load_cached
 from core.runs import SLOTS, Run, max_concurrent_runs
 from core.viz.common import live_loss_chart
-from ui.compare import ab_section
-from ui.export import export_panel
 
 # Redraw fast while a run starts (the first chart within a second of Train), then slower:
 # every open tab re-renders its panel on this timer, and a class shares one server.
 POLL_FIRST_S, POLL_LATER_S, POLL_QUEUED_S = 0.25, 1.0, 2.0
 FAST_POLL_WINDOW_S = 3.0
-# No snapshot read for this long means the tab is gone, and the run stops itself.
-ABANDON_AFTER_S = float(os.environ.get("RNNLAB_ABANDON_S", "30"))
-# A shared server gives each run at most this much training time (the largest settings would
-# otherwise hold a slot for the better part of an hour).
-MAX_RUN_S = float(os.environ.get("RNNLAB_MAX_RUN_S", "600"))
+ABANDON_AFTER_S = 30.0  # no snapshot read for this long: the tab is gone, the run stops
+MAX_RUN_S = 600.0  # training time a shared server gives one run
+HEADLINE_HEIGHT = 340
+LIVE_CHART_HEIGHT = 250
 
 _STATUS = {
     "succeeded": (st.success, "Reached the lab's success criterion after {steps} steps."),
@@ -37,41 +37,70 @@ _STATUS = {
                            "gradient clipping on, then train again."),
 }
 
+Headline = Callable[[dict, dict], object]  # (live data by series, config dict) -> figure
 
-def run_panel(lab, config, *, key: str | None = None, job=None, label: str = "Train",
-              total_steps: int | None = None):
-    """Start/stop a run of `job(on_step, should_stop)` (default: the lab with `config`) and
-    return the Result to show: this session's last finished run, or, for the lab's own panel,
-    a precomputed run of exactly the current settings."""
-    key = key or lab.id
+
+def run_panel(lab, frame, *, headline: Headline | None = None, colors: dict | None = None,
+              idle: str = ""):
+    """The lab's main run: Train and Stop beside the knobs, the live view in the main area,
+    and `idle` (what Train will do) until there is something to show. `colors` (series name
+    -> colour) keeps the live loss chart in the headline figure's colours. Returns the Result to
+    show: this session's last finished run, or a precomputed run of exactly the current
+    settings."""
+    config = frame.config
+    return _panel(lab, config, key=lab.id, job=functools.partial(lab.run, config),
+                  total_steps=lab.total_steps(config), label="Train", buttons=frame.buttons,
+                  headline=(headline, colors), blocked=frame.problem, precomputed=True,
+                  idle=idle)
+
+
+def study_panel(lab, frame, name: str):
+    """One of the lab's declared studies, inline: its button, progress and live loss."""
+    study = lab.study(name)
+    config = frame.config
+    st.caption(study.about)
+    return _panel(lab, config, key=f"{lab.id}-{study.name}",
+                  job=functools.partial(study.run, config),
+                  total_steps=study.total_steps(config), label=study.label,
+                  buttons=st.container(), headline=(None, None), blocked=frame.problem,
+                  precomputed=False)
+
+
+def _panel(lab, config, *, key: str, job, total_steps: int, label: str, buttons,
+           headline, blocked: str | None, precomputed: bool, idle: str = ""):
     run_key, result_key = f"run:{key}", f"result:{key}"
     run: Run | None = st.session_state.get(run_key)
-    state = run.snapshot().state if run is not None else None
+    snap = run.snapshot() if run is not None else None
+    state = snap.state if snap is not None else None
     active = state in ("queued", "running")
+    if snap is not None and snap.finished:
+        _keep(snap, key, result_key)
 
-    left, right, _ = st.columns([max(1.0, len(label) / 9), 1, 4])  # room for long labels
-    if left.button(label, key=f"train:{key}", type="primary", disabled=active,
-                   icon=":material/play_arrow:"):
-        job = job or functools.partial(lab.run, config)
-        steps = total_steps if total_steps is not None else lab.total_steps(config)
-        run = Run(job, steps, label=key, abandon_after_s=ABANDON_AFTER_S,
+    left, right = buttons.columns([3, 2])
+    if left.button(label, key=f"train:{key}", type="primary", disabled=active or bool(blocked),
+                   icon=":material/play_arrow:", width="stretch"):
+        run = Run(job, total_steps, label=key, abandon_after_s=ABANDON_AFTER_S,
                   max_seconds=MAX_RUN_S).start()
         st.session_state[run_key] = run
         state, active = "queued", True
-    if right.button("Stop", key=f"stop:{key}", disabled=not active, icon=":material/stop:"):
+    if right.button("Stop", key=f"stop:{key}", disabled=not active, icon=":material/stop:",
+                    width="stretch"):
         run.stop()
 
-    if run is not None:
-        st.fragment(run_every=_poll_interval(run, state) if active else None)(_live_view)(
-            run, key, result_key)
-
     result = st.session_state.get(result_key)
-    if job is None and not active:
+    if precomputed and not active:
         result = _with_precomputed(lab, config, result)
-    if result is not None:
-        export_panel(lab, config, result, key)
-        ab_section(st.session_state.get(f"previous:{key}"), st.session_state.get(result_key),
-                   key)
+    view = st.container()
+    if active:
+        interval = _poll_interval(run, state)
+        with view:
+            st.fragment(run_every=interval)(_live_view)(run, key, result_key, headline,
+                                                       config_dict(config), interval)
+    elif run is not None or result is not None:
+        with view:
+            _finished_view(run, result, headline)
+    elif idle:
+        view.info(idle, icon=":material/play_arrow:")
     return result
 
 
@@ -96,32 +125,68 @@ def _with_precomputed(lab, config, result):
     return result
 
 
-def _live_view(run: Run, key: str, result_key: str) -> None:
+def _live_view(run: Run, key: str, result_key: str, headline, config: dict,
+               interval: float) -> None:
     snap = run.snapshot()
+    if snap.finished:
+        _keep(snap, key, result_key)
+        st.rerun()  # redraw the page with the finished run, and stop polling
+    if _poll_interval(run, snap.state) != interval:
+        st.rerun()  # the timer is fixed when the fragment is drawn: draw it anew
     if snap.state == "queued":
         st.info(f"Queued: position {snap.queue_position or 1} — this server trains at most "
                 f"{max_concurrent_runs()} models at once.", icon=":material/hourglass_top:")
-    elif snap.state == "running":
+    else:
         progress = snap.latest.get("progress")
         if progress is None:
             progress = snap.step / snap.total_steps if snap.total_steps else 0.0
         st.progress(min(max(float(progress), 0.0), 1.0),
                     text=f"Training — step {snap.step}"
                          + (f" of {snap.total_steps}" if snap.total_steps else ""))
-    elif snap.state == "failed":
+    _charts(snap.history, snap.live, config, headline, key)
+
+
+def _keep(snap, key: str, result_key: str) -> None:
+    """Store a finished run's Result once, keeping the one before it for A/B."""
+    if snap.result is not None and st.session_state.get(result_key) is not snap.result:
+        if st.session_state.get(result_key) is not None:
+            st.session_state[f"previous:{key}"] = st.session_state[result_key]
+        st.session_state[result_key] = snap.result
+
+
+def _finished_view(run: Run | None, result, headline) -> None:
+    snap = run.snapshot() if run is not None else None
+    if snap is not None and snap.state == "failed":
         st.error(f"The run failed: {snap.error}. Earlier results are kept; change the "
                  "settings named in the error, or press Train to try again.")
-    elif snap.result is not None:
-        show, text = _STATUS.get(snap.state, (st.info, "{status}"))
-        message = snap.result.message
-        if snap.state == "stopped" and message.startswith("stopped by request"):
+    elif result is not None:
+        show, text = _STATUS.get(result.status, (st.info, "{status}"))
+        message = result.message
+        if result.status == "stopped" and message.startswith("stopped by request"):
             message = ""  # the Stop button's own doing: nothing to add
-        show(text.format(steps=snap.result.steps, message=message, status=snap.state))
-    if snap.history:
-        st.altair_chart(live_loss_chart(snap.history), width="stretch", key=f"live:{key}")
-    if snap.finished and snap.result is not None and \
-            st.session_state.get(result_key) is not snap.result:
-        if st.session_state.get(result_key) is not None:
-            st.session_state[f"previous:{key}"] = st.session_state[result_key]  # A for A/B
-        st.session_state[result_key] = snap.result
-        st.rerun()  # redraw the whole page with the finished run's figures
+        show(text.format(steps=result.steps, message=message, status=result.status))
+    if result is not None:
+        history = [dict(h, series=name) for name, hist in
+                   (result.arrays.get("histories") or {"": result.history}).items()
+                   for h in hist]
+        _charts(history, result.arrays.get("live") or {}, result.config, headline,
+                f"done:{result.lab}")
+
+
+def _charts(history: list, live: dict, config: dict, headline, key: str) -> None:
+    """The live loss beside the headline figure: one row, so both are in the first screen."""
+    headline, colors = headline
+    if headline is None:
+        if history:
+            st.altair_chart(live_loss_chart(history, LIVE_CHART_HEIGHT), width="stretch",
+                            height=LIVE_CHART_HEIGHT, key=f"live:{key}")
+        return
+    from ui.figures import show_figure
+    left, right = st.columns([2, 3])
+    with left:
+        st.altair_chart(live_loss_chart(history, LIVE_CHART_HEIGHT, colors),
+                        width="stretch", height=LIVE_CHART_HEIGHT + 60, key=f"live:{key}")
+    with right:
+        fig = headline(live, config)
+        fig.update_layout(height=HEADLINE_HEIGHT, showlegend=True)
+        show_figure(fig, key=f"headline:{key}")

@@ -57,19 +57,32 @@ def _widget(f: dataclasses.Field, key: str):
                      **({} if set_by_state else {"value": float(default)}))
 
 
-def config_widgets(lab, columns: int = 3, fixed: dict | None = None,
-                   only: set[str] | None = None):
+def config_widgets(lab, fixed: dict | None = None, only: set[str] | None = None,
+                   primary: tuple | None = None):
     """Draw a widget for every knob of `lab.Config` and return the Config they describe.
 
-    `fixed` knobs take the given values without a widget; with `only`, just those knobs are
-    drawn and the others keep their stored values; a knob whose `visible_if` fails is not
-    drawn and keeps its stored value (it has no effect then).
+    Primary knobs (`primary`, default the lab's own) are drawn where the caller is; the rest
+    fold under "More settings", which opens by itself when a link or preset has set one of
+    them, and says which. `fixed` knobs take the given values without a widget; with `only`,
+    just those knobs are drawn (present mode) and the others keep their stored values; a
+    knob whose `visible_if` fails is not drawn and keeps its stored value (it has no effect
+    then). Raises ConfigError when the knobs contradict each other.
     """
     fixed = dict(fixed or {})
     store = knob_store(lab)
+    primary = set(lab.primary if primary is None else primary)
+    defaults = lab.Config()
     values: dict = {}
-    cols = st.columns(columns)
-    slot = 0
+    main_area = st.container()
+    folded = [f for f in knobs(lab.Config) if f.name not in fixed and f.name not in primary
+              and only is None]
+    changed = [f for f in folded if _current(lab, f, store) != getattr(defaults, f.name)]
+    more = None
+    if folded:
+        if changed:
+            main_area.caption("Also set, under More settings: " + ", ".join(
+                f"{f.metadata['label']} = {_current(lab, f, store)}" for f in changed))
+        more = st.expander("More settings", expanded=bool(changed), icon=":material/tune:")
     for f in knobs(lab.Config):
         if f.name in fixed:
             continue
@@ -78,10 +91,14 @@ def config_widgets(lab, columns: int = 3, fixed: dict | None = None,
             st.session_state[key] = store[f.name]
         drawn = (only is None or f.name in only) and _visible(f.metadata, {**values, **fixed})
         if drawn:
-            with cols[slot % columns]:
+            with main_area if (only is not None or f.name in primary) else more:
                 values[f.name] = _widget(f, key)
-            slot += 1
         else:
             values[f.name] = st.session_state.get(key, store.get(f.name, f.default))
         store[f.name] = values[f.name]
     return lab.make_config({**values, **fixed})
+
+
+def _current(lab, f: dataclasses.Field, store: dict):
+    """A knob's value before its widget draws: widget state, else the store, else default."""
+    return st.session_state.get(widget_key(lab.id, f.name), store.get(f.name, f.default))

@@ -15,16 +15,22 @@ import torch
 from core.analysis.gradient_flow import (gradient_norms_through_time, linear_gradient_at_first_step,
                                          linear_gradient_closed_form, sequence_loss)
 from core.analysis.information import dependency_horizon, plugin_mutual_information
-from core.contract import LabSpec, Preset, Result, knob
-from core.device import pick_device, seed_everything, seeded_generator
+from core.arms import Arm, Trained, finish, study_status, train_arms
+from core.contract import LabSpec, Preset, Result, Study, knob
+from core.device import build_seeded, pick_device, stream
 from core.models.recurrent import CELLS, RecurrentClassifier
 from core.tasks.recall import MarkedRecall
-from core.train import phase_reporter, train
+from core.train import train
 
 SUCCESS_ACCURACY = 0.9
 COMPARED_CELLS = ("rnn", "lstm", "gru")
 SWEEP_A = (0.9, 1.0, 1.1)
 SWEEP_T = (2, 5, 10, 20, 50, 100, 200)
+TBPTT_WINDOWS = (5, 10, 20, 40)  # and full BPTT
+VALIDATION_SIZE = 512  # sequences early stopping reads
+TEST_SIZE = 1024  # fresh sequences the reported accuracy is measured on
+PROBE_SIZE = 128  # the fixed batch whose gradients the figures show
+INFORMATION_SAMPLES = 8000  # sequences the mutual information by lag is estimated from
 
 
 @dataclass
@@ -33,7 +39,7 @@ class Config:
                      "recurrent weight fixed at a (for checking against the closed form).",
                      choices=CELLS)
     hidden: int = knob(64, "Hidden units", "Size of the hidden state h_t.", min=4, max=256, step=4)
-    seq_len: int = knob(80, "Sequence length T", "Steps per sequence.", min=5, max=300, step=5)
+    seq_len: int = knob(80, "Sequence length T", "Steps per sequence.", min=5, max=300)
     lag: int = knob(80, "Lag", "Steps from the marked symbol to the end of the sequence "
                     "(capped at T; lag = T marks the first symbol). With a geometric spread "
                     "this is the mean lag.", min=1, max=300)
@@ -60,11 +66,11 @@ class Config:
     tbptt_k: int = knob(0, "Truncated BPTT window K", "Backpropagate at most K steps; 0 "
                         "means the full sequence.", min=0, max=300)
     mi_fraction: float = knob(0.05, "Horizon fraction ε", "Suggest the K where the fitted "
-                              "information I(K) falls to ε·I0.", min=0.001, max=0.5, step=0.005)
+                              "information I(K) falls to ε·I0.", min=0.005, max=0.5, step=0.005)
     lr: float = knob(0.003, "Learning rate", "Adam step size.", min=1e-5, max=1.0, widget="log")
     steps: int = knob(1500, "Training steps", "Most optimiser steps; training stops early "
                       "once accuracy reaches 90%. 0 measures the untrained model.",
-                      min=0, max=5000, step=50)
+                      min=0, max=5000, step=5)
     batch: int = knob(64, "Batch size", "Sequences per step.", min=8, max=512, step=8)
     compare_cells: bool = knob(True, "Compare cells", "Also train the other gated/tanh cells "
                                "for the same number of steps, same seed and data.")
@@ -73,23 +79,28 @@ class Config:
     seed: int = knob(0, "Seed", "Fixes data and initial weights.", min=0, max=2**31 - 1)
 
 
+
+
+
 def _task(config: Config) -> MarkedRecall:
     return MarkedRecall(symbols=config.symbols, seq_len=config.seq_len,
                         lag=min(config.lag, config.seq_len), lag_spread=config.lag_spread)
 
 
-def _train_cell(cell: str, config: Config, steps: int, device, on_step, should_stop,
-                progress_base: float, progress_span: float, series: str = "") -> dict:
-    """Train one cell on the seed's data stream, measuring as it goes."""
+def _train_cell(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Trained:
+    """Train one cell on the seed's data stream, measuring as it goes: accuracy on the
+    validation set (which early stopping reads) and the gradient reaching every timestep of
+    a fixed probe batch (the live headline figure)."""
+    config: Config = arm.spec["config"]
+    cell, device = arm.spec["cell"], arm.spec["device"]
     task = _task(config)
-    seed_everything(config.seed)
     with torch.device(device):
-        model = RecurrentClassifier(cell, task.input_size, config.hidden, config.symbols,
-                                    init_scale=config.init_scale,
-                                    forget_bias=config.forget_bias, a=config.a)
-    data_gen = seeded_generator(config.seed)
-    held_out = task.sample(512, seeded_generator(config.seed + 1), device)
-    probe = task.sample(128, seeded_generator(config.seed + 2), device)
+        model = build_seeded(config.seed, lambda: RecurrentClassifier(
+            cell, task.input_size, config.hidden, config.symbols,
+            init_scale=config.init_scale, forget_bias=config.forget_bias, a=config.a))
+    data_gen = stream(config.seed, "train")
+    validation = task.sample(VALIDATION_SIZE, stream(config.seed, "validation"), device)
+    probe = task.sample(PROBE_SIZE, stream(config.seed, "probe"), device)
     heatmap, heatmap_steps, latest = [], [], {}
 
     def step_fn(step: int):
@@ -98,36 +109,42 @@ def _train_cell(cell: str, config: Config, steps: int, device, on_step, should_s
         return sequence_loss(logits, b.target, b.target_seq, config.supervision)
 
     def evaluate(step: int) -> dict:
-        with torch.no_grad():
-            acc = float((model(held_out.x)[:, -1].argmax(-1) == held_out.target).float().mean())
+        acc = _accuracy(model, validation)
         profile = gradient_norms_through_time(model, probe.x, probe.target, probe.target_seq,
                                               config.supervision)
         heatmap.append(profile.hidden_norms)
         heatmap_steps.append(step)
-        latest.update(accuracy=acc, profile=profile)
+        latest.update(profile=profile)
         return {"accuracy": acc, "grad_first": profile.hidden_norms[0],
-                "grad_last": profile.hidden_norms[-1]}
+                "grad_last": profile.hidden_norms[-1],
+                "live": {"grad_norms": profile.hidden_norms, "step": step}}
 
-    report = phase_reporter(on_step, series or cell, steps, progress_base, progress_span)
-
-    params = list(model.parameters())
-    log = train(params, step_fn, steps=steps, lr=config.lr, clip=config.clip,
+    log = train(list(model.parameters()), step_fn, steps=steps, lr=config.lr, clip=config.clip,
                 evaluate=evaluate, eval_every=config.eval_every,
                 is_success=lambda m: m["accuracy"] >= SUCCESS_ACCURACY,
                 on_step=report, should_stop=should_stop)
     if not heatmap_steps or heatmap_steps[-1] != log.steps:
-        evaluate(log.steps)  # measure the final parameters even after a stop or divergence
+        live = evaluate(log.steps)["live"]  # measure the final parameters after a stop
+        if report is not None:
+            report(log.steps, {"eval": True, "live": live})
+    test = task.sample(TEST_SIZE, stream(config.seed, "test"), device)
     norms = latest["profile"].hidden_norms
-    return {"cell": cell, "log": log, "model": model, "accuracy": latest["accuracy"],
-            "profile": latest["profile"], "heatmap": heatmap, "heatmap_steps": heatmap_steps,
-            "grad_ratio": norms[0] / norms[-1] if norms[-1] > 0 else float("nan"),
-            "spectral_radius": model.recurrent_spectral_radius()}
+    return Trained(arm, model, log, summary={
+        "accuracy": _accuracy(model, test), "profile": latest["profile"],
+        "grad_ratio": norms[0] / norms[-1] if norms[-1] > 0 else float("nan"),
+        "spectral_radius": model.recurrent_spectral_radius()},
+        extra={"heatmap": heatmap, "heatmap_steps": heatmap_steps})
+
+
+@torch.no_grad()
+def _accuracy(model: RecurrentClassifier, batch) -> float:
+    return float((model(batch.x)[:, -1].argmax(-1) == batch.target).float().mean())
 
 
 def _horizon(config: Config):
     """Information the input at each lag carries about the target, from the task's samples."""
     task = _task(config)
-    b = task.sample(8000, seeded_generator(config.seed + 3))
+    b = task.sample(INFORMATION_SAMPLES, stream(config.seed, "information"))
     symbol_and_mark = (b.tokens * 2 + b.x[:, :, -1].long()).numpy()
     target = b.target.numpy()
     T = task.seq_len
@@ -146,57 +163,75 @@ def _linear_sweep() -> dict:
     return {"T": list(SWEEP_T), "curves": sweep}
 
 
+def _arm(config: Config, cell: str, device, name: str | None = None) -> Arm:
+    return Arm(name or cell, spec={"config": config, "cell": cell, "device": device})
+
+
 def run(config: Config, on_step=None, should_stop=None) -> Result:
     start = time.perf_counter()
     device = pick_device()
     others = [c for c in COMPARED_CELLS if c != config.cell] if config.compare_cells else []
-    span = 1.0 / (1 + len(others))
-    main = _train_cell(config.cell, config, config.steps, device, on_step, should_stop, 0.0, span)
-    log = main["log"]
-    # Rivals get the same number of steps the main cell used (it may have stopped early).
-    rivals = []
-    for i, cell in enumerate(others):
-        if log.status in ("stopped", "diverged") or (should_stop and should_stop()):
-            break
-        rivals.append(_train_cell(cell, config, log.steps, device, on_step, should_stop,
-                                  span * (i + 1), span))
+    arms = [_arm(config, cell, device) for cell in [config.cell] + others]
+    trained = train_arms(arms, _train_cell, steps=config.steps, on_step=on_step,
+                         should_stop=should_stop)
+    main = trained[0]
     horizon = _horizon(config)
-    profile = main["profile"]
+    profile = main.summary["profile"]
     T = config.seq_len
     metrics = {
-        "accuracy": main["accuracy"],
+        "accuracy": main.summary["accuracy"],
         "chance_accuracy": 1.0 / config.symbols,
-        "final_loss": next((h["loss"] for h in reversed(log.history) if "loss" in h), None),
         "grad_norms": profile.hidden_norms,
         "input_grad_norms": profile.input_norms,
-        "grad_ratio_first_last": main["grad_ratio"],
-        "recurrent_spectral_radius": main["spectral_radius"],
+        "grad_ratio_first_last": main.summary["grad_ratio"],
+        "recurrent_spectral_radius": main.summary["spectral_radius"],
         "mi_by_lag": horizon.mi_by_lag,
         "mi_decay_rate": horizon.decay_rate,
+        "information_samples": INFORMATION_SAMPLES,
         "suggested_tbptt_k": horizon.suggested_k,
-        "seconds_to_success": log.seconds_to_success,
-        "comparison": {r["cell"]: {"accuracy": r["accuracy"],
-                                   "grad_ratio_first_last": r["grad_ratio"],
-                                   "grad_norms": r["profile"].hidden_norms}
-                       for r in [main] + rivals},
+        "comparison": {t.name: {"accuracy": t.summary["accuracy"],
+                                "grad_ratio_first_last": t.summary["grad_ratio"],
+                                "grad_norms": t.summary["profile"].hidden_norms}
+                       for t in trained},
     }
     arrays = {
-        "grad_heatmap": main["heatmap"], "grad_heatmap_steps": main["heatmap_steps"],
+        "grad_heatmap": main.extra["heatmap"], "grad_heatmap_steps": main.extra["heatmap_steps"],
         "gate_means": profile.gate_means, "gate_units": profile.gate_units,
-        "rival_histories": {r["cell"]: r["log"].history for r in rivals},
         "linear_sweep": _linear_sweep(),
     }
     if config.cell == "linear":
         # Theory for the linear cell: ||dL/dh_t|| = |a|^(T-t)·||dL/dh_T|| (many-to-one).
         arrays["theory_grad_norms"] = [abs(config.a) ** (T - 1 - t) * profile.hidden_norms[-1]
                                        for t in range(T)]
-    message = log.message
-    if config.lag > config.seq_len:
-        message = (message + " " if message else "") + f"lag capped at T = {config.seq_len}."
-    return Result(lab="gradients", config=vars(config).copy(), metrics=metrics,
-                  success=main["accuracy"] >= SUCCESS_ACCURACY, status=log.status,
-                  steps=log.steps, wall_s=time.perf_counter() - start, history=log.history,
-                  arrays=arrays, message=message, artifacts={"model": main["model"]})
+    notes = [f"lag capped at T = {config.seq_len}."] if config.lag > config.seq_len else []
+    return finish("gradients", config, start, trained, metrics=metrics, arrays=arrays,
+                  success=main.summary["accuracy"] >= SUCCESS_ACCURACY, notes=notes)
+
+
+def sweep_tbptt(config: Config, on_step=None, should_stop=None,
+                windows: tuple = TBPTT_WINDOWS) -> Result:
+    """Train one model per truncation window K (0 = full BPTT) on the same seed and data and
+    report the accuracy each reaches, beside the K the information horizon suggests."""
+    start = time.perf_counter()
+    device = pick_device()
+    windows = tbptt_windows(config, windows)
+    arms = [_arm(dataclasses.replace(config, tbptt_k=k, compare_cells=False), config.cell,
+                 device, name=f"K={k}" if k else "full") for k in windows]
+    trained = train_arms(arms, _train_cell, steps=config.steps, on_step=on_step,
+                         should_stop=should_stop, rivals_match_main=False)
+    horizon = _horizon(config)
+    return finish("gradients", config, start, trained,
+                  metrics={"accuracy_by_k": {t.name: t.summary["accuracy"] for t in trained},
+                           "suggested_tbptt_k": horizon.suggested_k,
+                           "chance_accuracy": 1.0 / config.symbols},
+                  success=len(trained) == len(windows),
+                  status=study_status(trained, len(windows)),
+                  steps=sum(t.log.steps for t in trained))
+
+
+def tbptt_windows(config: Config, windows: tuple = TBPTT_WINDOWS) -> list[int]:
+    """The windows shorter than the sequence (a longer one is full BPTT), then full."""
+    return [k for k in windows if 0 < k < config.seq_len] + [0]
 
 
 LAB = LabSpec(
@@ -207,10 +242,14 @@ LAB = LabSpec(
                  "window the task's information horizon suggests.",
     Config=Config, run=run,
     smoke={"steps": 50, "seq_len": 20, "lag": 20, "hidden": 16, "eval_every": 25},
+    primary=("cell", "compare_cells", "seq_len", "lag", "forget_bias", "a"),
+    studies=(Study("tbptt", "Sweep truncation K", "Trains one model per truncation window K "
+                   "on the same seed and data, for the full number of steps each.",
+                   sweep_tbptt, lambda c: c.steps * len(tbptt_windows(c))),),
     presets=(
         Preset("tanh forgets", "A tanh RNN must carry the marked symbol 80 steps. The gradient "
-               "reaching it is about 1e-8 of the last step's, so it never learns: accuracy "
-               "stays near chance (0.25).",
+               "reaching the mark is a vanishing fraction of the last step's (the ratio is "
+               "measured above the figures), so it never learns: accuracy stays near chance.",
                {"cell": "rnn", "compare_cells": False}, show=("cell", "seq_len", "lag")),
         Preset("LSTM remembers", "Same task, same data: the LSTM's forget gates start near 1, "
                "gradient reaches the first step, and it learns the recall. The tanh RNN and "
@@ -230,32 +269,4 @@ LAB = LabSpec(
                {"lag": 8, "lag_spread": "geometric", "seq_len": 40, "steps": 600,
                 "compare_cells": False}, show=("lag", "tbptt_k", "mi_fraction")),
     ))
-
-
-def sweep_tbptt(config: Config, windows=(5, 10, 20, 40, 0), on_step=None,
-                should_stop=None) -> Result:
-    """Train one model per truncation window K (0 = full BPTT) on the same seed and data and
-    report the accuracy each reaches, beside the K the information horizon suggests."""
-    start = time.perf_counter()
-    device = pick_device()
-    windows = [k for k in windows if k < config.seq_len] or [0]
-    accuracy_by_k, histories = {}, {}
-    for i, k in enumerate(windows):
-        if should_stop is not None and should_stop():
-            break
-        cfg = dataclasses.replace(config, tbptt_k=k, compare_cells=False)
-        label = f"K={k}" if k else "full"
-        out = _train_cell(cfg.cell, cfg, cfg.steps, device, on_step, should_stop,
-                          i / len(windows), 1 / len(windows), series=label)
-        accuracy_by_k[label] = out["accuracy"]
-        histories[label] = out["log"].history
-    horizon = _horizon(config)
-    done = len(accuracy_by_k) == len(windows)
-    return Result(lab="gradients", config=vars(config).copy(),
-                  metrics={"accuracy_by_k": accuracy_by_k,
-                           "suggested_tbptt_k": horizon.suggested_k,
-                           "chance_accuracy": 1.0 / config.symbols},
-                  success=done, status="completed" if done else "stopped",
-                  steps=config.steps * len(accuracy_by_k), wall_s=time.perf_counter() - start,
-                  arrays={"histories": histories})
 

@@ -5,6 +5,9 @@ import altair as alt
 import pandas as pd
 import plotly.graph_objects as go
 
+# plotly's default colours, in order, so live charts and figures agree without being told
+PALETTE = ("#636efa", "#ef553b", "#00cc96", "#ab63fa", "#ffa15a", "#19d3f3", "#ff6692",
+           "#b6e880", "#ff97ff", "#fecb52")
 MAX_POINTS = 400  # per series; the live chart redraws often, so keep it light
 
 
@@ -19,7 +22,8 @@ def thin_points(points: list) -> list:
     return points[::stride] + ([points[-1]] if len(points) % stride != 1 and stride > 1 else [])
 
 
-def live_loss_chart(history: list[dict]) -> alt.Chart:
+def live_loss_chart(history: list[dict], height: int = 260,
+                    colors: dict | None = None) -> alt.Chart:
     """Training loss against step, one line per series (a run may train several models).
 
     Vega-Lite rather than plotly: it draws the first frame sooner, which is what a live
@@ -32,8 +36,13 @@ def live_loss_chart(history: list[dict]) -> alt.Chart:
     for name, points in series.items():
         rows += [{"step": p["step"], "loss": p["loss"], "model": name} for p in thin_points(points)]
     data = pd.DataFrame(rows, columns=["step", "loss", "model"])
-    return (alt.Chart(data, title="Training loss (live)", height=260)
+    # the headline figure beside it colours each model its own way: use the same colours
+    names = list(series)
+    palette = [(colors or {}).get(n, PALETTE[i % len(PALETTE)]) for i, n in enumerate(names)]
+    return (alt.Chart(data, title="Training loss (live)", height=height)
             .mark_line()
             .encode(x=alt.X("step:Q", title="training step"),
                     y=alt.Y("loss:Q", title="loss (log scale)", scale=alt.Scale(type="log")),
-                    color=alt.Color("model:N", title=None, legend=alt.Legend(orient="bottom"))))
+                    color=alt.Color("model:N", title=None,
+                                    scale=alt.Scale(domain=names, range=palette),
+                                    legend=alt.Legend(orient="top", direction="horizontal"))))

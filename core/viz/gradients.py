@@ -29,21 +29,32 @@ def gradient_heatmap(result) -> go.Figure:
                  "timestep t", "training step", height=360)
 
 
-def gradient_curve(result) -> go.Figure:
-    """||dL/dh_t|| at the last measurement on a log axis, with every compared cell."""
+def headline(live: dict, config: dict) -> go.Figure:
+    """The lab's answer, drawn while it trains: ||dL/dh_t|| against t on a log axis, one
+    line per cell, from each cell's latest measurement on the probe batch. A falling
+    straight line is exponential vanishing; a flat one is gradient reaching the mark."""
     fig = go.Figure()
-    for cell, entry in result.metrics["comparison"].items():
-        norms = entry["grad_norms"]
+    T = int(config.get("seq_len", 1))
+    for cell, data in live.items():
+        norms = data["grad_norms"]
         fig.add_trace(go.Scatter(x=list(range(1, len(norms) + 1)), y=norms, mode="lines",
-                                 name=f"{cell} (measured)", line_color=CELL_COLORS.get(cell)))
-    theory = result.arrays.get("theory_grad_norms")
-    if theory:
-        a = result.config["a"]
-        fig.add_trace(go.Scatter(x=list(range(1, len(theory) + 1)), y=theory, mode="lines",
-                                 name=f"theory |a|^(T-t), a={a}",
+                                 name=f"{cell} at step {data['step']} (measured)",
+                                 line_color=CELL_COLORS.get(cell)))
+    main = live.get(config.get("cell"))
+    if main and config.get("cell") == "linear" and config.get("supervision") == "many_to_one":
+        a, last = float(config["a"]), main["grad_norms"][-1]
+        fig.add_trace(go.Scatter(x=list(range(1, T + 1)),
+                                 y=[abs(a) ** (T - t) * last for t in range(1, T + 1)],
+                                 mode="lines", name=f"theory |a|^(T-t), a={a:g}",
                                  line=dict(dash="dash", color="black")))
+    mark = T - min(int(config.get("lag", T)), T) + 1
+    if config.get("lag_spread") == "fixed":
+        fig.add_vline(x=mark, line_dash="dot", annotation_text="marked symbol")
     fig.update_yaxes(type="log", exponentformat="power")
-    return style(fig, "Gradient norm through time at the end of training", "timestep t",
+    if not live:
+        fig.add_annotation(text="waiting for the first measurement…", showarrow=False,
+                           xref="paper", yref="paper", x=0.5, y=0.5)
+    return style(fig, "Gradient reaching each timestep, per cell", "timestep t",
                  "‖dL/dh_t‖ (log scale)")
 
 

@@ -1,0 +1,147 @@
+"""The skeleton every lab's run shares: train several models ("arms") one after another,
+then put what they measured into a Result.
+
+A lab compares things: an LSTM beside a tanh RNN, attention beside none, one truncation
+window after another. Each lab says how to train one arm (`train_one`); `train_arms` does the
+rest the same way everywhere — the progress bar split between the arms, each arm's entries
+tagged with its name for the live chart, rivals given the steps the headline model actually
+took (so a comparison is fair when it stops early), the rivals skipped once a run is stopped
+or diverged, and the last figure data each arm sent kept for the page's headline figure.
+`finish` then fills what every Result carries (config, status, steps, wall time, histories,
+final loss, messages, trained models) so a lab only names its own measurements.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from core.contract import OnStep, Result, ShouldStop, config_dict
+from core.train import TrainLog, phase_reporter
+
+ENDED_EARLY = ("stopped", "diverged")
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One model a run trains. `name` labels its live curve and its entry in comparisons;
+    `spec` is whatever the lab needs to build it (a cell name, a decoder, a window K)."""
+    name: str
+    spec: Any = None
+    steps: int | None = None  # None: the run's steps (rivals: the headline arm's steps taken)
+    weight: float = 1.0  # its share of the progress bar, relative to the others
+
+
+@dataclass
+class Trained:
+    """What training one arm gave: the model (or None), its training log, the lab's own
+    measurements of it, and the last figure data it sent while training."""
+    arm: Arm
+    model: Any
+    log: TrainLog
+    summary: dict = field(default_factory=dict)
+    live: dict | None = None
+    extra: dict = field(default_factory=dict)  # live objects the lab keeps (not serialised)
+
+    @property
+    def name(self) -> str:
+        return self.arm.name
+
+
+TrainOne = Callable[[Arm, int, "OnStep | None", "ShouldStop | None", bool], Trained]
+
+
+def train_arms(arms: list[Arm], train_one: TrainOne, *, steps: int,
+               on_step: OnStep | None = None, should_stop: ShouldStop | None = None,
+               rivals_match_main: bool = True) -> list[Trained]:
+    """Train `arms` in order with `train_one(arm, steps, report, should_stop, is_main)`.
+
+    The first arm is the headline model and trains up to `steps` (it may stop early at the
+    lab's success criterion). With `rivals_match_main` every later arm gets exactly the steps
+    the first one took; otherwise each gets `steps` (or its own `Arm.steps`). Once any arm is
+    stopped or diverges, or `should_stop()` holds, the arms not yet trained are skipped.
+    """
+    total_weight = sum(a.weight for a in arms) or 1.0
+    trained: list[Trained] = []
+    base = 0.0
+    for i, arm in enumerate(arms):
+        if i and (any(t.log.status in ENDED_EARLY for t in trained)
+                  or (should_stop is not None and should_stop())):
+            break
+        if arm.steps is not None:
+            arm_steps = arm.steps
+        elif i and rivals_match_main:
+            arm_steps = trained[0].log.steps
+        else:
+            arm_steps = steps
+        span = arm.weight / total_weight
+        captured: dict = {}
+        report = _capturing(phase_reporter(on_step, arm.name, arm_steps, base, span), captured)
+        result = train_one(arm, arm_steps, report, should_stop, i == 0)
+        if result.live is None and "live" in captured:
+            result.live = captured["live"]
+        trained.append(result)
+        base += span
+    return trained
+
+
+def _capturing(report: OnStep | None, captured: dict) -> OnStep:
+    """Pass entries on, keeping the last figure data ("live") the arm sent."""
+    def forward(step: int, metrics: dict) -> None:
+        if "live" in metrics:
+            captured["live"] = metrics["live"]
+        if report is not None:
+            report(step, metrics)
+    return forward
+
+
+def final_loss(history: list[dict]) -> float | None:
+    """The last training loss logged (evaluations carry none)."""
+    return next((h["loss"] for h in reversed(history) if h.get("loss") is not None), None)
+
+
+def ended_early(trained: list[Trained]) -> bool:
+    return any(t.log.status in ENDED_EARLY for t in trained)
+
+
+def finish(lab_id: str, config, started: float, trained: list[Trained], *, metrics: dict,
+           success: bool, arrays: dict | None = None, notes: tuple | list = (),
+           status: str | None = None, steps: int | None = None,
+           artifacts: dict | None = None, config_extra: dict | None = None) -> Result:
+    """The Result of a run that trained `trained` (headline arm first).
+
+    Fills the config, status and steps (the headline arm's unless given), wall time since
+    `started`, the headline history and every arm's history by name, the final loss and
+    seconds to success when the lab did not set them, the figure data each arm last sent
+    (`arrays["live"]`, the page's headline figure), the training messages followed by the
+    lab's `notes`, and `artifacts["models"]`: every trained model by arm name.
+    """
+    metrics = dict(metrics)
+    arrays = dict(arrays or {})
+    main_log = trained[0].log if trained else TrainLog(status="stopped", steps=0)
+    metrics.setdefault("final_loss", final_loss(main_log.history))
+    metrics.setdefault("seconds_to_success", main_log.seconds_to_success)
+    arrays.setdefault("histories", {t.name: t.log.history for t in trained})
+    live = {t.name: t.live for t in trained if t.live is not None}
+    if live:
+        arrays.setdefault("live", live)
+    messages = []
+    for t in trained:
+        if t.log.message and t.log.message not in messages:
+            messages.append(t.log.message if t is trained[0] else f"{t.name}: {t.log.message}")
+    messages += [n for n in notes if n]
+    models = {t.name: t.model for t in trained if t.model is not None}
+    return Result(lab=lab_id, config={**config_dict(config), **(config_extra or {})},
+                  metrics=metrics, success=bool(success),
+                  status=status or main_log.status,
+                  steps=main_log.steps if steps is None else steps,
+                  wall_s=time.perf_counter() - started, history=main_log.history,
+                  arrays=arrays, message=" ".join(messages),
+                  artifacts={"models": models, **(artifacts or {})})
+
+
+def study_status(trained: list[Trained], planned: int) -> str:
+    """A study (one arm per value of a knob) is complete when every planned arm trained to
+    the end; otherwise it was stopped and keeps what finished."""
+    done = len(trained) == planned and not ended_early(trained)
+    return "completed" if done else "stopped"
