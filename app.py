@@ -10,6 +10,8 @@ import streamlit as st
 from core import warmup
 from core.labs.catalog import lab_cards
 from core.runs import SLOTS, max_concurrent_runs
+from core.settings import settings_problems
+from ui.escape import escape_markdown
 from ui.links import SEED_MAX, apply_global_link, show_notices
 
 ROOT = Path(__file__).parent
@@ -45,6 +47,8 @@ def sidebar(notices: list[str]) -> None:
         st.caption(f"Device: **{device}**" if device else "Device: detecting…")
         st.caption(f"Training now: {SLOTS.active} of {max_concurrent_runs()} slots on this "
                    f"server, {SLOTS.waiting} waiting")
+        for problem in settings_problems():  # the server's own settings, not user text
+            st.warning(escape_markdown(problem), icon=":material/warning:")
 
 
 st.session_state.setdefault("seed", 0)

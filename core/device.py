@@ -17,7 +17,7 @@ def pick_device() -> torch.device:
     if forced is not None:
         if _available(forced):
             return torch.device(forced)
-        settings.note_problem(f"RNNLAB_DEVICE={forced} is not available on this machine; "
+        settings.note_problem(settings.DEVICE, f"RNNLAB_DEVICE={forced} is not available on this machine; "
                               "choosing the device automatically instead.")
     if torch.cuda.is_available():
         return torch.device("cuda")

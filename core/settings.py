@@ -100,7 +100,8 @@ ALL = (MAX_RUNS, MAX_RUNS_PER_SESSION, MAX_RUNS_PER_ADDRESS, MAX_QUEUE, TORCH_TH
        MAX_RUN_S, ABANDON_S, CACHE, DEVICE)
 
 _notes_lock = threading.Lock()
-_notes: dict[str, None] = {}  # problems found while using a value (insertion-ordered set)
+# Problems found while using a value, by (setting, the text it held): shown while it holds it.
+_notes: dict[tuple[str, str | None], str] = {}
 
 
 def read(setting: Setting):
@@ -126,18 +127,19 @@ def _read(setting: Setting) -> tuple[object, str | None]:
                                  f"({default}) instead.")
 
 
-def note_problem(message: str) -> None:
+def note_problem(setting: Setting, message: str) -> None:
     """Record a problem found while using a valid-looking value (e.g. RNNLAB_DEVICE=cuda
-    on a machine without CUDA), so `settings_problems()` reports it too."""
+    on a machine without CUDA), so `settings_problems()` reports it while the value stays."""
     with _notes_lock:
-        _notes[message] = None
+        _notes[(setting.name, os.environ.get(setting.name))] = message
 
 
 def settings_problems() -> list[str]:
     """One message per setting that was ignored, naming it and the accepted range."""
     problems = [message for _, message in map(_read, ALL) if message]
     with _notes_lock:
-        return problems + [m for m in _notes if m not in problems]
+        return problems + [message for (name, raw), message in _notes.items()
+                           if os.environ.get(name) == raw]
 
 
 def max_runs() -> int:

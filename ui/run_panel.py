@@ -7,15 +7,17 @@ training and the rest of the page is not redrawn on every tick.
 from __future__ import annotations
 
 import functools
-import os
+import uuid
 
 import streamlit as st
 
+from core import settings
 from core.contract import config_dict
 from core.precompute import load_cached
-from core.runs import SLOTS, Run, max_concurrent_runs
+from core.runs import SLOTS, Run, RunRefused, max_concurrent_runs
 from core.viz.common import live_loss_chart
 from ui.compare import ab_section
+from ui.escape import escape_markdown
 from ui.export import export_panel
 
 # Redraw fast while a run starts (the first chart within a second of Train), then slower:
@@ -23,10 +25,10 @@ from ui.export import export_panel
 POLL_FIRST_S, POLL_LATER_S, POLL_QUEUED_S = 0.25, 1.0, 2.0
 FAST_POLL_WINDOW_S = 3.0
 # No snapshot read for this long means the tab is gone, and the run stops itself.
-ABANDON_AFTER_S = float(os.environ.get("RNNLAB_ABANDON_S", "30"))
+ABANDON_AFTER_S = settings.abandon_seconds()
 # A shared server gives each run at most this much training time (the largest settings would
 # otherwise hold a slot for the better part of an hour).
-MAX_RUN_S = float(os.environ.get("RNNLAB_MAX_RUN_S", "600"))
+MAX_RUN_S = settings.max_run_seconds()
 
 _STATUS = {
     "succeeded": (st.success, "Reached the lab's success criterion after {steps} steps."),
@@ -54,10 +56,14 @@ def run_panel(lab, config, *, key: str | None = None, job=None, label: str = "Tr
                    icon=":material/play_arrow:"):
         job = job or functools.partial(lab.run, config)
         steps = total_steps if total_steps is not None else lab.total_steps(config)
-        run = Run(job, steps, label=key, abandon_after_s=ABANDON_AFTER_S,
-                  max_seconds=MAX_RUN_S).start()
-        st.session_state[run_key] = run
-        state, active = "queued", True
+        try:
+            run = Run(job, steps, label=key, abandon_after_s=ABANDON_AFTER_S,
+                      max_seconds=MAX_RUN_S, owner=_session_id(),
+                      address=st.context.ip_address).start()
+            st.session_state[run_key] = run
+            state, active = "queued", True
+        except RunRefused as refused:
+            st.warning(refused.message, icon=":material/block:")
     if right.button("Stop", key=f"stop:{key}", disabled=not active, icon=":material/stop:"):
         run.stop()
 
@@ -73,6 +79,11 @@ def run_panel(lab, config, *, key: str | None = None, job=None, label: str = "Tr
         ab_section(st.session_state.get(f"previous:{key}"), st.session_state.get(result_key),
                    key)
     return result
+
+
+def _session_id() -> str:
+    """Who the per-session run limit counts against: this browser tab's session."""
+    return st.session_state.setdefault("run-owner", uuid.uuid4().hex)
 
 
 def _poll_interval(run: Run, state: str) -> float:
@@ -109,7 +120,7 @@ def _live_view(run: Run, key: str, result_key: str) -> None:
                     text=f"Training — step {snap.step}"
                          + (f" of {snap.total_steps}" if snap.total_steps else ""))
     elif snap.state == "failed":
-        st.error(f"The run failed: {snap.error}. Earlier results are kept; change the "
+        st.error(f"The run failed: {escape_markdown(snap.error)}. Earlier results are kept; change the "
                  "settings named in the error, or press Train to try again.")
     elif snap.result is not None:
         show, text = _STATUS.get(snap.state, (st.info, "{status}"))
