@@ -1,5 +1,4 @@
 """Gradient Flow: vanishing and exploding gradients, gates, supervision, truncated BPTT."""
-import functools
 
 import streamlit as st
 
@@ -81,7 +80,8 @@ else:
                    "Switch **Lag spread** to geometric to see a decaying curve."))
 
 sweep = run_panel(LAB, config, key="gradients-sweep", label="Sweep truncation K",
-                  job=functools.partial(sweep_tbptt, config),
+                  job=lambda on_step, should_stop: sweep_tbptt(config, on_step=on_step,
+                                                               should_stop=should_stop),
                   total_steps=config.steps * 5)
 if sweep is not None:
     show_figure(viz.tbptt_sweep_figure(sweep))

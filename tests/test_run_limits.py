@@ -203,3 +203,25 @@ def test_a_job_that_crashes_before_its_slot_is_failed_not_queued(jobs, monkeypat
     assert wait_until(lambda: run.snapshot().finished)
     assert run.snapshot().state == "failed" and "no threads" in run.snapshot().error
     assert jobs.starts() == []
+
+
+def test_the_run_panel_shows_a_refusal_as_a_warning(jobs, monkeypatch):
+    """One tab pressing Train on a second panel past its limit sees why, and nothing breaks."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+    monkeypatch.setenv("RNNLAB_MAX_RUNS_PER_SESSION", "1")
+    root = Path(__file__).resolve().parents[1]
+    at = AppTest.from_file(str(root / "pages" / "gradients.py"), default_timeout=120)
+    at.query_params["steps"] = "5000"  # long enough to still be going at the second click
+    at.run()
+    at.button(key="train:gradients").click().run()
+    assert not at.exception, at.exception
+    first = at.session_state["run:gradients"]
+    at.button(key="train:gradients-sweep").click().run()
+    assert not at.exception, at.exception
+    assert any("You already have 1 run going" in w.value for w in at.warning)
+    assert "run:gradients-sweep" not in at.session_state
+    assert SLOTS.in_progress(owner=first.owner) == 1
+    first.stop()
+    assert wait_until(lambda: first.snapshot().finished, timeout=60)
