@@ -25,6 +25,7 @@ def wait_for_result(at, key: str, timeout_s: float = 240.0):
 
 
 def shown_text(markdown: str) -> str:
-    """The text a reader sees for Markdown whose only markup is backslash escapes (how pages
-    show user text, ui.escape): CommonMark drops a backslash before ASCII punctuation."""
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
+    """The text a reader sees for Markdown whose only markup is backslash escapes and
+    invisible word joiners (how pages show user text, ui.escape): CommonMark drops a
+    backslash before ASCII punctuation, and U+2060 has no glyph."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u2060", "")

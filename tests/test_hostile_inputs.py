@@ -26,13 +26,20 @@ IMAGE_VALUE = "![p](http://10.0.0.1/t.png)"
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\r\n\u2028\u2029")))
+@given(st.text(alphabet=st.characters(blacklist_categories=["Cs"],
+                                      blacklist_characters="\r\n\u2028\u2029\u2060")))
 def test_escaped_text_reads_back_exactly_and_leaves_no_markup(text):
     escaped = escape_markdown(text)
     assert shown_text(escaped) == text
     # every ASCII punctuation character is escaped, so none can open a Markdown construct
     bare = re.sub(r"\\[!-/:-@\[-`{-~]", "", escaped)
     assert not set(bare) & set(string.punctuation)
+
+
+def test_bare_urls_and_addresses_are_broken_invisibly():
+    escaped = escape_markdown("see https://ex.org, www.ex.org or me@ex.org")
+    assert shown_text(escaped) == "see https://ex.org, www.ex.org or me@ex.org"
+    assert escaped.count("\u2060") == 3
 
 
 def test_line_breaks_become_spaces():

@@ -92,9 +92,9 @@ def class_round(srv, new_page) -> dict:
     for lab_id, page in pages:
         page.get_by_role("button", name="Train", exact=True).click()
     seen_queued, finished_at, peak = set(), {}, rss_mb(srv.pid)
-    slots = SlotSampler(new_page, srv.url)
-    slots.sample(force=True)  # right after the clicks, while most runs wait
     sweep(pages, seen_queued, finished_at, started)  # before the queue drains
+    slots = SlotSampler(new_page, srv.url)
+    slots.sample(force=True)  # soon after the clicks, while most runs wait
     probe = new_page()  # a 13th visitor, timing the home page while the class trains
     probe.goto(srv.url, timeout=120_000)
     probe.get_by_text("Train small recurrent networks live").wait_for(timeout=120_000)
