@@ -134,6 +134,7 @@ class Run:
             self._history.append(dict(metrics))
 
     def _main(self) -> None:
+        final: dict = {}
         acquired = False
         try:
             from core.device import configure_threads  # torch stays off the import path here
@@ -142,10 +143,9 @@ class Run:
             if not acquired:
                 reason = self._first_reason
                 reason = "queue_cancelled" if reason in (None, "stop") else reason
-                with self._lock:
-                    self._state = "stopped"
-                    self._reason = reason
-                    self._reason_text = self._error = self._stop_message(reason, queued=True)
+                text = self._stop_message(reason, queued=True)
+                final = {"_state": "stopped", "_reason": reason, "_reason_text": text,
+                         "_error": text}
                 return
             with self._lock:
                 self._state = "running"
@@ -155,21 +155,21 @@ class Run:
             if reason == "time_cap":
                 result.message = (self._stop_message(reason, queued=False) + " "
                                   + result.message).strip()
-            with self._lock:
-                self._result = result
-                self._state = result.status
-                self._reason = reason
-                self._reason_text = self._stop_message(reason, queued=False)
+            final = {"_result": result, "_state": result.status, "_reason": reason,
+                     "_reason_text": self._stop_message(reason, queued=False)}
         except Exception as exc:  # a crash in a lab must reach the page, not kill the server
-            with self._lock:
-                self._state = "failed"
-                self._error = f"{type(exc).__name__}: {exc}"
+            final = {"_state": "failed", "_error": f"{type(exc).__name__}: {exc}"}
             traceback.print_exc()
         finally:
+            # Free the slot before the page can see the run finished: a Train pressed at once
+            # must not be counted against a run that is already over.
             if acquired:
                 SLOTS.release(self._ticket)
             elif self._ticket is not None:
                 SLOTS.withdraw(self._ticket)
+            with self._lock:
+                for name, value in final.items():
+                    setattr(self, name, value)
 
     def running_for(self) -> float:
         """Seconds since the run left the queue (0 while it waits)."""

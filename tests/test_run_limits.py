@@ -225,3 +225,14 @@ def test_the_run_panel_shows_a_refusal_as_a_warning(jobs, monkeypatch):
     assert SLOTS.in_progress(owner=first.owner) == 1
     first.stop()
     assert wait_until(lambda: first.snapshot().finished, timeout=60)
+
+
+def test_a_run_seen_finished_no_longer_counts_against_its_session(jobs, monkeypatch):
+    """The page enables Train as soon as it sees the run finished; pressing it then must
+    never be refused because of the run that just ended."""
+    monkeypatch.setenv("RNNLAB_MAX_RUNS_PER_SESSION", "1")
+    for i in range(20):
+        run = Run(jobs.job(f"r{i}"), 1, owner="tab").start()
+        jobs.gates[f"r{i}"].set()
+        assert wait_until(lambda: run.snapshot().finished)
+        assert SLOTS.in_progress(owner="tab") == 0
