@@ -10,6 +10,8 @@ import streamlit as st
 from core import warmup
 from core.labs.catalog import lab_cards
 from core.runs import SLOTS, max_concurrent_runs
+from core.settings import settings_problems
+from ui.escape import escape_markdown
 from ui.links import SEED_MAX, apply_global_link, show_notices
 
 ROOT = Path(__file__).parent
@@ -36,6 +38,8 @@ def session_settings(notices: list[str]) -> None:
         with st.expander("Seed, present mode, server", icon=":material/settings:",
                          expanded=bool(notices)):
             _session_widgets()
+        for problem in settings_problems():  # the server's own settings, not user text
+            st.warning(escape_markdown(problem), icon=":material/warning:")
 
 
 def _session_widgets() -> None:

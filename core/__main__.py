@@ -1,7 +1,9 @@
 """Command line: python -m core list | knobs LAB | run LAB [--set key=value ...] [--json] |
 precompute [LAB ...] | bench [LAB ...].
 
-Exit codes: 0 success, 2 for a bad lab name, knob name or value (the message names which).
+Exit codes: 0 success, 1 when the cache cannot be written, 2 for a bad lab name, preset name,
+knob name or value (the message names which). A bad RNNLAB_* setting does not stop a command:
+it is reported on stderr and its default is used.
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import sys
 
 from core.device import configure_threads
 from core.contract import ConfigError, config_dict, knobs
+from core.settings import settings_problems
 from core.labs import all_labs, get_lab
 
 
@@ -67,7 +70,11 @@ def cmd_knobs(args) -> int:
 def cmd_precompute(args) -> int:
     from core.precompute import precompute
     labs = [get_lab(name) for name in args.labs] if args.labs else list(all_labs().values())
-    precompute(labs, preset_names=args.preset)
+    try:
+        precompute(labs, preset_names=args.preset)
+    except OSError as exc:
+        print(f"error: cannot write the cache: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -92,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--threads", action="store_true",
                        help="throughput of concurrent runs against torch threads per run")
     args = parser.parse_args(argv)
+    for problem in settings_problems():
+        print(f"warning: {problem}", file=sys.stderr)
     configure_threads()
     try:
         if args.command == "list":

@@ -10,7 +10,6 @@ either alone.
 from __future__ import annotations
 
 import hashlib
-import os
 import random
 import threading
 from typing import Callable, TypeVar
@@ -18,18 +17,35 @@ from typing import Callable, TypeVar
 import numpy as np
 import torch
 
+from core import settings
+
 
 def pick_device() -> torch.device:
-    """CUDA, then Apple MPS, then CPU; RNNLAB_DEVICE overrides (e.g. to force cpu)."""
-    forced = os.environ.get("RNNLAB_DEVICE")
-    if forced:
-        return torch.device(forced)
+    """CUDA, then Apple MPS, then CPU; RNNLAB_DEVICE overrides (e.g. to force cpu). A forced
+    device this machine does not have is reported (core.settings) and the choice falls back
+    to automatic, so a typo in the environment cannot fail every run."""
+    forced = settings.device_override()
+    if forced is not None:
+        if _available(forced):
+            return torch.device(forced)
+        settings.note_problem(settings.DEVICE, f"RNNLAB_DEVICE={forced} is not available on this machine; "
+                              "choosing the device automatically instead.")
     if torch.cuda.is_available():
         return torch.device("cuda")
     mps = getattr(torch.backends, "mps", None)
     if mps is not None and mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def _available(name: str) -> bool:
+    if name == "cpu":
+        return True
+    if name.startswith("cuda"):
+        index = int(name.partition(":")[2] or 0)
+        return torch.cuda.is_available() and index < torch.cuda.device_count()
+    mps = getattr(torch.backends, "mps", None)
+    return mps is not None and mps.is_available()
 
 
 def device_label(device: torch.device | None = None) -> str:
@@ -108,7 +124,7 @@ def configure_threads() -> int:
     synchronisation cost, and a server runs several trainings at once on few cores, where
     extra threads per run only oversubscribe them (`python -m core bench` measures it).
     """
-    threads = max(1, int(os.environ.get("RNNLAB_TORCH_THREADS", "1")))
+    threads = settings.torch_threads()
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
     return threads

@@ -7,16 +7,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-from core.contract import Result, config_dict
+from core import settings
+from core.contract import ConfigError, Result, config_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("RNNLAB_CACHE", ROOT / "cache"))
+    return settings.cache_dir()
 
 
 @lru_cache(maxsize=1)
@@ -40,29 +42,62 @@ def cached_path(lab_id: str, config) -> Path:
     return cache_dir() / lab_id / f"{config_hash(lab_id, config)}.json"
 
 
+# The shape a stored Result must have before a page may draw from it.
+_FIELD_TYPES = {"lab": str, "config": dict, "metrics": dict, "status": str, "history": list,
+                "arrays": dict, "message": str}
+
+
 def load_cached(lab_id: str, config) -> Result | None:
-    """The stored Result for exactly this configuration, or None. A file that does not parse
-    is treated as absent (the cache is only an accelerator)."""
-    path = cached_path(lab_id, config)
-    if not path.is_file():
-        return None
+    """The stored Result for exactly this configuration, or None. A file that cannot be read,
+    does not parse, or does not hold a Result of this lab is treated as
+    absent (the cache is only an accelerator). The configuration itself is in the file's
+    name (a hash of it), so it is not compared again here."""
     try:
-        return Result.from_dict(json.loads(path.read_text()))
-    except (ValueError, TypeError):
+        path = cached_path(lab_id, config)
+        if not path.is_file():
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            return None
+        result = Result.from_dict(data)
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError):
         return None
+    if any(not isinstance(getattr(result, name, None), kind)
+           for name, kind in _FIELD_TYPES.items()):
+        return None
+    return result if result.lab == lab_id else None
 
 
 def store(result: Result, lab_id: str, config) -> Path:
+    """Write atomically: a unique temporary file in the same directory, then os.replace, so
+    a reader never sees half a file and two writers never share a temporary file."""
     path = cached_path(lab_id, config)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(result.to_json())
-    tmp.replace(path)  # atomic: a reader never sees half a file
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(result.to_json())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return path
 
 
+def check_preset_names(labs, preset_names) -> None:
+    """Raise ConfigError when a requested preset is a preset of none of `labs`."""
+    known = {preset.name for lab in labs for preset in lab.presets}
+    unknown = [name for name in preset_names or () if name not in known]
+    if unknown:
+        raise ConfigError(f"no preset named {', '.join(map(repr, unknown))} in "
+                          f"{', '.join(lab.id for lab in labs)}; presets: "
+                          + ", ".join(repr(name) for name in sorted(known)))
+
+
 def precompute(labs, preset_names=None, overrides=None, log=print) -> list[Path]:
-    """Run each lab's presets (all, or those named) and store their Results."""
+    """Run each lab's presets (all, or those named) and store their Results. Preset names
+    are checked before anything trains (a typo fails at once, not after an hour)."""
+    check_preset_names(labs, preset_names)
     written = []
     for lab in labs:
         for preset in lab.presets:

@@ -1,13 +1,17 @@
-"""A run in a background thread: progress under a lock, a stop event, and a global limit.
+"""A run in a background thread: progress under a lock, a stop event, and a training slot.
 
 The page owns a `Run`; the training thread writes into it, the page's fragment reads a
-`snapshot()`. A server shared by a class takes at most `max_concurrent_runs()` runs at once;
-the others wait, in order, and their snapshot says where they are in the queue. A run whose
-page stops asking for snapshots (the tab was closed) stops itself after `abandon_after_s`.
+`snapshot()`. A server shared by a class trains at most `max_concurrent_runs()` runs at once;
+the others wait in a queue (core.slots) and their snapshot says where they are in it.
+`Run.start()` raises `RunRefused` when a per-session, per-address or queue limit is reached.
+
+A run records why it stopped early (`Snapshot.stop_reason`, one of STOP_REASONS): the Stop
+button ("stop"), its page no longer asking for snapshots for `abandon_after_s` — the tab was
+closed, hidden or left ("abandoned"), the time cap `max_seconds` ("time_cap"), or Stop while
+it was still queued ("queue_cancelled").
 """
 from __future__ import annotations
 
-import os
 import threading
 import time
 import traceback
@@ -15,58 +19,14 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from core.contract import Result
+from core.slots import SLOTS, RunRefused, Ticket, max_concurrent_runs
+
+__all__ = ["Job", "Run", "RunRefused", "SLOTS", "STOP_REASONS", "Snapshot",
+           "max_concurrent_runs"]
 
 Job = Callable[[Callable[[int, dict], None], Callable[[], bool]], Result]
 
-
-def max_concurrent_runs() -> int:
-    return max(1, int(os.environ.get("RNNLAB_MAX_RUNS", "2")))
-
-
-class _Slots:
-    """A first-come-first-served counting semaphore that can report queue positions."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._active = 0
-        self._waiting: list[object] = []
-
-    def acquire(self, token: object, cancelled: Callable[[], bool]) -> bool:
-        with self._cond:
-            self._waiting.append(token)
-            try:
-                while not (self._waiting[0] is token and self._active < max_concurrent_runs()):
-                    if cancelled():
-                        return False
-                    self._cond.wait(timeout=0.5)  # woken early by release()
-                self._active += 1
-                return True
-            finally:
-                self._waiting.remove(token)
-                self._cond.notify_all()
-
-    def release(self) -> None:
-        with self._cond:
-            self._active -= 1
-            self._cond.notify_all()
-
-    def position(self, token: object) -> int | None:
-        """1 = next to start; None = not waiting."""
-        with self._cond:
-            return self._waiting.index(token) + 1 if token in self._waiting else None
-
-    @property
-    def active(self) -> int:
-        with self._cond:
-            return self._active
-
-    @property
-    def waiting(self) -> int:
-        with self._cond:
-            return len(self._waiting)
-
-
-SLOTS = _Slots()
+STOP_REASONS = ("stop", "abandoned", "time_cap", "queue_cancelled")
 
 
 @dataclass
@@ -80,6 +40,8 @@ class Snapshot:
     live: dict = field(default_factory=dict)  # series -> its latest figure data
     result: Result | None = None
     error: str = ""
+    stop_reason: str | None = None  # one of STOP_REASONS when state == "stopped"
+    stop_message: str = ""  # the reason in words, for the page
 
     @property
     def finished(self) -> bool:
@@ -87,9 +49,16 @@ class Snapshot:
 
 
 class Run:
+    """`owner` is who the per-session limit counts against (the page passes its session id;
+    None makes the run its own owner), `address` the client's network address (None: not
+    counted against any address)."""
+
     def __init__(self, job: Job, total_steps: int, label: str = "",
-                 abandon_after_s: float | None = None, max_seconds: float | None = None) -> None:
+                 abandon_after_s: float | None = None, max_seconds: float | None = None,
+                 owner: str | None = None, address: str | None = None) -> None:
         self.label = label
+        self.owner = owner if owner is not None else object()
+        self.address = address or None
         self._job = job
         self._total = total_steps
         self._lock = threading.Lock()
@@ -105,10 +74,23 @@ class Run:
         self._max_seconds = max_seconds
         self._last_seen = time.monotonic()
         self._started_at: float | None = None
+        self._ticket: Ticket | None = None
+        self._reason_lock = threading.Lock()  # never held while taking another lock
+        self._first_reason: str | None = None
+        self._reason: str | None = None  # set when the run ends stopped
+        self._reason_text = ""
         self._thread = threading.Thread(target=self._main, name=f"run-{label}", daemon=True)
 
     def start(self) -> "Run":
-        self._thread.start()
+        """Queue the run and start its thread. Raises RunRefused, with nothing started, when
+        a limit is reached."""
+        self._ticket = SLOTS.admit(self.owner, self.address)
+        self._last_seen = time.monotonic()
+        try:
+            self._thread.start()
+        except BaseException:
+            SLOTS.withdraw(self._ticket)
+            raise
         return self
 
     def stop(self) -> None:
@@ -126,7 +108,26 @@ class Run:
         return self._max_seconds is not None and self.running_for() > self._max_seconds
 
     def _should_stop(self) -> bool:
-        return self._stop.is_set() or self._abandoned() or self._over_time()
+        reason = ("stop" if self._stop.is_set() else "abandoned" if self._abandoned()
+                  else "time_cap" if self._over_time() else None)
+        if reason is not None:
+            with self._reason_lock:
+                self._first_reason = self._first_reason or reason  # the first cause wins
+        return reason is not None
+
+    def _stop_message(self, reason: str | None, queued: bool) -> str:
+        if reason == "stop":
+            return "Stopped with the Stop button."
+        if reason == "queue_cancelled":
+            return "Stopped while waiting in the queue; it never trained."
+        if reason == "abandoned":
+            where = "while it waited in the queue" if queued else "during training"
+            return (f"Stopped {where}: its page asked for no progress for "
+                    f"{self._abandon_after_s:g} s (the tab was closed, hidden or left).")
+        if reason == "time_cap":
+            return (f"Stopped at this server's limit of {self._max_seconds:.0f} s of training "
+                    "per run; the figures show the model as it was.")
+        return ""
 
     def _on_step(self, step: int, metrics: dict) -> None:
         metrics = dict(metrics)
@@ -139,32 +140,42 @@ class Run:
                 self._live[str(metrics.get("series", ""))] = live
 
     def _main(self) -> None:
-        from core.device import configure_threads  # torch stays off the import path of runs
-        configure_threads()  # per-thread in some OpenMP builds, so set it where training runs
-        if not SLOTS.acquire(self, self._should_stop):
-            with self._lock:
-                self._state = "stopped"
-                self._error = "stopped while waiting in the queue"
-            return
+        final: dict = {}
+        acquired = False
         try:
+            from core.device import configure_threads  # torch stays off the import path here
+            configure_threads()  # per-thread in some OpenMP builds, so set it where training runs
+            acquired = SLOTS.acquire(self._ticket, self._should_stop)
+            if not acquired:
+                reason = self._first_reason
+                reason = "queue_cancelled" if reason in (None, "stop") else reason
+                text = self._stop_message(reason, queued=True)
+                final = {"_state": "stopped", "_reason": reason, "_reason_text": text,
+                         "_error": text}
+                return
             with self._lock:
                 self._state = "running"
                 self._started_at = time.monotonic()
             result = self._job(self._on_step, self._should_stop)
-            if self._over_time() and result.status == "stopped":
-                result.message = (f"Stopped at this server's limit of {self._max_seconds:.0f} s "
-                                  f"of training per run; the figures show the model as it was. "
+            reason = self._first_reason if result.status == "stopped" else None
+            if reason == "time_cap":
+                result.message = (self._stop_message(reason, queued=False) + " "
                                   + result.message).strip()
-            with self._lock:
-                self._result = result
-                self._state = result.status
+            final = {"_result": result, "_state": result.status, "_reason": reason,
+                     "_reason_text": self._stop_message(reason, queued=False)}
         except Exception as exc:  # a crash in a lab must reach the page, not kill the server
-            with self._lock:
-                self._state = "failed"
-                self._error = f"{type(exc).__name__}: {exc}"
+            final = {"_state": "failed", "_error": f"{type(exc).__name__}: {exc}"}
             traceback.print_exc()
         finally:
-            SLOTS.release()
+            # Free the slot before the page can see the run finished: a Train pressed at once
+            # must not be counted against a run that is already over.
+            if acquired:
+                SLOTS.release(self._ticket)
+            elif self._ticket is not None:
+                SLOTS.withdraw(self._ticket)
+            with self._lock:
+                for name, value in final.items():
+                    setattr(self, name, value)
 
     def running_for(self) -> float:
         """Seconds since the run left the queue (0 while it waits)."""
@@ -174,8 +185,10 @@ class Run:
     def snapshot(self) -> Snapshot:
         """Copy the progress under the lock; also marks the run as still being watched."""
         self._last_seen = time.monotonic()
+        position = SLOTS.position(self._ticket)  # outside self._lock: never hold both locks
         with self._lock:
             return Snapshot(state=self._state, step=self._step, total_steps=self._total,
-                            queue_position=SLOTS.position(self), history=list(self._history),
+                            queue_position=position, history=list(self._history),
                             latest=dict(self._latest), live=dict(self._live),
-                            result=self._result, error=self._error)
+                            result=self._result, error=self._error,
+                            stop_reason=self._reason, stop_message=self._reason_text)

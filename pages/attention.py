@@ -14,6 +14,7 @@ from core.viz import attention as viz
 from ui.lab_page import lab_header, lab_controls, theory
 from ui.run_panel import run_panel
 from ui.figures import show_figure
+from ui.escape import escape_markdown
 
 LAB = get_lab("attention")
 lab_header(LAB)
@@ -42,7 +43,7 @@ if result is not None:
         try:
             source = task.encode(typed, 1, longest)
         except ValueError as e:
-            st.error(str(e))
+            st.error(escape_markdown(e))
         if model is None and source is not probe:
             st.info("This result was loaded without its trained model; showing the probe.")
             source = probe

@@ -12,6 +12,7 @@ from core.viz import bidirectional as viz
 from ui.lab_page import how_to_read, lab_controls, lab_header, theory
 from ui.run_panel import run_panel
 from ui.figures import show_figure
+from ui.escape import escape_markdown
 
 LAB = get_lab("bidirectional")
 lab_header(LAB)
@@ -72,7 +73,7 @@ else:
         try:
             tokens = parse_sequence(text, len(names))
         except ValueError as e:
-            st.error(str(e))
+            st.error(escape_markdown(e))
         else:
             model = models[which]
             device = next(model.parameters()).device

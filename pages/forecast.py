@@ -1,9 +1,12 @@
+import math
+
 import streamlit as st
 
 from core.labs import get_lab
 from core.labs.forecast import run, sweep
 from core.tasks.series_csv import MAX_BYTES, numeric_columns, read_csv_table, series_from_table
 from core.viz import forecast as viz
+from ui.escape import escape_markdown
 from ui.lab_page import lab_header, lab_controls, theory
 from ui.run_panel import run_panel
 from ui.figures import show_figure
@@ -17,16 +20,17 @@ config = lab_controls(LAB)
 series = None
 if config.system == "csv":
     upload = st.file_uploader(f"CSV file (header row, up to {MAX_BYTES // 1_000_000} MB)",
-                              type=["csv", "txt"], key="forecast-csv-file")
+                              type=["csv", "txt"], key="forecast-csv-file",
+                              max_upload_size=math.ceil(MAX_BYTES / 2**20))
     if upload is not None:
         try:
             table = read_csv_table(upload.getvalue())
             column = st.selectbox("Column to forecast", numeric_columns(table),
                                   key="forecast-csv-column")
             series = series_from_table(table, column)
-            st.caption(f"{len(series)} values from column {column!r}.")
+            st.caption(f"{len(series)} values from column {escape_markdown(repr(column))}.")
         except ValueError as err:
-            st.error(f"Cannot use this file: {err}")
+            st.error(f"Cannot use this file: {escape_markdown(err)}")
 
 if config.system == "csv":
     if series is None:

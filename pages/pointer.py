@@ -7,6 +7,7 @@ from core.viz import pointer as viz
 from ui.lab_page import how_to_read, lab_controls, lab_header, theory
 from ui.run_panel import run_panel
 from ui.figures import show_figure
+from ui.escape import escape_markdown
 
 LAB = get_lab("pointer")
 lab_header(LAB)
@@ -70,7 +71,7 @@ else:
         try:
             example = decode_typed(result, text, arm)
         except ValueError as e:
-            st.error(str(e))
+            st.error(escape_markdown(e))
             example = result.arrays["probes"].get(arm)
             st.caption("Showing a held-out example instead.")
         if example is not None:

@@ -8,6 +8,7 @@ from core.viz import stack as viz
 from ui.figures import show_figure
 from ui.lab_page import how_to_read, lab_controls, lab_header, theory
 from ui.run_panel import run_panel
+from ui.escape import escape_markdown
 
 LAB = get_lab("stack")
 lab_header(LAB)
@@ -84,7 +85,7 @@ else:
             try:
                 trace = trace_string(model, text, language, result.config["form"])
             except ValueError as err:
-                st.error(str(err))
+                st.error(escape_markdown(err))
                 trace = None
         if trace is not None:
             verdict = "balanced" if trace["balanced"] else "not balanced"

@@ -8,6 +8,7 @@ from core.viz import vrae as viz
 from ui.lab_page import how_to_read, lab_controls, lab_header, theory
 from ui.run_panel import run_panel
 from ui.figures import show_figure
+from ui.escape import escape_markdown
 
 LAB = get_lab("vrae")
 lab_header(LAB)
@@ -88,7 +89,7 @@ if result is not None:
                 out = probe.reconstruct_word(typed)
                 st.write(f"**{out['input']}** → **{out['decoded']}**")
             except ValueError as e:
-                st.error(str(e))
+                st.error(escape_markdown(e))
 
         t = st.slider("Prior temperature", 0.1, 2.0, 1.0, 0.1,
                       help="z = temperature·ε with ε ~ N(0, I); 1 samples the prior itself.")
@@ -113,7 +114,7 @@ if result is not None:
             show_decoded(arith["decoded"], ["α = 0 (input a)", f"α = {alpha:.2f}"],
                          f"z + α·v, v = mean μ({arith['to']}) − mean μ({arith['from']})")
         except ValueError as e:
-            st.error(str(e))
+            st.error(escape_markdown(e))
 
 st.subheader("Plain sequence autoencoders")
 st.caption("A separate job: three deterministic decoder forms trained on waveforms with the "

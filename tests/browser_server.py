@@ -6,10 +6,12 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from collections import deque
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -40,6 +42,19 @@ def free_port() -> int:
 class Server:
     url: str
     pid: int
+    _lines: deque = field(default_factory=lambda: deque(maxlen=400), repr=False)
+
+    def output(self, chars: int = 3000) -> str:
+        """The end of what the server printed (for failure messages)."""
+        return "".join(list(self._lines))[-chars:]
+
+
+def _drain(stream, lines: deque) -> None:
+    """Read the server's output as it comes, so a chatty server never blocks on a full pipe;
+    only the last lines are kept."""
+    for raw in iter(stream.readline, b""):
+        lines.append(raw.decode(errors="replace"))
+    stream.close()
 
 
 @contextmanager
@@ -52,6 +67,8 @@ def app_server(env_extra: dict | None = None, timeout_s: float = 90.0):
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
+    server = Server(url, proc.pid)
+    threading.Thread(target=_drain, args=(proc.stdout, server._lines), daemon=True).start()
     try:
         deadline = time.monotonic() + timeout_s
         while True:
@@ -62,10 +79,10 @@ def app_server(env_extra: dict | None = None, timeout_s: float = 90.0):
             except OSError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
-                raise RuntimeError(f"the app server did not start:\n{out[-3000:]}")
+                time.sleep(0.5)  # let the reader catch the last lines
+                raise RuntimeError(f"the app server did not start:\n{server.output()}")
             time.sleep(0.3)
-        yield Server(url, proc.pid)
+        yield server
     finally:
         proc.terminate()
         try:

@@ -1,5 +1,6 @@
 """Shared test setup: one torch thread per process so parallel work does not oversubscribe
 the two cores, and small helpers for driving pages under AppTest."""
+import re
 import time
 
 import pytest
@@ -21,3 +22,10 @@ def wait_for_result(at, key: str, timeout_s: float = 240.0):
             pytest.fail(f"run {key} failed: {run.snapshot().error}")
         time.sleep(0.3)
     pytest.fail(f"no result for {key} within {timeout_s}s")
+
+
+def shown_text(markdown: str) -> str:
+    """The text a reader sees for Markdown whose only markup is backslash escapes and
+    invisible word joiners (how pages show user text, ui.escape): CommonMark drops a
+    backslash before ASCII punctuation, and U+2060 has no glyph."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u2060", "")

@@ -11,7 +11,7 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from conftest import wait_for_result
+from conftest import shown_text, wait_for_result
 from test_pages import set_knob
 from core.export import trained_modules
 from core.labs import get_lab
@@ -101,7 +101,7 @@ def test_bad_text_is_named_and_the_trained_model_stays(lab_id, find, typed):
     open_text_field(at, lab_id)
     for text, problem in typed:
         text_field(at, find).set_value(text).run()
-        shown = [e.value for e in at.error]
+        shown = [shown_text(e.value) for e in at.error]
         assert not at.exception, (text[:40], at.exception)
         if problem is None:
             assert not shown, (text[:40], shown)

@@ -1,11 +1,15 @@
-"""A class on one server: 12 browser sessions press Train on different labs at once.
+"""A class on one server: 12 browser sessions press Train on different labs at once; and one
+session that tries to take the server, beside a student who only wants the default demo.
 
 Bounded by construction: loopback only, a fixed number of sessions, the labs' smoke settings
-(set through links), and deadlines on every wait. The figures are printed, and written as
-JSON to $RNNLAB_LOAD_REPORT when it is set.
+(set through links) for the class and a time cap for the heavy runs, and deadlines on every
+wait. The server's own count of busy slots (the sidebar's "Training now: a of b") is sampled
+while the class trains, so the limit itself is asserted. The figures are printed, and written
+as JSON to $RNNLAB_LOAD_REPORT when it is set.
 """
 import json
 import os
+import re
 import time
 import urllib.parse
 
@@ -44,6 +48,37 @@ def status_of(page) -> str:
     return "starting"
 
 
+SLOTS_CAPTION = re.compile(r"Training now: (\d+) of (\d+) slots on this server, (\d+) waiting")
+
+
+class SlotSampler:
+    """A visitor reloading the home page and reading the sidebar's slot count: the server's
+    own view of how many runs train at once and how many wait."""
+
+    def __init__(self, new_page, url: str, every_s: float = 2.0):
+        self.page, self.url, self.every_s = new_page(), url, every_s
+        self.samples: list[tuple[int, int, int]] = []
+        self._next = 0.0
+
+    def sample(self, force: bool = False) -> None:
+        if not force and time.monotonic() < self._next:
+            return
+        self._next = time.monotonic() + self.every_s
+        self.page.goto(self.url, timeout=120_000)
+        caption = self.page.get_by_text("Training now:").first
+        caption.wait_for(timeout=120_000)
+        found = SLOTS_CAPTION.search(caption.inner_text())
+        assert found, caption.inner_text()
+        self.samples.append(tuple(int(g) for g in found.groups()))
+
+    def close(self) -> dict:
+        self.page.context.close()
+        return {"slot_samples": len(self.samples),
+                "peak_training": max((a for a, _, _ in self.samples), default=None),
+                "peak_waiting": max((w for _, _, w in self.samples), default=None),
+                "slots": self.samples[0][1] if self.samples else None}
+
+
 def class_round(srv, new_page) -> dict:
     """12 sessions open a lab link each, press Train together, and wait for their runs."""
     pages = []
@@ -58,6 +93,8 @@ def class_round(srv, new_page) -> dict:
         page.get_by_role("button", name="Train", exact=True).click()
     seen_queued, finished_at, peak = set(), {}, rss_mb(srv.pid)
     sweep(pages, seen_queued, finished_at, started)  # before the queue drains
+    slots = SlotSampler(new_page, srv.url)
+    slots.sample(force=True)  # soon after the clicks, while most runs wait
     probe = new_page()  # a 13th visitor, timing the home page while the class trains
     probe.goto(srv.url, timeout=120_000)
     probe.get_by_text("Train small recurrent networks live").wait_for(timeout=120_000)
@@ -65,6 +102,7 @@ def class_round(srv, new_page) -> dict:
     deadline = started + 300
     while len(finished_at) < SESSIONS and time.monotonic() < deadline:
         sweep(pages, seen_queued, finished_at, started)
+        slots.sample()
         peak = max(peak, rss_mb(srv.pid))
         time.sleep(0.5)
     errors = [lab_id for lab_id, page in pages
@@ -75,7 +113,8 @@ def class_round(srv, new_page) -> dict:
     probe.context.close()
     return {"runs_completed": len(finished_at), "sessions_that_queued": len(seen_queued),
             "longest_wait_and_run_s": max(finished_at.values(), default=None),
-            "home_render_under_load_s": home_s, "rss_peak_mb": peak, "errors": errors}
+            "home_render_under_load_s": home_s, "rss_peak_mb": peak, "errors": errors,
+            **slots.close()}
 
 
 def sweep(pages, seen_queued: set, finished_at: dict, started: float) -> None:
@@ -127,6 +166,9 @@ def test_twelve_sessions_train_at_once_and_the_server_stays_up():
         assert not r["errors"], f"sessions with errors: {r['errors']}"
         assert r["runs_completed"] == SESSIONS, report
         assert r["sessions_that_queued"] >= 1, "with 12 runs and 2 slots some must queue"
+        assert r["slots"] == MAX_RUNS, report
+        assert r["peak_training"] <= MAX_RUNS, f"more runs trained at once than slots: {report}"
+        assert r["peak_training"] == MAX_RUNS and r["peak_waiting"] >= 1, report
         assert r["home_render_under_load_s"] < 60, report
         assert r["rss_peak_mb"] < 4000, report
     # memory is bounded: a second class of the same size reuses what the first freed
@@ -145,3 +187,78 @@ def test_closing_a_tab_mid_run_releases_its_slot():
         page.context.close()  # the student closes the tab mid-run
         caption = slots_caption(srv, new_page, timeout_s=60)
         assert caption.startswith("Training now: 0 of"), caption
+
+
+HEAVY = "steps=10000&hidden=128&seq_len=150&batch=256"  # minutes of training, not a smoke run
+
+
+def queue_position(page) -> int | None:
+    found = re.search(r"Queued: position (\d+)", page.locator("[data-testid='stMain']")
+                      .inner_text())
+    return int(found.group(1)) if found else None
+
+
+def wait_for_text(page, text: str, timeout_s: float = 120) -> None:
+    page.get_by_text(text).first.wait_for(timeout=timeout_s * 1000)
+
+
+def test_one_session_cannot_take_the_server_from_another():
+    """One tab starts two heavy runs (both slots), moves to another lab in the same session,
+    queues a third and is refused a fourth. A student then presses Train on the default demo:
+    the student's run is next in line, ahead of the queued heavy one, and starts as soon as
+    one slot frees (the heavy runs end at the time cap)."""
+    require_chromium()
+    env = {"RNNLAB_MAX_RUNS": "2", "RNNLAB_MAX_RUNS_PER_SESSION": "3",
+           "RNNLAB_MAX_RUN_S": "30", "RNNLAB_ABANDON_S": "600"}
+    report = {}
+    with app_server(env) as srv, chromium(viewport=(1400, 1000)) as new_page:
+        hog = new_page()
+        hog.goto(f"{srv.url}/gradients?{HEAVY}")
+        hog.get_by_role("button", name="Train", exact=True).click()
+        wait_for_text(hog, "Training — step")
+        time.sleep(10)  # the two heavy runs reach the time cap 10 s apart
+        hog.get_by_role("button", name="Sweep truncation K").click()
+        slots = SlotSampler(new_page, srv.url)
+        deadline = time.monotonic() + 120
+        while (not slots.samples or slots.samples[-1][0] < 2) and time.monotonic() < deadline:
+            slots.sample(force=True)
+        assert slots.samples[-1][:2] == (2, 2), (slots.samples, srv.output())
+        # the same session (a page change, not a new tab) queues a third run ...
+        hog.locator("[data-testid='stSidebarNav']").get_by_text("Bidirectional RNNs").click()
+        hog.get_by_role("button", name="Train", exact=True).click()
+        wait_for_text(hog, "Queued: position 1")
+        # ... and is refused a fourth, with the reason
+        hog.get_by_role("button", name="Sweep mask p").click()
+        wait_for_text(hog, "You already have 3 runs going")
+        student = new_page()
+        student.goto(f"{srv.url}/gradients")
+        student.get_by_role("button", name="Train", exact=True).click()
+        wait_for_text(student, "Queued: position")
+        positions = {"student": queue_position(student), "hog": None}
+        deadline = time.monotonic() + 30
+        while positions["hog"] != 2 and time.monotonic() < deadline:  # its fragment redraws
+            positions["hog"] = queue_position(hog)
+            time.sleep(0.5)
+        report["positions_after_student_clicked"] = dict(positions)
+        seen_student, hog_when_student_started = [], None
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            text = student.locator("[data-testid='stMain']").inner_text()
+            if "Training — step" in text or "Reached the lab's success" in text:
+                hog_when_student_started = queue_position(hog)
+                break
+            seen_student.append(queue_position(student))
+            time.sleep(0.5)
+        report["student_positions_seen"] = sorted({p for p in seen_student if p})
+        report["hog_position_when_student_started"] = hog_when_student_started
+        errors = [name for name, page in (("hog", hog), ("student", student))
+                  if page.locator("[data-testid='stException']").count()]
+        slots.sample(force=True)
+        report.update(slots.close())
+        print("\nabusive session:", json.dumps(report, indent=1))
+        assert not errors, (errors, srv.output())
+        assert report["positions_after_student_clicked"] == {"student": 1, "hog": 2}, report
+        assert report["student_positions_seen"] == [1], report
+        # the student trained while the hog's queued run was still waiting: one slot's wait
+        assert report["hog_position_when_student_started"] == 1, (report, srv.output())
+        assert report["peak_training"] <= 2, report

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
-from conftest import wait_for_result
+from conftest import shown_text, wait_for_result
 from core.labs import all_labs, get_lab
 from core.precompute import load_cached, precompute, store
 
@@ -33,7 +33,7 @@ def test_a_link_restores_knobs_and_ignores_bad_parameters_with_a_notice():
     assert at.slider(key="gradients.seq_len").value == 120
     assert at.select_slider(key="gradients.lr").value == 0.005
     assert at.slider(key="gradients.hidden").value == 64  # refused, default kept
-    notice = " ".join(w.value for w in at.warning)
+    notice = " ".join(shown_text(w.value) for w in at.warning)
     assert "hidden" in notice and "'colour'" in notice and "supervision" in notice
 
 

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.export import (command_line, load_weights, metrics_csv, trained_modules,
-                         weights_bytes)
+from core.export import (MAX_CHECKPOINT_BYTES, command_line, load_weights, metrics_csv,
+                         trained_modules, weights_bytes)
+from ui.escape import escape_markdown
 
 
 def export_panel(lab, config, result, key: str) -> None:
@@ -28,14 +29,16 @@ def export_panel(lab, config, result, key: str) -> None:
         st.caption("Figures: use the camera button on each figure; PNG or SVG is chosen in "
                    "the sidebar.")
         upload = st.file_uploader("Load weights into this run's model (.safetensors)",
-                                  type=["safetensors"], key=f"upload:{key}")
+                                  type=["safetensors"], key=f"upload:{key}",
+                                  max_upload_size=MAX_CHECKPOINT_BYTES // 2**20)
         if upload is not None and modules:
             try:
                 count = load_weights(modules, upload.getvalue())
                 st.success(f"Loaded {count} tensors; the interactive views on this page now "
                            "use these weights (the training curves are the run's own).")
             except ValueError as exc:
-                st.error(f"{upload.name}: {exc}. The trained model is unchanged.")
+                st.error(f"{escape_markdown(f'{upload.name}: {exc}')}. The trained model is "
+                         "unchanged.")
         elif upload is not None:
             st.error("Train first: weights are loaded into the model of the current run.")
 

@@ -12,6 +12,7 @@ import reprlib  # a pasted link can be huge: notices quote it shortened
 import streamlit as st
 
 from core.contract import ConfigError, coerce_value, config_dict, validate_value
+from ui.escape import escape_markdown
 
 GLOBAL_PARAMS = ("seed", "present")  # set in the sidebar by app.py, shared by every page
 PAGE_PARAMS = ("preset",)
@@ -93,7 +94,9 @@ def write_link(lab, config) -> None:
 
 def show_notices(notices: list[str]) -> None:
     if notices:
-        st.warning("Some settings in the link were ignored: " + "; ".join(notices) + ".",
+        # a notice quotes the link, which anyone can write: show it as literal text
+        st.warning("Some settings in the link were ignored: "
+                   + "; ".join(escape_markdown(n) for n in notices) + ".",
                    icon=":material/link_off:")
 
 

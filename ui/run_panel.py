@@ -10,21 +10,27 @@ while training and from the finished Result's `arrays["live"]` afterwards, by on
 from __future__ import annotations
 
 import functools
+import uuid
 from typing import Callable
 
 import streamlit as st
 
+from core import settings
 from core.contract import config_dict
 from core.precompute import load_cached
-from core.runs import SLOTS, Run, max_concurrent_runs
+from core.runs import SLOTS, Run, RunRefused, max_concurrent_runs
 from core.viz.common import live_loss_chart
+from ui.escape import escape_markdown
 
 # Redraw fast while a run starts (the first chart within a second of Train), then slower:
 # every open tab re-renders its panel on this timer, and a class shares one server.
 POLL_FIRST_S, POLL_LATER_S, POLL_QUEUED_S = 0.25, 1.0, 2.0
 FAST_POLL_WINDOW_S = 3.0
-ABANDON_AFTER_S = 30.0  # no snapshot read for this long: the tab is gone, the run stops
-MAX_RUN_S = 600.0  # training time a shared server gives one run
+# No snapshot read for this long means the tab is gone, and the run stops itself.
+ABANDON_AFTER_S = settings.abandon_seconds()
+# A shared server gives each run at most this much training time (the largest settings would
+# otherwise hold a slot for the better part of an hour).
+MAX_RUN_S = settings.max_run_seconds()
 HEADLINE_HEIGHT = 340
 LIVE_CHART_HEIGHT = 250
 
@@ -79,10 +85,14 @@ def _panel(lab, config, *, key: str, job, total_steps: int, label: str, buttons,
     left, right = buttons.columns([3, 2])
     if left.button(label, key=f"train:{key}", type="primary", disabled=active or bool(blocked),
                    icon=":material/play_arrow:", width="stretch"):
-        run = Run(job, total_steps, label=key, abandon_after_s=ABANDON_AFTER_S,
-                  max_seconds=MAX_RUN_S).start()
-        st.session_state[run_key] = run
-        state, active = "queued", True
+        try:
+            run = Run(job, total_steps, label=key, abandon_after_s=ABANDON_AFTER_S,
+                      max_seconds=MAX_RUN_S, owner=_session_id(),
+                      address=st.context.ip_address).start()
+            st.session_state[run_key] = run
+            state, active = "queued", True
+        except RunRefused as refused:
+            buttons.warning(refused.message, icon=":material/block:")
     if right.button("Stop", key=f"stop:{key}", disabled=not active, icon=":material/stop:",
                     width="stretch"):
         run.stop()
@@ -102,6 +112,11 @@ def _panel(lab, config, *, key: str, job, total_steps: int, label: str, buttons,
     elif idle:
         view.info(idle, icon=":material/play_arrow:")
     return result
+
+
+def _session_id() -> str:
+    """Who the per-session run limit counts against: this browser tab's session."""
+    return st.session_state.setdefault("run-owner", uuid.uuid4().hex)
 
 
 def _poll_interval(run: Run, state: str) -> float:
@@ -157,8 +172,10 @@ def _keep(snap, key: str, result_key: str) -> None:
 def _finished_view(run: Run | None, result, headline) -> None:
     snap = run.snapshot() if run is not None else None
     if snap is not None and snap.state == "failed":
-        st.error(f"The run failed: {snap.error}. Earlier results are kept; change the "
-                 "settings named in the error, or press Train to try again.")
+        st.error(f"The run failed: {escape_markdown(snap.error)}. Earlier results are kept; "
+                 "change the settings named in the error, or press Train to try again.")
+    elif snap is not None and snap.stop_reason not in (None, "stop") and snap.stop_message:
+        st.warning(escape_markdown(snap.stop_message), icon=":material/timer_off:")
     elif result is not None:
         show, text = _STATUS.get(result.status, (st.info, "{status}"))
         message = result.message

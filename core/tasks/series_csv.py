@@ -15,6 +15,9 @@ import pandas as pd
 
 MAX_BYTES = 2_000_000  # a forecasting demo needs hundreds of values, not millions
 MAX_ROWS = 100_000
+# A column to forecast is picked from a list: a few hundred columns is already a wide sheet,
+# and a header of 300k names would cost a loop per column on every rerun of the page.
+MAX_COLUMNS = 500
 # The forecasters compute in float32, where the variance of values near 1e19 already overflows;
 # a bound well inside that keeps normalisation finite.
 MAX_ABS_VALUE = 1e15
@@ -32,17 +35,32 @@ def read_csv_table(data: bytes | str) -> pd.DataFrame:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise ValueError(f"the file is not UTF-8 text (byte {err.start} cannot be read)") from None
+    sep = _delimiter(text)
+    columns = _header_width(text, sep)
+    if columns > MAX_COLUMNS:
+        raise ValueError(f"the header row has {columns:,} columns; the limit is {MAX_COLUMNS} "
+                         "(keep the column to forecast and a few others)")
     try:
-        table = pd.read_csv(io.StringIO(text), sep=_delimiter(text), nrows=MAX_ROWS + 1)
+        table = pd.read_csv(io.StringIO(text), sep=sep, nrows=MAX_ROWS + 1)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError) as err:
         raise ValueError(f"the file is not readable as CSV: {str(err).strip()}") from None
     if table.shape[1] == 0 or table.shape[0] == 0:
         raise ValueError("the file has a header but no rows of data")
+    if table.shape[1] > MAX_COLUMNS:  # rows wider than the header also make columns
+        raise ValueError(f"the file has {table.shape[1]:,} columns; the limit is {MAX_COLUMNS}")
     if table.shape[0] > MAX_ROWS:
         raise ValueError(f"the file has more than {MAX_ROWS:,} rows; use a shorter series")
     if not numeric_columns(table):
         raise ValueError("no column holds numbers; columns found: " + _names(table.columns))
     return table
+
+
+def _header_width(text: str, sep: str) -> int:
+    """Fields in the first record, read the way the csv module reads it (quotes included)."""
+    try:
+        return len(next(csv.reader(io.StringIO(text), delimiter=sep), []))
+    except csv.Error:
+        return 0  # pandas reports the parse error with its own message
 
 
 def _delimiter(text: str) -> str:
@@ -57,10 +75,29 @@ def numeric_columns(table: pd.DataFrame) -> list[str]:
     """Columns where most cells parse as numbers (the bad cells get named when one is chosen)."""
     names = []
     for name in table.columns:
-        values = pd.to_numeric(table[name], errors="coerce")
+        values = _to_numbers(table[name])
         if values.notna().mean() >= 0.5:
             names.append(str(name))
     return names
+
+
+def _to_numbers(cells: pd.Series) -> pd.Series:
+    """Cells as floats, NaN where a cell is not a number. pandas raises OverflowError on an
+    integer beyond float range (a 320-digit cell); cell by cell such a value becomes inf,
+    which the checks below name."""
+    try:
+        return pd.to_numeric(cells, errors="coerce")
+    except OverflowError:
+        return pd.Series([_number(c) for c in cells], index=cells.index, dtype=np.float64)
+
+
+def _number(cell) -> float:
+    try:
+        return float(cell)
+    except OverflowError:
+        return float("inf") if not str(cell).lstrip().startswith("-") else float("-inf")
+    except (TypeError, ValueError):
+        return float("nan")
 
 
 def series_from_table(table: pd.DataFrame, column: str | None = None) -> np.ndarray:
@@ -76,7 +113,7 @@ def series_from_table(table: pd.DataFrame, column: str | None = None) -> np.ndar
                          + _names(by_text))
     cells = table[by_text[column]]
     name = reprlib.repr(column)
-    values = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=np.float64)
+    values = _to_numbers(cells).to_numpy(dtype=np.float64)
     bad = np.flatnonzero(~np.isfinite(values))
     if bad.size:
         row = int(bad[0])

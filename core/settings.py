@@ -1,0 +1,179 @@
+"""Every RNNLAB_* environment setting, read and checked in one place.
+
+A bad value never stops the app or the command line: the setting falls back to its default,
+and `settings_problems()` names the setting, the value it held and what it accepts (the app's
+sidebar shows these; `python -m core` prints them to stderr). Values are read on every call,
+so a test or an operator changing the environment sees the change at once; a read is a dict
+lookup and a parse, far cheaper than anything that asks for it.
+
+No torch here: the router imports this module (through core.runs) before torch is loaded.
+"""
+from __future__ import annotations
+
+import math
+import os
+import re
+import reprlib
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: object
+    parse: Callable[[str], object]  # raises ValueError when the text is not accepted
+    accepts: str  # what the message says is accepted
+
+
+def _whole_number(lo: int, hi: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        value = int(text.strip())  # int(" 3 ") is 3; int("3.0") and int("two") raise
+        if not lo <= value <= hi:
+            raise ValueError
+        return value
+    return parse
+
+
+def _seconds(lo: float, hi: float) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        value = float(text.strip())
+        if not math.isfinite(value) or not lo <= value <= hi:  # nan fails both comparisons
+            raise ValueError
+        return value
+    return parse
+
+
+_DEVICE = re.compile(r"(cpu|mps|cuda(:\d{1,2})?)")
+
+
+def _device(text: str) -> str | None:
+    value = text.strip().lower()
+    if value in ("", "auto"):
+        return None
+    if not _DEVICE.fullmatch(value):
+        raise ValueError
+    return value
+
+
+def _directory(text: str) -> Path:
+    if not text.strip() or "\0" in text:
+        raise ValueError
+    path = Path(text).expanduser()
+    if path.exists() and not path.is_dir():
+        raise ValueError
+    return path
+
+
+MAX_RUNS = Setting("RNNLAB_MAX_RUNS", 2, _whole_number(1, 64),
+                   "a whole number of training slots from 1 to 64")
+# One browser tab is one session. Two lets a student compare two runs side by side.
+MAX_RUNS_PER_SESSION = Setting("RNNLAB_MAX_RUNS_PER_SESSION", 2, _whole_number(1, 100),
+                               "a whole number of runs from 1 to 100")
+# A class behind one NAT router reaches the server from a single address, so this must
+# cover every student at once (30 students with 2 runs each); it stops one scripted client,
+# not a classroom. Connections from the server's own machine report no address and are not
+# counted (Streamlit gives None for loopback, e.g. behind a reverse proxy on the same host).
+MAX_RUNS_PER_ADDRESS = Setting("RNNLAB_MAX_RUNS_PER_ADDRESS", 60, _whole_number(1, 10_000),
+                               "a whole number of runs from 1 to 10000")
+# Runs waiting for a slot, over the whole server. Past this a new run is refused at once
+# rather than queued behind an hour of others.
+MAX_QUEUE = Setting("RNNLAB_MAX_QUEUE", 100, _whole_number(0, 10_000),
+                    "a whole number of waiting runs from 0 to 10000")
+TORCH_THREADS = Setting("RNNLAB_TORCH_THREADS", 1, _whole_number(1, 256),
+                        "a whole number of threads from 1 to 256")
+MAX_RUN_S = Setting("RNNLAB_MAX_RUN_S", 600.0, _seconds(1, 86_400),
+                    "a number of seconds from 1 to 86400")
+# The page polls a queued run every 2 s at most; below 3 s a watched run could look abandoned.
+ABANDON_S = Setting("RNNLAB_ABANDON_S", 30.0, _seconds(3, 86_400),
+                    "a number of seconds from 3 to 86400")
+CACHE = Setting("RNNLAB_CACHE", ROOT / "cache", _directory,
+                "a directory path (an existing file is not accepted)")
+DEVICE = Setting("RNNLAB_DEVICE", None, _device,
+                 "cpu, cuda, cuda:N, mps or auto")
+
+ALL = (MAX_RUNS, MAX_RUNS_PER_SESSION, MAX_RUNS_PER_ADDRESS, MAX_QUEUE, TORCH_THREADS,
+       MAX_RUN_S, ABANDON_S, CACHE, DEVICE)
+
+_notes_lock = threading.Lock()
+# Problems found while using a value, by (setting, the text it held): shown while it holds it.
+_notes: dict[tuple[str, str | None], str] = {}
+
+
+def read(setting: Setting):
+    """The setting's value from the environment, or its default when unset or not accepted."""
+    value, _ = _read(setting)
+    return value
+
+
+def _read(setting: Setting) -> tuple[object, str | None]:
+    raw = os.environ.get(setting.name)
+    if raw is None:
+        return setting.default, None
+    try:
+        return setting.parse(raw), None
+    except (ValueError, OverflowError):
+        default = setting.default
+        if default is None:
+            default = "automatic"
+        elif isinstance(default, float) and default.is_integer():
+            default = int(default)  # "600", not "600.0"
+        return setting.default, (f"{setting.name}={reprlib.repr(raw)} is not accepted: "
+                                 f"expected {setting.accepts}. Using the default "
+                                 f"({default}) instead.")
+
+
+def note_problem(setting: Setting, message: str) -> None:
+    """Record a problem found while using a valid-looking value (e.g. RNNLAB_DEVICE=cuda
+    on a machine without CUDA), so `settings_problems()` reports it while the value stays."""
+    with _notes_lock:
+        _notes[(setting.name, os.environ.get(setting.name))] = message
+
+
+def settings_problems() -> list[str]:
+    """One message per setting that was ignored, naming it and the accepted range."""
+    problems = [message for _, message in map(_read, ALL) if message]
+    with _notes_lock:
+        return problems + [message for (name, raw), message in _notes.items()
+                           if os.environ.get(name) == raw]
+
+
+def max_runs() -> int:
+    return read(MAX_RUNS)
+
+
+def max_runs_per_session() -> int:
+    return read(MAX_RUNS_PER_SESSION)
+
+
+def max_runs_per_address() -> int:
+    return read(MAX_RUNS_PER_ADDRESS)
+
+
+def max_queue() -> int:
+    return read(MAX_QUEUE)
+
+
+def torch_threads() -> int:
+    return read(TORCH_THREADS)
+
+
+def max_run_seconds() -> float:
+    return read(MAX_RUN_S)
+
+
+def abandon_seconds() -> float:
+    return read(ABANDON_S)
+
+
+def cache_dir() -> Path:
+    return read(CACHE)
+
+
+def device_override() -> str | None:
+    """None: choose automatically (CUDA, then MPS, then CPU)."""
+    return read(DEVICE)

@@ -1,0 +1,48 @@
+"""The most text each free-text input and upload accepts, in one place.
+
+Pages pass these as `max_chars` (text) so the browser stops typing there; the parsers behind
+the inputs enforce their own limits on what the text holds (symbols, numbers, letters) and
+name the problem. Each bound allows the longest valid input with generous separators:
+"a, b, c" spends three characters per symbol, and a number such as
+"-1.2345678901234567e-123, " twenty-six.
+
+Uploads: Streamlit's server refuses any upload above `server.maxUploadSize` (megabytes, in
+.streamlit/config.toml) while it streams, before the app sees a byte; UPLOAD_MAX_MB must
+equal that setting (a test checks it) and cover both kinds of file the app takes.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+
+from core.export import MAX_CHECKPOINT_BYTES
+from core.labs.attention import Config as AttentionConfig
+from core.labs.stack import Config as StackConfig
+from core.tasks import direction, permutation, words
+from core.tasks.series_csv import MAX_BYTES as CSV_MAX_BYTES
+from core.tasks.series_csv import MAX_COLUMNS as CSV_MAX_COLUMNS  # noqa: F401 (listed here)
+
+
+def _knob_max(config_cls, name: str) -> int:
+    field = {f.name: f for f in dataclasses.fields(config_cls)}[name]
+    return int(field.metadata["max"])
+
+
+CHARS_PER_SYMBOL = 3  # a letter, a comma and a space
+CHARS_PER_NUMBER = 26  # sign, 17 significant digits, point, exponent, comma, space
+
+# Attention page: "Type an input" (letters; the longest test input the lab allows).
+ATTENTION_INPUT_MAX_CHARS = CHARS_PER_SYMBOL * _knob_max(AttentionConfig, "test_max_len")
+# Bidirectional page: "Symbols (a, b, ...)".
+BIDIRECTIONAL_INPUT_MAX_CHARS = CHARS_PER_SYMBOL * direction.MAX_TYPED_LENGTH
+# Pointer page: "Numbers to decode".
+POINTER_NUMBERS_MAX_CHARS = CHARS_PER_NUMBER * permutation.MAX_TYPED_LENGTH
+# Stack page: "Your string" (brackets; spaces are ignored). The model's own capacity, at most
+# the longest test string plus two, is the tighter per-model bound the page already passes.
+STACK_STRING_MAX_CHARS = 2 * (_knob_max(StackConfig, "test_len") + 2)
+# VRAE page: "Type a word to encode and decode" (letters a-z).
+VRAE_WORD_MAX_CHARS = CHARS_PER_SYMBOL * words.MAX_LETTERS
+
+# The largest upload either uploader needs, rounded up to whole megabytes (1 MB = 2**20 bytes
+# in Streamlit's check).
+UPLOAD_MAX_MB = math.ceil(max(CSV_MAX_BYTES, MAX_CHECKPOINT_BYTES) / 2**20)
