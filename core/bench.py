@@ -20,9 +20,12 @@ def bench_lab(lab) -> dict:
     to_success = result.metrics.get("seconds_to_success")
     if to_success is None and result.success:
         to_success = result.wall_s
+    picture = (f"{lab.picture[1]} = {result.metrics[lab.picture[0]]:.3g}"
+               if lab.picture and result.metrics.get(lab.picture[0]) is not None else "—")
     return {"lab": lab.id, "success": result.success, "seconds_to_success": to_success,
             "steps": result.steps, "wall_s": result.wall_s,
-            "steps_per_s": result.steps / result.wall_s if result.wall_s > 0 else None}
+            "steps_per_s": result.steps / result.wall_s if result.wall_s > 0 else None,
+            "picture": picture}
 
 
 def cmd_bench(args) -> int:
@@ -46,11 +49,13 @@ def cmd_bench(args) -> int:
     title = (f"device: {device_label()}, torch {torch.__version__}, threads "
              f"{torch.get_num_threads()}, {platform.processor() or platform.machine()}")
     return _report(rows, args.json, title,
-                   ["lab", "success", "s to success", "steps", "steps/s", "wall s"],
+                   ["lab", "success", "s to success", "steps", "steps/s", "wall s",
+                    "headline picture at the end"],
                    lambda r: [r["lab"], "yes" if r["success"] else "no",
                               "—" if r["seconds_to_success"] is None
                               else f"{r['seconds_to_success']:.1f}",
-                              r["steps"], f"{r['steps_per_s']:.0f}", f"{r['wall_s']:.1f}"])
+                              r["steps"], f"{r['steps_per_s']:.0f}", f"{r['wall_s']:.1f}",
+                              r["picture"]])
 
 
 def _report(rows: list[dict], as_json: bool, title: str, headers: list[str], cells) -> int:

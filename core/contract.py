@@ -207,6 +207,9 @@ class LabSpec:
     # The 3-6 knobs the presets turn: drawn beside Train; the rest fold under "More settings".
     primary: tuple = ()
     studies: tuple = ()  # Study, in the order the page shows them
+    # (metric, what it says): how clear the default demo's headline picture is when it ends
+    # (e.g. alignment entropy / ln T_x), reported by `python -m core bench`.
+    picture: tuple = ()
 
     def preset(self, name: str) -> "Preset | None":
         return next((p for p in self.presets if p.name == name), None)

@@ -218,10 +218,10 @@ def test_the_run_panel_shows_a_refusal_as_a_warning(jobs, monkeypatch):
     at.button(key="train:gradients").click().run()
     assert not at.exception, at.exception
     first = at.session_state["run:gradients"]
-    at.button(key="train:gradients-sweep").click().run()
+    at.button(key="train:gradients-tbptt").click().run()
     assert not at.exception, at.exception
     assert any("You already have 1 run going" in w.value for w in at.warning)
-    assert "run:gradients-sweep" not in at.session_state
+    assert "run:gradients-tbptt" not in at.session_state
     assert SLOTS.in_progress(owner=first.owner) == 1
     first.stop()
     assert wait_until(lambda: first.snapshot().finished, timeout=60)
