@@ -243,6 +243,7 @@ LAB = LabSpec(
     Config=Config, run=run,
     smoke={"steps": 50, "seq_len": 20, "lag": 20, "hidden": 16, "eval_every": 25},
     primary=("cell", "compare_cells", "seq_len", "lag", "forget_bias", "a"),
+    picture=("grad_ratio_first_last", "‖dL/dh_1‖ / ‖dL/dh_T‖ of the headline cell"),
     studies=(Study("tbptt", "Sweep truncation K", "Trains one model per truncation window K "
                    "on the same seed and data, for the full number of steps each.",
                    sweep_tbptt, lambda c: c.steps * len(tbptt_windows(c))),),
