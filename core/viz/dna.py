@@ -1,0 +1,92 @@
+"""Figures for the DNA section of the Applications lab: accuracy over training per model,
+planted and learned motif logos, and the hybrid's saliency along a probe sequence."""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from core.viz.common import style
+from core.viz.logos import BASE_COLORS, add_logo
+
+
+def waiting(fig: go.Figure, live: dict) -> None:
+    if not live:
+        fig.add_annotation(text="waiting for the first measurement…", showarrow=False,
+                           xref="paper", yref="paper", x=0.5, y=0.5)
+
+
+def dna_headline(live: dict, config: dict, color) -> go.Figure:
+    """Validation accuracy against training step for each model; the target and the best
+    a motif-presence rule can do (dotted) for reference."""
+    fig = go.Figure()
+    ceiling = None
+    for i, (name, data) in enumerate(live.items()):
+        fig.add_trace(go.Scatter(x=data["steps"], y=data["accuracy"], mode="lines+markers",
+                                 name=name, line_color=color(name, i), marker_size=4))
+        ceiling = data.get("presence_ceiling", ceiling)
+    target = float(config.get("target_accuracy", 0.9))
+    fig.add_hline(y=target, line_dash="dash", line_color="black",
+                  annotation_text=f"target {target:.2f}", annotation_position="top left")
+    if ceiling is not None:
+        fig.add_hline(y=ceiling, line_dash="dot", line_color="grey",
+                      annotation_text=f"motif presence alone {ceiling:.2f}",
+                      annotation_position="bottom right")
+    fig.update_yaxes(range=[0.4, 1.02])
+    waiting(fig, live)
+    gap = f"{config.get('gap_min', '')}–{config.get('gap_max', '')}"
+    return style(fig, f"Accuracy on held-out DNA (A then B, {gap} bases apart)",
+                 "training step", "validation accuracy")
+
+
+def logo_figure(logos: dict, model: str) -> go.Figure:
+    """Planted motif logos (left) beside the best-matching first-layer filter's (right)."""
+    fig = make_subplots(rows=2, cols=2, horizontal_spacing=0.08, vertical_spacing=0.2,
+                        subplot_titles=[
+                            f"planted A ({logos['A']['consensus']})",
+                            f"{model} filter {logos['A']['filter']} "
+                            f"(similarity {logos['A']['similarity']:.2f})",
+                            f"planted B ({logos['B']['consensus']})",
+                            f"{model} filter {logos['B']['filter']} "
+                            f"(similarity {logos['B']['similarity']:.2f})"])
+    for row, motif in ((1, "A"), (2, "B")):
+        add_logo(fig, logos[motif]["planted"]["heights"], row=row, col=1)
+        add_logo(fig, logos[motif]["learned"]["heights"], row=row, col=2)
+    fig.update_yaxes(range=[0, 2.05], title_text="bits")
+    fig.update_xaxes(title_text="position in motif", dtick=1)
+    style(fig, f"Motifs planted vs learned by the {model}'s first layer", "", "", height=460)
+    fig.update_layout(showlegend=False)
+    return fig
+
+
+def saliency_figure(probe: dict) -> go.Figure:
+    """Gradient × input of the hybrid at every base of a probe sequence, bases coloured,
+    the planted motifs shaded."""
+    values, bases = probe["saliency"], probe["bases"]
+    fig = go.Figure(go.Bar(x=list(range(1, len(values) + 1)), y=values,
+                           marker_color=[BASE_COLORS[b] for b in bases],
+                           customdata=list(bases), name="gradient × input",
+                           hovertemplate="base %{x} (%{customdata}): %{y:.3f}<extra></extra>"))
+    w = probe["width"]
+    for name, start in (("A", probe["a_start"]), ("B", probe["b_start"])):
+        if start >= 0:
+            fig.add_vrect(x0=start + 0.5, x1=start + w + 0.5, fillcolor="gold", opacity=0.25,
+                          line_width=0, annotation_text=f"planted {name}",
+                          annotation_position="top left")
+    return style(fig, f"Where the hybrid looks: saliency along a positive probe sequence "
+                      f"(P(positive) = {probe['probability']:.2f})",
+                 "base position", "gradient × input", height=320)
+
+
+def accuracy_bars(result) -> go.Figure:
+    m = result.metrics
+    acc = m["accuracy_by_model"]
+    names = list(acc)
+    fig = go.Figure(go.Bar(x=names, y=[acc[n] for n in names],
+                           text=[f"{acc[n]:.2f}" for n in names]))
+    fig.add_hline(y=m["presence_ceiling"], line_dash="dot",
+                  annotation_text=f"motif presence alone {m['presence_ceiling']:.2f}")
+    fig.add_hline(y=m["majority_accuracy"], line_dash="dash", line_color="grey",
+                  annotation_text="majority class", annotation_position="bottom right")
+    fig.update_yaxes(range=[0, 1.05])
+    return style(fig, f"Test accuracy after {result.steps} steps each, same data and seed",
+                 "model", "test accuracy")

@@ -1,0 +1,61 @@
+"""Figures for the rare-events section of the Applications lab."""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from core.viz.common import style
+from core.viz.dna import waiting
+
+
+def events_headline(live: dict, config: dict, color) -> go.Figure:
+    """Comparing losses: PR-AUC over training per loss (solid) and recall at threshold 1/2
+    (dotted), the event rate (the all-negative classifier's PR-AUC) in grey. Comparing
+    densities: each density's ROC AUC of detecting whether a stream holds an event."""
+    fig = go.Figure()
+    losses = config.get("event_compare", "losses") == "losses"
+    for i, (name, data) in enumerate(live.items()):
+        c = color(name, i)
+        fig.add_trace(go.Scatter(x=data["steps"], y=data["score"], mode="lines+markers",
+                                 marker_size=4, line_color=c,
+                                 name=f"{name}: PR-AUC" if losses else name))
+        if losses:
+            fig.add_trace(go.Scatter(x=data["steps"], y=data["recall"], mode="lines",
+                                     line=dict(color=c, dash="dot"),
+                                     name=f"{name}: recall at ½"))
+    if losses:
+        rate = next((d.get("event_rate") for d in live.values() if d.get("event_rate")), None)
+        if rate is not None:
+            fig.add_hline(y=rate, line_color="grey", annotation_text="all-negative PR-AUC "
+                          f"= event rate {rate:.3f}", annotation_position="top right")
+        title, y = "Finding rare events: PR-AUC and recall per loss", "validation PR-AUC / recall"
+    else:
+        fig.add_hline(y=0.5, line_color="grey", annotation_text="chance")
+        k = config.get("label_every", "k")
+        title = f"Supervision density (k = {k}): does this stream hold an event?"
+        y = "validation ROC AUC"
+    fig.update_yaxes(range=[0, 1.02])
+    waiting(fig, live)
+    return style(fig, title, "training step", y)
+
+
+def pr_curves(result) -> go.Figure:
+    fig = go.Figure()
+    for name, curve in result.arrays["pr_curves"].items():
+        fig.add_trace(go.Scatter(x=curve["recall"], y=curve["precision"], mode="lines",
+                                 name=f"{name} (AP {result.metrics['score_by_model'][name]:.2f})"))
+    rate = result.metrics["all_negative_pr_auc"]
+    fig.add_hline(y=rate, line_dash="dot", annotation_text=f"event rate {rate:.3f}")
+    fig.update_xaxes(range=[0, 1])
+    fig.update_yaxes(range=[0, 1.02])
+    return style(fig, "Precision against recall on the test streams, every threshold",
+                 "recall", "precision")
+
+
+def gradient_profiles(result) -> go.Figure:
+    fig = go.Figure()
+    for name, profile in result.arrays["grad_profiles"].items():
+        fig.add_trace(go.Scatter(x=list(range(1, len(profile) + 1)),
+                                 y=[max(v, 1e-30) for v in profile], mode="lines", name=name))
+    fig.update_yaxes(type="log", exponentformat="power")
+    return style(fig, "Gradient of each model's own loss reaching each input step "
+                      "(probe batch, last measurement)", "step t", "mean |dL/dx_t| (log scale)")

@@ -1,0 +1,291 @@
+"""Applications: a CNN -> BiLSTM hybrid on DNA, multi-task heads, rare events, anomalies."""
+import streamlit as st
+
+from core.labs import get_lab
+from core.viz import anomaly, dna, multitask, rare_events
+from core.viz import applications as viz
+from ui.figures import show_figure
+from ui.lab_page import how_to_read, lab_frame, sections
+from ui.run_panel import run_panel
+
+LAB = get_lab("applications")
+
+THEORY = r"""
+**CNN → RNN hybrids on DNA.** A convolution filter as wide as a motif responds where the
+bases match it; after max-pooling, a CNN knows *which* motifs occur but, beyond its receptive
+field of $w - 1 + p\,k_2$ bases (filter width $w$, pool $p$, second kernel $k_2$), not in
+what order or how far apart. A recurrent layer reading the pooled motif detectors carries
+that order along the sequence (the DanQ pattern, Quang & Xie 2016). On raw bases the same
+BiLSTM must discover the motifs one base at a time, which is slow. Any rule that knows only
+whether A and whether B occur can do no better than predicting the majority label in each
+of the four presence patterns: its accuracy is
+$\frac{1}{n}\sum_{\text{pattern}}\max(n^+_{\text{pattern}}, n^-_{\text{pattern}})$, the dotted line.
+
+**Sequence logos.** A column with base probabilities $p_b$ carries
+$IC = \log_2 4 - H = 2 + \sum_b p_b \log_2 p_b$ bits; each letter is drawn $p_b\cdot IC$ tall.
+A planted motif's tolerant position with mismatch rate $r$ has $p = (1-r, r/3, r/3, r/3)$, so
+$IC = 2 + (1-r)\log_2(1-r) + r\log_2(r/3)$: 2 bits at $r = 0$, 0 at $r = 3/4$. A filter's
+logo stacks the windows where it fires at least half its maximum (DeepBind, Basset).
+Saliency is gradient × input, $s_i = \sum_b x_{ib}\,\partial z/\partial x_{ib}$: to first
+order, what removing base $i$ would do to the logit $z$.
+
+**Multi-task learning.** One encoder, two heads, loss $w\,L_{tag} + (1-w)\,L_{seq}$. The
+cosine $\cos = g_{tag}\cdot g_{seq}/(|g_{tag}||g_{seq}|)$ between the two losses' gradients on
+the shared weights says whether a step for one task helps (positive) or hurts (negative) the
+other. Uncertainty weighting (Kendall, Gal & Cipolla 2018) learns $s_i = \log\sigma_i^2$ in
+$\sum_i e^{-s_i}L_i + s_i/2$; setting the derivative $-e^{-s_i}L_i + 1/2$ to zero gives the
+stationary weight $e^{-s_i} = 1/(2L_i)$: a task whose loss is small is weighted up. Two
+single-task LSTMs of hidden size $h$ are matched to one shared LSTM of size $H$ by
+parameters: an LSTM with $K$ inputs has $4(hK + h^2 + 2h)$ weights, each head $2h + 2$.
+
+**Rare events.** With positive rate $\rho$, the classifier that always says "no" has accuracy
+$1-\rho$ and, ranking every step the same, average precision (PR-AUC) exactly $\rho$ — the
+baselines any detector must beat. Plain cross-entropy is minimised by the true posterior,
+which stays below ½ wherever events are rare, so at threshold ½ it predicts "never".
+Class weighting multiplies the positive term by $w = (1-\rho)/\rho$, so positives and negatives
+weigh the same in total ($w\rho = 1-\rho$). Focal loss (Lin et al. 2017) is
+$-\alpha_t (1-p_t)^\gamma \log p_t$: the factor $(1-p_t)^\gamma$ silences the many easy
+negatives; $\gamma = 0$, $\alpha = ½$ is half the plain loss. Average precision is
+$\sum_n (R_n - R_{n-1}) P_n$ over the thresholds.
+
+**Supervision density.** A label at every step puts a loss next to every event; a label at
+the end reaches an early step only through every Jacobian in between, a product that
+shrinks as it goes back (see the Gradient Flow lab). The measured gradient reaching the
+first tenth of the steps, relative to the last tenth, shows it.
+
+**Anomaly detection by reconstruction.** An autoencoder trained on normal windows only
+reconstructs what it has seen; a step's score is its squared error averaged over the
+windows that contain it (Malhotra et al. 2016). The repeat decoder must squeeze a window
+into one code (`return_sequences=False`); the sequence decoder reads every encoder state
+(`return_sequences=True`), has no bottleneck, and can copy an anomaly through. The threshold
+is the 99th percentile of clean scores, so 1% of clean steps raise a false alarm on the
+series it was fitted to.
+
+#### Where the theory comes from
+- *Presence-only ceiling* $\frac1n\sum\max(n^+, n^-)$ (assumes the rule sees only the two
+  presence bits): `test_presence_ceiling_is_the_best_of_all_sixteen_presence_rules` checks
+  it against every rule by brute force.
+- *CNN receptive field* $w - 1 + p\,k_2$ (stride-1 convolutions, pooling windows that do not
+  overlap):
+  `test_cnn_receptive_field_is_what_the_gradient_reaches`.
+- *Information content and letter heights* (probabilities from counts, no small-sample
+  correction): `test_information_content_on_known_count_matrices`; the tolerant-position
+  formula against the planted frequencies and against sampled motifs:
+  `test_planted_motif_frequencies_and_their_information`.
+- *Saliency = weight of the present base* for a model linear in its one-hot input:
+  `test_saliency_of_a_linear_model_is_its_weights`.
+- *Gradient cosine*: `test_cosine_by_hand` and `test_task_gradients_of_a_linear_encoder_by_hand`.
+- *Stationary uncertainty weight* $1/(2L)$ (task losses held fixed):
+  `test_uncertainty_weights_settle_at_one_over_twice_the_loss`.
+- *LSTM parameter count*: `test_parameter_count_matches_the_modules`.
+- *Focal, weighted and plain losses*: `test_losses_match_hand_computation`; balance
+  $w\rho = 1-\rho$: `test_balanced_weight_equalises_the_classes`.
+- *All-negative baselines* accuracy $1-\rho$ and AP $=\rho$, AP as the step sum, ROC AUC as the
+  Mann-Whitney statistic: `test_average_precision_and_roc_auc_against_brute_force` and
+  `test_all_negative_classifier_baselines`.
+- *Per-step score as a window average* and the *quantile threshold's false-alarm rate*:
+  `test_fold_mean_matches_brute_force` and `test_quantile_threshold_false_alarm_rate`.
+"""
+
+IDLE = {
+    "dna": "Press **Train** to train a CNN → BiLSTM hybrid, a CNN and a BiLSTM on DNA where "
+           "motif A must precede motif B, {gap_min}–{gap_max} bases later.",
+    "multitask": "Press **Train** to train one encoder on two {relatedness} tasks beside two "
+                 "single-task models of the same total size.",
+    "events": "Press **Train** to train event detectors on streams where a step starts an "
+              "event with probability {event_rate}.",
+    "anomaly": "Press **Train** to train a sequence autoencoder on normal waves and score a "
+               "series with injected anomalies.",
+}
+
+
+def page() -> None:
+    frame = lab_frame(LAB)
+    config = frame.config
+    result = run_panel(LAB, frame, headline=viz.headline, colors=viz.COLORS,
+                       idle=IDLE[config.section].format(**vars(config)))
+    section = result.config["section"] if result is not None else config.section
+    if result is not None:
+        NUMBERS[section](result)
+    tabs = {name: result and draw for name, draw in section_tabs(section, result).items()}
+    sections(frame, result, tabs, THEORY)
+
+
+def section_tabs(section: str, result) -> dict:
+    if section == "dna":
+        return {"Logos": lambda: dna_logos(result),
+                "Saliency": lambda: dna_saliency(result),
+                "Models compared": lambda: dna_models(result)}
+    if section == "multitask":
+        return {"Gradient cosine": lambda: multitask_cosine(result),
+                "Loss weights": lambda: multitask_weights(result),
+                "Models compared": lambda: multitask_models(result)}
+    if section == "events":
+        losses = result is not None and result.config["event_compare"] == "losses"
+        return {"Precision-recall": (lambda: events_pr(result)) if losses else None,
+                "Gradient through time": lambda: events_gradients(result)}
+    return {"ROC": lambda: anomaly_roc(result),
+            "By anomaly kind": lambda: anomaly_kinds(result)}
+
+
+def _fmt(value, spec: str = ".2f") -> str:
+    return "—" if value is None else format(value, spec)
+
+
+def dna_numbers(result) -> None:
+    m = result.metrics
+    how_to_read("left, each model's training loss; right, its accuracy on held-out sequences "
+                "as it trains. The dotted line is the best any rule that only knows which "
+                "motifs occur can reach on these sequences; a model above it has learned "
+                "their order and spacing.")
+    acc, steps = m["accuracy_by_model"], m["steps_to_target_by_model"]
+    cols = st.columns(len(acc) + 1)
+    for col, name in zip(cols, acc):
+        col.metric(f"{name} test accuracy", f"{acc[name]:.2f}",
+                   help=f"Steps to {m['target_accuracy']:.2f}: {_fmt(steps[name], 'd')}")
+    cols[-1].metric("Motif presence alone", f"{m['presence_ceiling']:.2f}",
+                    help=f"On the same {m['test_size']} test sequences.")
+
+
+def multitask_numbers(result) -> None:
+    m = result.metrics
+    how_to_read("solid lines are the tagging task, dashed the sequence task, one colour per "
+                "model; the dotted black line (right axis) is the cosine between the two "
+                "tasks' gradients on the shared encoder, measured on a fixed probe batch.")
+    single = m["accuracy_by_model"].get("sequence only", {}).get("seq")
+    cols = st.columns(4)
+    cols[0].metric("Shared: tagging", f"{m['accuracy_tag']:.2f}",
+                   help=f"Always 'no repeat' scores {m['majority_tag']:.2f}.")
+    cols[1].metric("Shared: sequence", f"{m['accuracy_seq']:.2f}",
+                   help=f"The majority class scores {m['majority_seq']:.2f}.")
+    cols[2].metric("Sequence task alone", _fmt(single))
+    cols[3].metric("Mean gradient cosine", _fmt(m["cosine_mean"]),
+                   help=f"Negative in {_fmt(m['cosine_negative_fraction'], '.0%')} of the "
+                        "measurements.")
+
+
+def events_numbers(result) -> None:
+    m = result.metrics
+    cols = st.columns(4)
+    if result.config["event_compare"] == "losses":
+        how_to_read("solid lines are each loss's PR-AUC on validation streams, dotted its "
+                    "recall when it calls an event at probability ½ or more; the grey line is "
+                    "the all-negative classifier's PR-AUC, which equals the event rate.")
+        for col, name in zip(cols, m["score_by_model"]):
+            col.metric(f"{name}: PR-AUC", f"{m['score_by_model'][name]:.2f}",
+                       help=f"Recall at ½: {_fmt(m['recall_by_model'][name])}, precision "
+                            f"{_fmt(m['precision_by_model'][name])}, accuracy "
+                            f"{m['accuracy_by_model'][name]:.4f}.")
+        cols[3].metric("All-negative classifier", f"accuracy {m['all_negative_accuracy']:.4f}",
+                       help=f"Its PR-AUC is the event rate, {m['all_negative_pr_auc']:.4f} "
+                            f"({m['test_events']} events in {m['test_streams']} test streams).")
+    else:
+        how_to_read("each line is one supervision density: how well its detector tells "
+                    "streams with an event from streams without (ROC AUC, 0.5 is chance), "
+                    "scored by its largest output over the steps it was supervised at.")
+        ratio = m["early_late_gradient_by_model"]
+        for col, name in zip(cols, m["score_by_model"]):
+            col.metric(f"{name}: AUC", f"{m['score_by_model'][name]:.2f}",
+                       help=f"Gradient reaching the first tenth of the steps / the last "
+                            f"tenth: {_fmt(ratio[name], '.1e')}.")
+        cols[3].metric("Streams with an event", f"{m['streams_with_event']:.0%}")
+
+
+def anomaly_numbers(result) -> None:
+    m = result.metrics
+    how_to_read("grey is one probe series with anomalies injected in the shaded stretches; "
+                "coloured lines are each decoder's anomaly score along it (right axis, log); "
+                "the dashed line is the headline decoder's threshold.")
+    cols = st.columns(4)
+    cols[0].metric("ROC AUC", f"{m['roc_auc']:.2f}",
+                   help=f"Over every step of {m['test_probes']} test probes.")
+    cols[1].metric("Recall at threshold", f"{m['recall']:.2f}")
+    cols[2].metric("Precision at threshold", _fmt(m["precision"]))
+    cols[3].metric("False alarms on clean series", f"{m['false_alarm_rate']:.1%}")
+
+
+NUMBERS = {"dna": dna_numbers, "multitask": multitask_numbers, "events": events_numbers,
+           "anomaly": anomaly_numbers}
+
+
+def dna_logos(result) -> None:
+    logos = result.arrays.get("logos")
+    if not logos:
+        st.info("The run stopped before its filters were read; train it to the end.")
+        return
+    for model, found in logos.items():
+        show_figure(dna.logo_figure(found, model))
+    how_to_read("left, the planted motifs: core positions carry 2 bits, tolerant ones less "
+                "(mismatch rate). Right, the first-layer filter that matches each best, "
+                "read off the test windows where it fires at least half its maximum; "
+                "similarity is one minus the mean total-variation distance per column.")
+
+
+def dna_saliency(result) -> None:
+    probe = result.arrays.get("saliency")
+    if not probe:
+        st.info("The run stopped before the saliency was measured; train it to the end.")
+        return
+    show_figure(dna.saliency_figure(probe))
+    how_to_read("one bar per base of a positive probe sequence, coloured by base: how much the "
+                "hybrid's logit changes to first order if that base is removed. The planted "
+                "motifs are shaded; a model that reads the grammar looks there.")
+
+
+def dna_models(result) -> None:
+    show_figure(dna.accuracy_bars(result))
+    how_to_read("every model trained the same steps on the same data and seed; test "
+                "accuracy on fresh sequences.")
+    st.table({"kind of sequence": list(result.metrics["decoy_fractions"]),
+              "share of the test set": [f"{v:.1%}" for v in
+                                        result.metrics["decoy_fractions"].values()]})
+
+
+def multitask_cosine(result) -> None:
+    show_figure(multitask.cosine_figure(result))
+    how_to_read("above zero, a step on one task's loss also lowers the other's; below, the "
+                "tasks pull the shared encoder apart.")
+
+
+def multitask_weights(result) -> None:
+    show_figure(multitask.weights_figure(result))
+    how_to_read("the weight each task's loss gets. Fixed: w and 1 - w. Uncertainty: "
+                "exp(-s_i), learned; the dashed lines are 1/(2 L_i) at the final test losses, "
+                "where the learned weights come to rest if the losses hold still.")
+
+
+def multitask_models(result) -> None:
+    show_figure(multitask.models_figure(result))
+    how_to_read("test accuracy of each task; the two single-task models together hold about "
+                "as many parameters as the shared one (counts in the labels).")
+
+
+def events_pr(result) -> None:
+    show_figure(rare_events.pr_curves(result))
+    m = result.metrics
+    best = ", ".join(f"{n} {v:.2f}" for n, v in m["best_f1_by_model"].items())
+    how_to_read(f"each curve sweeps the threshold from high to low. The best F1 along each "
+                f"curve: {best} — a model that says 'never' at ½ may still rank events well.")
+
+
+def events_gradients(result) -> None:
+    show_figure(rare_events.gradient_profiles(result))
+    how_to_read("how strongly each model's loss reacts to the input at each step, on a probe "
+                "batch; a curve that falls toward the left means early steps barely get a "
+                "learning signal.")
+
+
+def anomaly_roc(result) -> None:
+    show_figure(anomaly.roc_figure(result))
+    how_to_read("true-positive rate (anomalous steps flagged) against false-positive rate "
+                "(normal steps flagged) as the threshold falls; × marks each decoder's 99% "
+                "threshold from clean series.")
+
+
+def anomaly_kinds(result) -> None:
+    show_figure(anomaly.kinds_figure(result))
+    how_to_read("the share of injected anomalies of each kind with at least one step above "
+                "the threshold, over the test probes.")
+
+
+page()
