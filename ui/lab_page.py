@@ -15,8 +15,6 @@ from typing import Any, Callable
 import streamlit as st
 
 from core.contract import ConfigError
-from ui.compare import ab_section
-from ui.export import export_panel
 from ui.figures import how_to_read  # noqa: F401  (pages import it from here)
 from ui.links import apply_lab_link, show_notices, write_link
 from ui.present import apply_page_style, is_present
@@ -111,6 +109,9 @@ def sections(frame: Frame, result, tabs: dict[str, Callable[[], None] | None],
                                                  (study_views or {}).get(study.name))
     drawers["Theory"] = lambda: st.markdown(theory_markdown)
     if result is not None:
+        # imported here: the home page uses this module and must not wait for torch
+        from ui.compare import ab_section
+        from ui.export import export_panel
         drawers["Export"] = lambda: export_panel(lab, frame.config, result, lab.id)
         previous = st.session_state.get(f"previous:{lab.id}")
         if previous is not None and previous.lab == result.lab:
