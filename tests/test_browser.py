@@ -39,9 +39,11 @@ def test_gradient_flow_trains_live_and_stops(server):
         assert first != later, "the progress did not move"
         page.get_by_role("button", name="Stop", exact=True).first.click()
         page.get_by_text("Stopped after").first.wait_for(timeout=60_000)
-        # the finished (stopped) run's figures are drawn
-        page.get_by_text("Where the gradient goes").wait_for(timeout=60_000)
-        page.locator(".js-plotly-plot").nth(4).wait_for(timeout=60_000)  # five figures drawn
+        # the finished (stopped) run's figures are drawn: the headline, and the open tab's
+        page.get_by_text("Gradient reaching each timestep, per cell").wait_for(timeout=60_000)
+        page.locator(".js-plotly-plot").nth(1).wait_for(timeout=60_000)
+        page.get_by_role("tab", name="Cells compared").click()
+        page.get_by_text("Accuracy after").first.wait_for(timeout=60_000)
 
 
 def _lab_pages():
