@@ -12,8 +12,11 @@ from dataclasses import dataclass
 
 import torch
 
-from core.analysis.gradient_flow import (gradient_norms_through_time, linear_gradient_at_first_step,
-                                         linear_gradient_closed_form, sequence_loss)
+from core.analysis.gradient_flow import (gradient_norms_through_time, linear_cell_gradient_norms,
+                                         linear_gradient_at_first_step,
+                                         linear_gradient_closed_form, sequence_loss,
+                                         spectral_radius_by_gate)
+from core.analysis.truncation import truncated_accuracy_ceiling, window_fraction
 from core.analysis.information import dependency_horizon, plugin_mutual_information
 from core.contract import LabSpec, Preset, Result, knob
 from core.device import pick_device, seed_everything, seeded_generator
@@ -90,7 +93,7 @@ def _train_cell(cell: str, config: Config, steps: int, device, on_step, should_s
     data_gen = seeded_generator(config.seed)
     held_out = task.sample(512, seeded_generator(config.seed + 1), device)
     probe = task.sample(128, seeded_generator(config.seed + 2), device)
-    heatmap, heatmap_steps, latest = [], [], {}
+    heatmap, heatmap_steps, latest, truncated = [], [], {}, []
 
     def step_fn(step: int):
         b = task.sample(config.batch, data_gen, device)
@@ -103,6 +106,10 @@ def _train_cell(cell: str, config: Config, steps: int, device, on_step, should_s
         profile = gradient_norms_through_time(model, probe.x, probe.target, probe.target_seq,
                                               config.supervision)
         heatmap.append(profile.hidden_norms)
+        if config.tbptt_k:  # what truncated training receives, beside the full gradient
+            truncated.append(gradient_norms_through_time(
+                model, probe.x, probe.target, probe.target_seq, config.supervision,
+                config.tbptt_k).hidden_norms)
         heatmap_steps.append(step)
         latest.update(accuracy=acc, profile=profile)
         return {"accuracy": acc, "grad_first": profile.hidden_norms[0],
@@ -120,8 +127,10 @@ def _train_cell(cell: str, config: Config, steps: int, device, on_step, should_s
     norms = latest["profile"].hidden_norms
     return {"cell": cell, "log": log, "model": model, "accuracy": latest["accuracy"],
             "profile": latest["profile"], "heatmap": heatmap, "heatmap_steps": heatmap_steps,
+            "heatmap_truncated": truncated, "probe": probe,
             "grad_ratio": norms[0] / norms[-1] if norms[-1] > 0 else float("nan"),
-            "spectral_radius": model.recurrent_spectral_radius()}
+            "spectral_radius": model.recurrent_spectral_radius(),
+            "spectral_radius_by_gate": spectral_radius_by_gate(model)}
 
 
 def _horizon(config: Config):
@@ -162,7 +171,6 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
                                   span * (i + 1), span))
     horizon = _horizon(config)
     profile = main["profile"]
-    T = config.seq_len
     metrics = {
         "accuracy": main["accuracy"],
         "chance_accuracy": 1.0 / config.symbols,
@@ -171,6 +179,11 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
         "input_grad_norms": profile.input_norms,
         "grad_ratio_first_last": main["grad_ratio"],
         "recurrent_spectral_radius": main["spectral_radius"],
+        "recurrent_spectral_radius_by_gate": main["spectral_radius_by_gate"],
+        "tbptt_window_fraction": window_fraction(_task(config), config.tbptt_k),
+        # The ceiling assumes the loss on the last step only (core.analysis.truncation).
+        "tbptt_accuracy_ceiling": (truncated_accuracy_ceiling(_task(config), config.tbptt_k)
+                                   if config.supervision == "many_to_one" else None),
         "mi_by_lag": horizon.mi_by_lag,
         "mi_decay_rate": horizon.decay_rate,
         "suggested_tbptt_k": horizon.suggested_k,
@@ -182,14 +195,16 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
     }
     arrays = {
         "grad_heatmap": main["heatmap"], "grad_heatmap_steps": main["heatmap_steps"],
+        "grad_heatmap_truncated": main["heatmap_truncated"],
         "gate_means": profile.gate_means, "gate_units": profile.gate_units,
         "rival_histories": {r["cell"]: r["log"].history for r in rivals},
         "linear_sweep": _linear_sweep(),
     }
     if config.cell == "linear":
-        # Theory for the linear cell: ||dL/dh_t|| = |a|^(T-t)·||dL/dh_T|| (many-to-one).
-        arrays["theory_grad_norms"] = [abs(config.a) ** (T - 1 - t) * profile.hidden_norms[-1]
-                                       for t in range(T)]
+        # Theory for the linear cell: dL/dh_t = Σ_{s≥t} a^(s-t)·g_s over the supervised steps.
+        probe = main["probe"]
+        arrays["theory_grad_norms"] = linear_cell_gradient_norms(
+            main["model"], probe.x, probe.target, probe.target_seq, config.supervision)
     message = log.message
     if config.lag > config.seq_len:
         message = (message + " " if message else "") + f"lag capped at T = {config.seq_len}."
@@ -239,7 +254,7 @@ def sweep_tbptt(config: Config, windows=(5, 10, 20, 40, 0), on_step=None,
     start = time.perf_counter()
     device = pick_device()
     windows = [k for k in windows if k < config.seq_len] or [0]
-    accuracy_by_k, histories = {}, {}
+    accuracy_by_k, ceiling_by_k, histories = {}, {}, {}
     for i, k in enumerate(windows):
         if should_stop is not None and should_stop():
             break
@@ -248,11 +263,13 @@ def sweep_tbptt(config: Config, windows=(5, 10, 20, 40, 0), on_step=None,
         out = _train_cell(cfg.cell, cfg, cfg.steps, device, on_step, should_stop,
                           i / len(windows), 1 / len(windows), series=label)
         accuracy_by_k[label] = out["accuracy"]
+        ceiling_by_k[label] = (truncated_accuracy_ceiling(_task(config), k)
+                               if config.supervision == "many_to_one" else None)
         histories[label] = out["log"].history
     horizon = _horizon(config)
     done = len(accuracy_by_k) == len(windows)
     return Result(lab="gradients", config=vars(config).copy(),
-                  metrics={"accuracy_by_k": accuracy_by_k,
+                  metrics={"accuracy_by_k": accuracy_by_k, "ceiling_by_k": ceiling_by_k,
                            "suggested_tbptt_k": horizon.suggested_k,
                            "chance_accuracy": 1.0 / config.symbols},
                   success=done, status="completed" if done else "stopped",

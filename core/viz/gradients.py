@@ -39,8 +39,10 @@ def gradient_curve(result) -> go.Figure:
     theory = result.arrays.get("theory_grad_norms")
     if theory:
         a = result.config["a"]
+        formula = ("|a|^(T-t)·‖g_T‖" if result.config.get("supervision") == "many_to_one"
+                   else "‖Σ_(s≥t) a^(s-t) g_s‖")  # every supervised step s adds a term
         fig.add_trace(go.Scatter(x=list(range(1, len(theory) + 1)), y=theory, mode="lines",
-                                 name=f"theory |a|^(T-t), a={a}",
+                                 name=f"theory {formula}, a={a}",
                                  line=dict(dash="dash", color="black")))
     fig.update_yaxes(type="log", exponentformat="power")
     return style(fig, "Gradient norm through time at the end of training", "timestep t",
