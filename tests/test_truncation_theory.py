@@ -130,3 +130,16 @@ def test_lab_reports_the_truncated_gradient_and_the_ceiling():
     assert r.metrics["tbptt_window_fraction"] == pytest.approx(window_fraction(task, 5))
     assert r.metrics["tbptt_accuracy_ceiling"] == pytest.approx(
         truncated_accuracy_ceiling(task, 5))
+
+
+def test_information_by_lag_is_what_the_plugin_estimator_measures():
+    from core.analysis.information import plugin_mutual_information
+    from core.analysis.truncation import information_by_lag
+    b = PRESET.sample(40_000, seeded_generator(5))
+    symbol_and_mark = (b.tokens * 2 + b.x[:, :, -1].long()).numpy()
+    T = PRESET.seq_len
+    exact = information_by_lag(PRESET)
+    for d in (1, 2, 4, 8, 16):
+        measured = plugin_mutual_information(symbol_and_mark[:, T - d], b.target.numpy())
+        assert measured == pytest.approx(exact[d - 1], abs=0.01)
+    assert exact[1] / exact[2] == pytest.approx(8 / 7, rel=0.01)  # decays like q^d, q = 7/8

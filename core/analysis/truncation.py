@@ -16,6 +16,8 @@ bound there.
 """
 from __future__ import annotations
 
+import math
+
 from core.tasks.recall import MarkedRecall
 
 
@@ -32,3 +34,16 @@ def truncated_accuracy_ceiling(task: MarkedRecall, k: int) -> float:
     guess among S symbols (many-to-one supervision; see the module's assumptions)."""
     p = window_fraction(task, k)
     return p + (1.0 - p) / task.symbols
+
+
+def information_by_lag(task: MarkedRecall) -> list:
+    """Exact I(input at lag d; target) in nats for d = 1..T: P(lag = d)·ln S.
+
+    The input at lag d is (symbol, mark bit). With probability P(lag = d) it is marked and its
+    symbol is the target; otherwise its symbol is independent of the target, which is uniform
+    over S symbols either way. So H(target | input) = (1 - P(lag = d))·ln S and the
+    information is P(lag = d)·ln S: for the geometric spread it decays like q^d, i.e. at
+    rate -ln q = -ln(1 - 1/mean lag) per step, over a floor q^T·ln S / T from the folded
+    overshoots. This is what the lab's plug-in estimate (core.analysis.information) measures.
+    """
+    return [p * math.log(task.symbols) for p in task.lag_probabilities()]
