@@ -56,7 +56,7 @@ def test_theory_curve_is_the_measured_curve_and_many_to_many_is_not_a_power_law(
 @pytest.mark.parametrize("supervision", ["many_to_one", "many_to_many"])
 @pytest.mark.parametrize("mark", [0, 4])
 def test_equal_readout_profile_matches_autograd(a, supervision, mark):
-    """h_t = a·h_{t-1} + 0.1 with L = Σ g·h_s over the supervised steps (the last, or s ≥ mark)."""
+    """h_t = a·h_{t-1} + 0.1, L = Σ g·h_s over the supervised steps (the last, or s ≥ mark)."""
     T, width = 12, 3
     g = torch.ones(width, dtype=torch.float64) / math.sqrt(width)
     hs = [torch.randn(width, dtype=torch.float64, requires_grad=True)]

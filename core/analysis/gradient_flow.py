@@ -1,8 +1,10 @@
-"""Gradient norms through time, measured with autograd on an unrolled model, and the closed
-forms for a linear recurrence they are checked against.
+"""Gradient norms through time, measured with autograd on an unrolled model (through the
+full or the truncated graph), and the closed forms for a linear recurrence they are checked
+against.
 
-For h_t = a·h_{t-1} + W x_t the Jacobian dh_{t+1}/dh_t is a·I, so with a loss on the last
-step only (many-to-one) dL/dh_t = a^(T-t)·dL/dh_T, and with a loss at every step
+For h_t = a·h_{t-1} + W x_t the Jacobian dh_{t+1}/dh_t is a·I, so
+dL/dh_t = Σ_{s≥t} a^(s-t)·g_s with g_s the read-out gradient of step s's loss: with a loss on
+the last step only (many-to-one) dL/dh_t = a^(T-t)·dL/dh_T; with a loss at every step
 (many-to-many, equal per-step read-out gradient g) dL/dh_1 = g·Σ_{k=0}^{T-1} a^k.
 """
 from __future__ import annotations

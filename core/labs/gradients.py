@@ -16,7 +16,7 @@ from core.analysis.gradient_flow import (gradient_norms_through_time, linear_cel
                                          linear_gradient_at_first_step,
                                          linear_gradient_closed_form, sequence_loss,
                                          spectral_radius_by_gate)
-from core.analysis.truncation import truncated_accuracy_ceiling, window_fraction
+from core.analysis.truncation import in_window_accuracy, window_fraction
 from core.analysis.information import dependency_horizon, plugin_mutual_information
 from core.contract import LabSpec, Preset, Result, knob
 from core.device import pick_device, seed_everything, seeded_generator
@@ -181,9 +181,9 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
         "recurrent_spectral_radius": main["spectral_radius"],
         "recurrent_spectral_radius_by_gate": main["spectral_radius_by_gate"],
         "tbptt_window_fraction": window_fraction(_task(config), config.tbptt_k),
-        # The ceiling assumes the loss on the last step only (core.analysis.truncation).
-        "tbptt_accuracy_ceiling": (truncated_accuracy_ceiling(_task(config), config.tbptt_k)
-                                   if config.supervision == "many_to_one" else None),
+        # A reference for many-to-one supervision only (core.analysis.truncation).
+        "tbptt_in_window_accuracy": (in_window_accuracy(_task(config), config.tbptt_k)
+                                     if config.supervision == "many_to_one" else None),
         "mi_by_lag": horizon.mi_by_lag,
         "mi_decay_rate": horizon.decay_rate,
         "suggested_tbptt_k": horizon.suggested_k,
@@ -254,7 +254,7 @@ def sweep_tbptt(config: Config, windows=(5, 10, 20, 40, 0), on_step=None,
     start = time.perf_counter()
     device = pick_device()
     windows = [k for k in windows if k < config.seq_len] or [0]
-    accuracy_by_k, ceiling_by_k, histories = {}, {}, {}
+    accuracy_by_k, in_window_accuracy_by_k, histories = {}, {}, {}
     for i, k in enumerate(windows):
         if should_stop is not None and should_stop():
             break
@@ -263,13 +263,14 @@ def sweep_tbptt(config: Config, windows=(5, 10, 20, 40, 0), on_step=None,
         out = _train_cell(cfg.cell, cfg, cfg.steps, device, on_step, should_stop,
                           i / len(windows), 1 / len(windows), series=label)
         accuracy_by_k[label] = out["accuracy"]
-        ceiling_by_k[label] = (truncated_accuracy_ceiling(_task(config), k)
-                               if config.supervision == "many_to_one" else None)
+        in_window_accuracy_by_k[label] = (in_window_accuracy(_task(config), k)
+                                          if config.supervision == "many_to_one" else None)
         histories[label] = out["log"].history
     horizon = _horizon(config)
     done = len(accuracy_by_k) == len(windows)
     return Result(lab="gradients", config=vars(config).copy(),
-                  metrics={"accuracy_by_k": accuracy_by_k, "ceiling_by_k": ceiling_by_k,
+                  metrics={"accuracy_by_k": accuracy_by_k,
+                           "in_window_accuracy_by_k": in_window_accuracy_by_k,
                            "suggested_tbptt_k": horizon.suggested_k,
                            "chance_accuracy": 1.0 / config.symbols},
                   success=done, status="completed" if done else "stopped",
