@@ -122,14 +122,15 @@ def linear_cell_gradients_closed_form(a: float, readout: torch.Tensor) -> torch.
     giving a^(T-t)·g_T, the familiar |a|^(T-t) decay. Many-to-many: every step from the mark
     on adds its own term, so the gradient does not simply decay from the end; with equal g_s
     it is the geometric sum (1 - a^(T-t+1))/(1 - a) (see `linear_gradient_profile`).
-    readout: (B, T, H) -> (B, T, H).
+    readout: (B, T, H) -> (B, T, H) in float64.
     """
     T = readout.shape[1]
-    s = torch.arange(T, dtype=readout.dtype, device=readout.device)
+    # float64: a^(s-t) leaves float32's range once (s-t)·ln|a| > 88, e.g. s-t = 219 at |a| = 1.5
+    s = torch.arange(T, dtype=torch.float64, device=readout.device)
     lag = s.unsqueeze(0) - s.unsqueeze(1)  # [t, s] = s - t
-    powers = torch.where(lag >= 0, torch.as_tensor(a, dtype=readout.dtype) ** lag.clamp_min(0),
-                         torch.zeros((), dtype=readout.dtype))
-    return torch.einsum("ts,bsh->bth", powers, readout)
+    powers = torch.where(lag >= 0, torch.as_tensor(a, dtype=torch.float64) ** lag.clamp_min(0),
+                         torch.zeros((), dtype=torch.float64))
+    return torch.einsum("ts,bsh->bth", powers, readout.to(torch.float64))
 
 
 def linear_cell_gradient_norms(model: RecurrentClassifier, x: torch.Tensor, target: torch.Tensor,

@@ -106,7 +106,7 @@ def _train_cell(cell: str, config: Config, steps: int, device, on_step, should_s
         profile = gradient_norms_through_time(model, probe.x, probe.target, probe.target_seq,
                                               config.supervision)
         heatmap.append(profile.hidden_norms)
-        if config.tbptt_k:  # what truncated training receives, beside the full gradient
+        if 0 < config.tbptt_k < config.seq_len:  # what truncated training receives
             truncated.append(gradient_norms_through_time(
                 model, probe.x, probe.target, probe.target_seq, config.supervision,
                 config.tbptt_k).hidden_norms)
