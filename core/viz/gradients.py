@@ -40,13 +40,14 @@ def headline(live: dict, config: dict) -> go.Figure:
         fig.add_trace(go.Scatter(x=list(range(1, len(norms) + 1)), y=norms, mode="lines",
                                  name=f"{cell} at step {data['step']} (measured)",
                                  line_color=CELL_COLORS.get(cell)))
-    main = live.get(config.get("cell"))
-    if main and config.get("cell") == "linear" and config.get("supervision") == "many_to_one":
-        a, last = float(config["a"]), main["grad_norms"][-1]
-        fig.add_trace(go.Scatter(x=list(range(1, T + 1)),
-                                 y=[abs(a) ** (T - t) * last for t in range(1, T + 1)],
-                                 mode="lines", name=f"theory |a|^(T-t), a={a:g}",
-                                 line=dict(dash="dash", color="black")))
+        if data.get("theory"):
+            a = float(config.get("a", 1.0))
+            formula = ("|a|^(T-t)·‖g_T‖" if config.get("supervision") == "many_to_one"
+                       else "‖Σ_(s≥t) a^(s-t) g_s‖")  # every supervised step s adds a term
+            fig.add_trace(go.Scatter(x=list(range(1, len(data["theory"]) + 1)),
+                                     y=data["theory"], mode="lines",
+                                     name=f"theory {formula}, a={a:g}",
+                                     line=dict(dash="dash", color="black")))
     mark = T - min(int(config.get("lag", T)), T) + 1
     if config.get("lag_spread") == "fixed":
         fig.add_vline(x=mark, line_dash="dot", annotation_text="marked symbol")
