@@ -1,5 +1,6 @@
 """Command line: python -m core list | knobs LAB | run LAB [--set key=value ...] [--json] |
-precompute [LAB ...] | bench [LAB ...].
+sweep LAB --vary key=v1,v2 [--seeds N] [--metric NAME] | precompute [LAB ...] |
+bench [LAB ...] [--sweep].
 
 Exit codes: 0 success, 2 for a bad lab name, knob name or value (the message names which).
 """
@@ -11,6 +12,7 @@ import sys
 from core.device import configure_threads
 from core.contract import ConfigError, config_dict, knobs
 from core.labs import all_labs, get_lab
+from core.sweep.cli import add_sweep_parser
 
 
 def _parse_sets(pairs: list[str]) -> dict:
@@ -81,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--json", action="store_true", help="print the Result as JSON")
     knob_cmd = sub.add_parser("knobs", help="a lab's knobs, defaults and bounds")
     knob_cmd.add_argument("lab")
+    add_sweep_parser(sub)
     pre = sub.add_parser("precompute", help="run every preset and cache its Result")
     pre.add_argument("labs", nargs="*", help="only these labs")
     pre.add_argument("--preset", action="append", help="only presets with this name")
@@ -91,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
                        help="instrumented replay vs fused kernel, per step")
     bench.add_argument("--threads", action="store_true",
                        help="throughput of concurrent runs against torch threads per run")
+    bench.add_argument("--sweep", action="store_true",
+                       help="a 3x4x3 sweep on embedded Ray against the same grid in-process")
     args = parser.parse_args(argv)
     configure_threads()
     try:
@@ -102,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_knobs(args)
         if args.command == "precompute":
             return cmd_precompute(args)
+        if args.command == "sweep":
+            from core.sweep.cli import cmd_sweep
+            return cmd_sweep(args)
         from core.bench import cmd_bench
         return cmd_bench(args)
     except (ConfigError, KeyError) as exc:
