@@ -64,6 +64,8 @@ def spec_from_args(args, lab) -> SweepSpec:
 def _open_store(args, plan):
     if args.out and args.resume and Path(args.out) != Path(args.resume):
         raise ConfigError("--out starts a new point file and --resume continues one; give one")
+    if args.csv == "-" and args.json:
+        raise ConfigError("--csv - and --json both print to stdout; write the CSV to a file")
     if args.csv and args.csv != "-" and not Path(args.csv).parent.is_dir():
         raise ConfigError(f"--csv: no directory {Path(args.csv).parent}")
     if args.resume:
@@ -150,9 +152,9 @@ def _summary(plan, snap, wall: float) -> str:
     combos = len(plan.combos())
     trained = sum(r.get("wall_s") or 0.0 for r in snap.records[snap.resumed:]
                   if r["status"] == "ok")  # resumed points come first
-    where = snap.where or "nowhere (it did not start)"
+    where = f" on {snap.where}" if snap.where else ""
     return (f"{plan.lab}{' — ' + plan.name if plan.name else ''}: {snap.done} of {snap.total} "
-            f"points ({combos} combinations x {len(plan.seeds)} seeds) on {where}; "
+            f"points ({combos} combinations x {len(plan.seeds)} seeds){where}; "
             f"{snap.failed} failed, {snap.resumed} resumed; {snap.state} after {wall:.1f} s "
             f"wall ({trained:.1f} s of training summed over the points run now)")
 
