@@ -54,7 +54,7 @@ def finish(run, timeout_s=300):
 
 def test_cluster_results_equal_the_sequential_ones_seed_for_seed(cluster):
     grid = plan({"cell": ("rnn", "lstm"), "seq_len": (10, 20)})
-    on_ray = finish(SweepRun(grid))
+    on_ray = finish(SweepRun(grid, max_in_flight=3))  # a window smaller than the grid
     here = finish(SweepRun(grid, engine="local"))
     assert on_ray.engine == "ray" and on_ray.where == "Ray cluster: 1 node, 2 CPUs"
     assert on_ray.state == here.state == "done" and on_ray.done == here.done == 8

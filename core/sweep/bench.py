@@ -1,17 +1,22 @@
 """`python -m core bench --sweep`: one 3x4x3 grid on embedded Ray against the same grid run
 point after point in this process.
 
-Measured, never asserted: Ray's start-up, the latency to the first finished point, wall time
-of both, the speed-up, and Ray's overhead per point,
+Measured, never asserted. Wall times (start-up, first point, whole grid, speed-up) depend on
+what else the machine is doing, so CPU seconds are measured too, which mostly do not:
 
-    overhead per point = (wall_ray x CPUs - sum of the points' own training time) / points,
+    CPU per point          = process CPU time spent inside lab.run, summed over points / n
+    Ray overhead per point = (sum over workers of their total CPU time - sum of points' CPU) / n
+                             i.e. worker start-up, imports, task dispatch, result transfer,
+                             amortised over the grid's points
+    idle-machine speed-up  = CPU of the grid in-process / ((CPU of the grid on Ray + overhead) / CPUs)
+                             (CPU-bound points, one per core, Ray's own start-up left out: a
+                             server pays it once)
 
-i.e. the CPU time per point that went to scheduling, worker start-up, imports and transfer
-rather than to training (idle cores at the end of the grid count against it too). The two
-engines' metrics are compared point for point, as the tests do.
+The two engines' metrics are compared point for point, as the tests do.
 """
 from __future__ import annotations
 
+import os
 import statistics
 import time
 
@@ -34,9 +39,19 @@ def _timed_sweep(plan, engine: str) -> dict:
     run.start().join()
     snap = run.snapshot()
     ok = [r for r in snap.records if r["status"] == "ok"]
+    worker_total: dict[str, float] = {}
+    worker_first: dict[str, dict] = {}
+    for r in sorted(ok, key=lambda r: r["worker_cpu_s"]):  # each worker's CPU only grows
+        worker_first.setdefault(r["worker"], r)
+        worker_total[r["worker"]] = r["worker_cpu_s"]
+    point_cpu = sum(r["cpu_s"] for r in ok)
     return {"engine": snap.engine, "where": snap.where, "wall_s": time.perf_counter() - start,
             "first_point_s": first[0] if first else None, "points": len(ok),
             "failed": snap.failed, "train_s": sum(r["wall_s"] for r in ok),
+            "cpu_s": point_cpu, "workers": len(worker_total),
+            "outside_points_cpu_s": sum(worker_total.values()) - point_cpu,
+            "worker_start_cpu_s": statistics.fmean(
+                r["worker_cpu_s"] - r["cpu_s"] for r in worker_first.values()) if ok else None,
             "records": {r["key"]: r for r in ok}}
 
 
@@ -59,6 +74,7 @@ def _noop_round_trip_ms(ray, repeats: int = 50) -> tuple[float, float]:
 def bench_sweep() -> dict:
     lab = get_lab("gradients")
     plan = plan_sweep(lab, GRID)
+    load_before = os.getloadavg()[0]
     local = _timed_sweep(plan, "local")
     from core.sweep import ray_engine
     t = time.perf_counter()
@@ -74,10 +90,11 @@ def bench_sweep() -> dict:
             and all(without_clocks(r) == without_clocks(local["records"][key])
                     for key, r in on_ray["records"].items()))
     n = plan.total
+    overhead_cpu = on_ray["outside_points_cpu_s"]
     return {
         "grid": f"gradients, cell x seq_len x seeds = 3 x 4 x 3 = {n} points, "
                 f"{GRID.overrides['steps']} steps max, hidden {GRID.overrides['hidden']}",
-        "where": where, "cpus": cpus, "ray_start_s": connect_s,
+        "where": where, "cpus": cpus, "ray_start_s": connect_s, "workers": on_ray["workers"],
         "sequential_wall_s": local["wall_s"], "ray_wall_s": on_ray["wall_s"],
         "speedup": local["wall_s"] / on_ray["wall_s"],
         "speedup_with_start": local["wall_s"] / (on_ray["wall_s"] + connect_s),
@@ -85,30 +102,40 @@ def bench_sweep() -> dict:
         "ray_first_point_s": on_ray["first_point_s"],
         "sequential_train_s": local["train_s"], "ray_train_s": on_ray["train_s"],
         "point_s_mean": local["train_s"] / max(local["points"], 1),
-        "overhead_per_point_s": (on_ray["wall_s"] * cpus - on_ray["train_s"]) / n,
+        "sequential_cpu_per_point_s": local["cpu_s"] / n,
+        "ray_cpu_per_point_s": on_ray["cpu_s"] / n,
+        "overhead_cpu_per_point_s": overhead_cpu / n,
+        "worker_start_cpu_s": on_ray["worker_start_cpu_s"],
+        "idle_speedup": local["cpu_s"] / ((on_ray["cpu_s"] + overhead_cpu) / cpus),
         "noop_task_latency_ms": latency_ms, "noop_task_batched_ms": batched_ms,
         "failed": local["failed"] + on_ray["failed"], "same_metrics": same,
+        "load_average_1min": [load_before, os.getloadavg()[0]],
     }
 
 
 def report_rows(result: dict) -> list[list[str]]:
     r = result
     return [
-        ["where", r["where"]],
+        ["where", f"{r['where']} ({r['workers']} workers ran points)"],
+        ["machine load (1-min average, before / after)",
+         " / ".join(f"{x:.1f}" for x in r["load_average_1min"])],
         ["grid", r["grid"]],
-        ["Ray start-up", f"{r['ray_start_s']:.1f} s"],
-        ["wall, sequential in-process", f"{r['sequential_wall_s']:.1f} s"],
-        ["wall, Ray", f"{r['ray_wall_s']:.1f} s"],
-        ["speed-up (with Ray start-up)",
+        ["Ray start-up (ray.init)", f"{r['ray_start_s']:.1f} s"],
+        ["wall, sequential in-process / Ray",
+         f"{r['sequential_wall_s']:.1f} s / {r['ray_wall_s']:.1f} s"],
+        ["measured speed-up (with Ray start-up)",
          f"{r['speedup']:.2f}x ({r['speedup_with_start']:.2f}x)"],
         ["first point, sequential / Ray",
          f"{r['sequential_first_point_s']:.1f} s / {r['ray_first_point_s']:.1f} s"],
-        ["training time summed, sequential / Ray",
-         f"{r['sequential_train_s']:.1f} s / {r['ray_train_s']:.1f} s"],
-        ["mean point (sequential)", f"{r['point_s_mean']:.2f} s"],
-        ["a point's training under Ray / in-process (CPU contention)",
+        ["point wall time, mean (sequential)", f"{r['point_s_mean']:.2f} s"],
+        ["point wall time under Ray / in-process (contention)",
          f"{r['ray_train_s'] / r['sequential_train_s']:.2f}x"],
-        ["Ray overhead per point", f"{r['overhead_per_point_s']:.2f} s"],
+        ["point CPU time, sequential / Ray",
+         f"{r['sequential_cpu_per_point_s']:.2f} s / {r['ray_cpu_per_point_s']:.2f} s"],
+        ["Ray overhead per point (CPU outside points / n)",
+         f"{r['overhead_cpu_per_point_s']:.2f} s"],
+        ["worker start-up before its first point (CPU)", f"{r['worker_start_cpu_s']:.1f} s"],
+        ["speed-up on an idle machine, from CPU time", f"{r['idle_speedup']:.2f}x"],
         ["empty task: one round trip / each of 200 at once",
          f"{r['noop_task_latency_ms']:.1f} ms / {r['noop_task_batched_ms']:.2f} ms"],
         ["failed points", str(r["failed"])],

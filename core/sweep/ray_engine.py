@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections import deque
 from pathlib import Path
 
 import ray
@@ -121,18 +122,28 @@ def _one_line(text: str, last: bool) -> str:
     return (lines[-1] if last else lines[0]) if lines else ""
 
 
-def run_points(plan, points, point_fn, should_stop, on_outcome) -> bool:
-    """Submit every point, report each as it finishes; on stop cancel the rest.
-    Returns True when every point finished, False when stopped."""
+def run_points(plan, points, point_fn, should_stop, on_outcome,
+               max_in_flight: int | None = None) -> bool:
+    """Run the points as tasks, reporting each as it finishes; on stop, cancel the rest.
+    Returns True when every point finished, False when stopped.
+
+    At most `max_in_flight` points are submitted at a time (default: twice the cluster's
+    CPUs, enough to keep every core busy). Ray hands out queued tasks roughly in the order
+    they arrive, so when many sweeps share one cluster, a window per sweep interleaves them
+    and each gets its first points early instead of waiting behind whole grids."""
     task = _task(point_fn)
-    by_ref = {task.remote(plan.lab, plan.config_overrides(p), p.seed): p for p in points}
-    pending = list(by_ref)
-    while pending:
+    window = max_in_flight or max(1, 2 * int(ray.cluster_resources().get("CPU", 1)))
+    queue = deque(points)
+    by_ref: dict = {}
+    while queue or by_ref:
         if should_stop():
-            for ref in pending:
+            for ref in by_ref:
                 ray.cancel(ref)  # queued points never start; running ones are interrupted
             return False
-        ready, pending = ray.wait(pending, num_returns=1, timeout=POLL_S)
+        while queue and len(by_ref) < window:
+            p = queue.popleft()
+            by_ref[task.remote(plan.lab, plan.config_overrides(p), p.seed)] = p
+        ready, _ = ray.wait(list(by_ref), num_returns=1, timeout=POLL_S)
         for ref in ready:
             on_outcome(by_ref.pop(ref), _outcome(ref))
     return True

@@ -56,7 +56,8 @@ class SweepSnapshot:
 class SweepRun:
     def __init__(self, plan, *, engine: str = "auto", address: str | None = None,
                  point_fn: Callable = run_point, store=None, done: list | tuple = (),
-                 on_point: Callable[[dict], None] | None = None) -> None:
+                 on_point: Callable[[dict], None] | None = None,
+                 max_in_flight: int | None = None) -> None:
         if engine not in ("auto", "ray", "local"):
             raise ValueError(f"engine must be auto, ray or local, not {engine!r}")
         self.plan = plan
@@ -65,6 +66,7 @@ class SweepRun:
         self._point_fn = point_fn
         self._store = store
         self._on_point = on_point
+        self._max_in_flight = max_in_flight  # Ray only: points submitted at once
         done_keys = {r["key"] for r in done}
         self._todo = [p for p in plan.points() if p.key not in done_keys]
         self._lock = threading.Lock()
@@ -120,7 +122,8 @@ class SweepRun:
             elif engine == "ray":
                 from core.sweep import ray_engine
                 finished = ray_engine.run_points(self.plan, self._todo, self._point_fn,
-                                                 self._stop.is_set, self._finish_point)
+                                                 self._stop.is_set, self._finish_point,
+                                                 self._max_in_flight)
             else:
                 finished = self._run_here()
             with self._lock:
