@@ -273,9 +273,11 @@ def test_cli_local_sweep_saves_resumes_and_writes_csv(tmp_path, capsys):
     (["--vary", "seq_len=10", "--resume", "/nonexistent/p.jsonl"], "--resume: no such file"),
     (["--vary", "seq_len=10", "--out", "/nonexistent/p.jsonl"], "--out: no directory"),
     (["--spec", "nope"], "--spec: gradients has no sweep named 'nope'"),
+    (["--vary", "seq_len=10", "--address", "nonsense"], "expected host:port"),
 ])
 def test_cli_refuses_bad_input_before_training(extra, fragment, capsys):
-    assert main(["sweep", "gradients", "--local", *extra]) == 2
+    local = [] if "--address" in extra else ["--local"]
+    assert main(["sweep", "gradients", *local, *extra]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and fragment in err[0]
 
@@ -286,3 +288,33 @@ def test_sweeps_do_not_import_ray_until_one_starts():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_without_ray_the_sweep_runs_in_process_and_says_why(monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
+    monkeypatch.setitem(sys.modules, "core.sweep.ray_engine", None)
+    monkeypatch.delenv("RNNLAB_RAY_ADDRESS", raising=False)
+    plan = plan_of({"seq_len": (10, 20)}, seeds=1)
+    run = SweepRun(plan, point_fn=fake_point).start()
+    run.join(30)
+    snap = run.snapshot()
+    assert snap.state == "done" and snap.engine == "local" and snap.done == 2
+    assert "Ray is not installed" in snap.note
+    asked = SweepRun(plan, engine="ray", point_fn=fake_point).start()  # asked for: an error
+    asked.join(30)
+    assert asked.snapshot().state == "failed"
+    assert "Ray is not installed here" in asked.snapshot().error
+
+
+def test_an_address_where_nothing_listens_fails_in_seconds():
+    import socket
+    with socket.socket() as s:  # a port nobody listens on once this block closes it
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    run = SweepRun(plan_of({"seq_len": (10,)}, seeds=1), address=f"127.0.0.1:{port}",
+                   point_fn=fake_point).start()
+    run.join(60)
+    snap = run.snapshot()
+    assert snap.state == "failed" and not snap.records
+    assert snap.error.startswith(f"could not join the Ray cluster at 127.0.0.1:{port}: "
+                                 f"nothing answers")

@@ -16,8 +16,8 @@ from pathlib import Path
 from core.contract import ConfigError
 from core.labs import get_lab
 from core.sweep import (SweepRun, SweepSpec, create_store, csv_table, lab_sweeps,
-                        markdown_table, parse_sets, parse_vary, plan_sweep, resume_store,
-                        shutdown_ray, tabulate)
+                        markdown_table, parse_sets, parse_vary, plan_sweep, ray_address,
+                        resume_store, shutdown_ray, tabulate)
 
 
 def add_sweep_parser(sub) -> None:
@@ -61,6 +61,14 @@ def spec_from_args(args, lab) -> SweepSpec:
                      name=base.name if base else "")
 
 
+def _check_address(address: str | None) -> None:
+    if address and "://" not in address:
+        host, sep, port = address.rpartition(":")
+        if not (host and sep and port.isdigit()):
+            raise ConfigError(f"--address / RNNLAB_RAY_ADDRESS: expected host:port, "
+                              f"got {address!r}")
+
+
 def _open_store(args, plan):
     if args.out and args.resume and Path(args.out) != Path(args.resume):
         raise ConfigError("--out starts a new point file and --resume continues one; give one")
@@ -101,6 +109,8 @@ def _progress_printer(run_ref: list, metric: str):
 def cmd_sweep(args) -> int:
     lab = get_lab(args.lab)
     plan = plan_sweep(lab, spec_from_args(args, lab))
+    if not args.local:
+        _check_address(ray_address(args.address))
     store, done = _open_store(args, plan)
     start = time.perf_counter()
     run_ref: list = []
@@ -126,6 +136,9 @@ def cmd_sweep(args) -> int:
     if snap.error.startswith("--metric"):
         print(f"error: {snap.error}", file=sys.stderr)
         return 2
+    if snap.state == "failed" and not snap.engine:  # it never started: no table to show
+        print(f"error: {snap.error}", file=sys.stderr)
+        return 1
     rows = tabulate(plan, snap.records)
     if args.csv:
         text = csv_table(plan, rows)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 from collections import deque
 from pathlib import Path
 
@@ -55,6 +56,20 @@ def _code_env() -> dict | None:
     return {"working_dir": str(root), "excludes": SHIPPED_EXCLUDES}
 
 
+def _check_reachable(address: str, timeout_s: float = 5.0) -> None:
+    """Fail in seconds when nothing listens at host:port; ray.init would retry for minutes."""
+    if "://" in address:  # a Ray Client address: its own handshake reports errors
+        return
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit():
+        raise ValueError(f"expected host:port, got {address!r}")
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout_s):
+            pass
+    except OSError as exc:
+        raise ConnectionError(f"nothing answers at {address} ({exc.strerror or exc})") from None
+
+
 def connect(address: str | None) -> str:
     """Join the Ray cluster at `address`, or start an embedded one; reuse a connection this
     process already has. Returns a one-line description of where points will run."""
@@ -64,6 +79,7 @@ def connect(address: str | None) -> str:
         quiet = dict(include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False,
                      namespace="rnnlab")
         if address:
+            _check_reachable(address)
             ray.init(address=address, runtime_env=_code_env(), **quiet)
         else:
             ray.init(address="local", num_cpus=local_cpus(),

@@ -24,6 +24,10 @@ from core.sweep.point import run_point
 ADDRESS_ENV = "RNNLAB_RAY_ADDRESS"
 
 
+class SweepError(RuntimeError):
+    """A sweep that cannot run for a reason its message states (no traceback needed)."""
+
+
 def ray_address(explicit: str | None = None) -> str | None:
     """The cluster to join: an explicit address, else RNNLAB_RAY_ADDRESS, else None (embedded)."""
     return explicit or os.environ.get(ADDRESS_ENV) or None
@@ -130,9 +134,11 @@ class SweepRun:
                 self._state = ("failed" if self._error else
                                "done" if finished else "stopped")
         except Exception as exc:  # a sweep that cannot run says why; it never kills the caller
-            traceback.print_exc()
+            if not isinstance(exc, SweepError):
+                traceback.print_exc()
             with self._lock:
-                self._error = self._error or f"{type(exc).__name__}: {exc}"
+                self._error = self._error or (str(exc) if isinstance(exc, SweepError)
+                                              else f"{type(exc).__name__}: {exc}")
                 self._state = "failed"
         finally:
             with self._lock:
@@ -145,15 +151,15 @@ class SweepRun:
             from core.sweep import ray_engine
         except ImportError:
             if self._engine_wanted == "ray" or self._address:
-                raise RuntimeError("Ray is not installed here; run with --local") from None
+                raise SweepError("Ray is not installed here; run with --local") from None
             self._note = "Ray is not installed here, so the points ran one after another."
             return "local", "this process, one point after another"
         if self._address:
             try:
                 return "ray", ray_engine.connect(self._address)
             except Exception as exc:
-                raise RuntimeError(f"could not join the Ray cluster at {self._address}: "
-                                   f"{exc}") from None
+                raise SweepError(f"could not join the Ray cluster at {self._address}: "
+                                 f"{exc}") from None
         try:
             return "ray", ray_engine.connect(None)
         except Exception as exc:
