@@ -291,8 +291,10 @@ def test_sweeps_do_not_import_ray_until_one_starts():
 
 
 def test_without_ray_the_sweep_runs_in_process_and_says_why(monkeypatch):
+    import core.sweep
     monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
     monkeypatch.setitem(sys.modules, "core.sweep.ray_engine", None)
+    monkeypatch.delattr(core.sweep, "ray_engine", raising=False)  # imported by an earlier test
     monkeypatch.delenv("RNNLAB_RAY_ADDRESS", raising=False)
     plan = plan_of({"seq_len": (10, 20)}, seeds=1)
     run = SweepRun(plan, point_fn=fake_point).start()

@@ -14,6 +14,11 @@ Ray 2.60, as read in ray/remote_function.py and ray/_private/worker.py:
 - `ray.init()` without an address joins whatever cluster /tmp/ray/ray_current_cluster names;
   `address="local"` always starts a private instance, sized here to this machine, with no
   dashboard, a small object store (points return a few numbers) and usage stats off.
+- A new instance turns on Ray's token authentication by default (creating ~/.ray/auth_token
+  if it is missing). An explicit address never does: to join a token-secured cluster, set
+  Ray's own RAY_AUTH_MODE=token and RAY_AUTH_TOKEN_PATH (or RAY_AUTH_TOKEN).
+- Joining an address that nothing answers makes ray.init retry for minutes, so the address
+  is probed first and fails in seconds.
 """
 from __future__ import annotations
 
@@ -151,15 +156,17 @@ def run_points(plan, points, point_fn, should_stop, on_outcome,
     window = max_in_flight or max(1, 2 * int(ray.cluster_resources().get("CPU", 1)))
     queue = deque(points)
     by_ref: dict = {}
-    while queue or by_ref:
-        if should_stop():
-            for ref in by_ref:
-                ray.cancel(ref)  # queued points never start; running ones are interrupted
-            return False
-        while queue and len(by_ref) < window:
-            p = queue.popleft()
-            by_ref[task.remote(plan.lab, plan.config_overrides(p), p.seed)] = p
-        ready, _ = ray.wait(list(by_ref), num_returns=1, timeout=POLL_S)
-        for ref in ready:
-            on_outcome(by_ref.pop(ref), _outcome(ref))
-    return True
+    try:
+        while queue or by_ref:
+            if should_stop():
+                return False
+            while queue and len(by_ref) < window:
+                p = queue.popleft()
+                by_ref[task.remote(plan.lab, plan.config_overrides(p), p.seed)] = p
+            ready, _ = ray.wait(list(by_ref), num_returns=1, timeout=POLL_S)
+            for ref in ready:
+                on_outcome(by_ref.pop(ref), _outcome(ref))
+        return True
+    finally:  # stopped, or the caller failed (e.g. a full disk): free the cluster
+        for ref in by_ref:
+            ray.cancel(ref)  # queued points never start; running ones are interrupted
