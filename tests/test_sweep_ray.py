@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from core.labs import get_lab
-from core.sweep import SweepRun, SweepSpec, create_store, plan_sweep, resume_store, run_point
-from core.sweep import shutdown_ray
+from core.sweep import (SweepRun, SweepSpec, create_store, plan_sweep, resume_store, run_point,
+                        shutdown_ray)
 from ray_cluster import LocalRayCluster
 
 pytestmark = pytest.mark.ray

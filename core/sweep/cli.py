@@ -162,14 +162,15 @@ def cmd_sweep(args) -> int:
 
 
 def _summary(plan, snap, wall: float) -> str:
-    combos = len(plan.combos())
+    combos, seeds = len(plan.combos()), len(plan.seeds)
     trained = sum(r.get("wall_s") or 0.0 for r in snap.records[snap.resumed:]
                   if r["status"] == "ok")  # resumed points come first
-    where = f" on {snap.where}" if snap.where else ""
+    where = f" Ran on: {snap.where}." if snap.where else ""
     return (f"{plan.lab}{' — ' + plan.name if plan.name else ''}: {snap.done} of {snap.total} "
-            f"points ({combos} combinations x {len(plan.seeds)} seeds){where}; "
-            f"{snap.failed} failed, {snap.resumed} resumed; {snap.state} after {wall:.1f} s "
-            f"wall ({trained:.1f} s of training summed over the points run now)")
+            f"points ({combos} combination{'s' * (combos != 1)} x {seeds} "
+            f"seed{'s' * (seeds != 1)}), {snap.failed} failed, {snap.resumed} resumed; "
+            f"{snap.state} after {wall:.1f} s wall, {trained:.1f} s of training summed over "
+            f"the points run now.{where}")
 
 
 def _as_json(plan, snap, rows, wall: float) -> dict:
