@@ -62,7 +62,7 @@ def test_default_seeds_start_at_the_labs_default_seed():
     ({"cell": ("rnn",)}, {}, 101, "--seeds"),
     ({}, {}, 1, "name at least one knob"),
     ({"cell": "rnn"}, {}, 1, "needs a list of values"),
-    ({"seq_len": tuple(range(5, 300)), "hidden": tuple(range(4, 100))}, {}, 1,
+    ({"seq_len": tuple(range(5, 300)), "hidden": tuple(range(4, 100, 4))}, {}, 1,
      "the grid has"),
 ])
 def test_bad_sweeps_are_refused_naming_the_problem(vary, overrides, seeds, fragment):

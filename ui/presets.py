@@ -26,6 +26,9 @@ def apply_preset(lab, name: str, widget_key, store: dict) -> None:
         value = preset.overrides.get(f.name, getattr(defaults, f.name))
         st.session_state[widget_key(lab.id, f.name)] = value
         store[f.name] = value
+    if preset.sweep:  # this step of the story is a sweep: fill in its form and open its tab
+        from ui.sweep_panel import select_sweep
+        select_sweep(lab, preset.sweep)
 
 
 def preset_picker(lab, widget_key, store: dict):

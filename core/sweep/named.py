@@ -11,13 +11,6 @@ import sys
 from core.sweep.spec import SweepSpec
 
 SUGGESTED = {
-    "gradients": (
-        # lag 300 is capped at T, so the marked symbol is always the first: the dependency
-        # spans the whole sequence and T is the distance the gradient must travel.
-        SweepSpec(name="accuracy vs T", metric="accuracy", seeds=3,
-                  vary={"seq_len": (20, 40, 80, 160), "cell": ("rnn", "lstm", "gru")},
-                  overrides={"lag": 300, "compare_cells": False}),
-    ),
     "attention": (
         SweepSpec(name="accuracy vs length", metric="accuracy", seeds=3,
                   vary={"max_len": (5, 10, 15, 20), "attention": ("none", "dot")},

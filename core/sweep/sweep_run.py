@@ -12,7 +12,6 @@ Engines: "ray" (Ray tasks; joins RNNLAB_RAY_ADDRESS when set, else an embedded i
 """
 from __future__ import annotations
 
-import os
 import threading
 import time
 import traceback
@@ -21,16 +20,16 @@ from typing import Callable
 
 from core.sweep.point import run_point
 
-ADDRESS_ENV = "RNNLAB_RAY_ADDRESS"
-
 
 class SweepError(RuntimeError):
     """A sweep that cannot run for a reason its message states (no traceback needed)."""
 
 
 def ray_address(explicit: str | None = None) -> str | None:
-    """The cluster to join: an explicit address, else RNNLAB_RAY_ADDRESS, else None (embedded)."""
-    return explicit or os.environ.get(ADDRESS_ENV) or None
+    """The cluster to join: an explicit address, else RNNLAB_RAY_ADDRESS (checked by
+    core.settings), else None (embedded)."""
+    from core import settings
+    return explicit or settings.ray_address()
 
 
 @dataclass
