@@ -89,3 +89,23 @@ def test_present_mode_on_every_page(server, lab):
             page.locator("[data-testid='stButtonGroup']").get_by_text(
                 lab.presets[0].name, exact=True).first.click()
             page.get_by_text(lab.presets[0].note[:40]).first.wait_for(timeout=30_000)
+
+
+def test_a_small_sweep_runs_from_its_tab_and_draws_its_curve(server):
+    """The Sweep tab end to end: the server starts its embedded Ray, trains the grid and
+    the curve appears with the table and the reproducing command."""
+    tiny = "steps=10&seq_len=12&lag=12&hidden=8&eval_every=5&compare_cells=false"
+    with chromium_page() as page:
+        page.goto(f"{server}/gradients?{tiny}")
+        page.get_by_role("tab", name="Sweep", exact=True).wait_for(timeout=60_000)
+        page.get_by_role("tab", name="Sweep", exact=True).click()
+        values = page.get_by_label("Values (comma-separated)").first
+        values.wait_for(timeout=60_000)
+        values.fill("rnn,gru")
+        values.press("Enter")
+        page.get_by_text("6 points: 2 combinations × 3 seeds").wait_for(timeout=30_000)
+        page.get_by_role("button", name="Run sweep").click()
+        page.get_by_text("Sweep completed: 6 of 6 points").wait_for(timeout=240_000)
+        page.get_by_text("mean ± spread over seeds (measured)").first.wait_for(timeout=30_000)
+        page.get_by_text("python -m core sweep gradients --vary cell=rnn,gru").wait_for(
+            timeout=30_000)

@@ -131,3 +131,34 @@ def test_the_command_line_joins_the_cluster_from_the_environment(cluster):
     result = json.loads(out.stdout)
     assert result["engine"] == "ray" and result["where"].startswith("Ray cluster")
     assert result["done"] == 2 and [row["n"] for row in result["rows"]] == [1, 1]
+
+
+def test_a_live_run_on_the_cluster_streams_progress_and_stops_on_stop(cluster):
+    """With RNNLAB_RAY_ADDRESS set, Train's run trains in an actor on the cluster: the server
+    sees its progress as it goes, Stop ends it with what it learned, and the slots are the
+    cluster's CPUs."""
+    from core.runs import Run, max_concurrent_runs
+    lab = get_lab("gradients")
+    config = lab.make_config({**SMOKE, "steps": 5000, "eval_every": 50})
+
+    def job(on_step, should_stop):
+        pid = os.getpid()  # where the training really runs
+        return lab.run(config, lambda s, m: on_step(s, {**m, "worker_pid": pid}), should_stop)
+
+    run = Run(job, 5000, label="on the cluster").start()
+    deadline = time.monotonic() + 300
+    while run.snapshot().step < 20 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    first = run.snapshot().step
+    while run.snapshot().step <= first and time.monotonic() < deadline:
+        time.sleep(0.1)
+    snap = run.snapshot()
+    assert snap.state == "running" and snap.step > first >= 20  # progress streams in
+    assert snap.history[-1]["worker_pid"] != os.getpid()
+    assert max_concurrent_runs() == 2  # the cluster's CPUs
+    run.stop()
+    run.join(120)
+    snap = run.snapshot()
+    assert snap.state == "stopped" and snap.stop_reason == "stop"
+    assert 20 <= snap.result.steps < 5000
+    assert set(snap.result.artifacts["models"]) == {"lstm"}  # the trained model came back
