@@ -51,10 +51,7 @@ def preset_picker(lab, widget_key, store: dict):
     st.pills("Presets — the lab's story, step by step", names, key=pick_key,
              on_change=on_pick, help="Each preset sets every knob; its note says what to look "
                                      "for. Change any knob afterwards to explore.")
-    preset = lab.preset(active) if active else None
-    if preset is not None:
-        st.info(f"**{preset.name}** — {preset.note}", icon=":material/school:")
-    return preset
+    return lab.preset(active) if active else None  # its note is shown beside the figures
 
 
 def preset_fields(lab, preset) -> set[str]:

@@ -82,7 +82,7 @@ def _panel(lab, config, *, key: str, job, total_steps: int, label: str, buttons,
     if snap is not None and snap.finished:
         _keep(snap, key, result_key)
 
-    left, right = buttons.columns([3, 2])
+    left, right = buttons.columns(2)
     if left.button(label, key=f"train:{key}", type="primary", disabled=active or bool(blocked),
                    icon=":material/play_arrow:", width="stretch"):
         try:
