@@ -36,7 +36,7 @@ OBJECT_STORE_BYTES = 96 * 1024 ** 2  # Ray's floor is 75 MiB; a point returns a 
 POLL_S = 0.2
 # What a worker node needs to import core and read assets/; tests and caches stay behind.
 SHIPPED_EXCLUDES = [".git", "tests", "cache", "**/__pycache__", "*.pyc", ".pytest_cache",
-                    ".hypothesis", "assets/screenshot.png"]
+                    ".hypothesis", "assets/screenshots"]
 
 _started_here = False
 
