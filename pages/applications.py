@@ -142,7 +142,7 @@ def dna_numbers(result) -> None:
     cols = st.columns(len(acc) + 1)
     for col, name in zip(cols, acc):
         col.metric(f"{name} test accuracy", f"{acc[name]:.2f}",
-                   help=f"Steps to {m['target_accuracy']:.2f}: {_fmt(steps[name], 'd')}")
+                   help=f"Steps to {m['target_acc']:.2f}: {_fmt(steps[name], 'd')}")
     cols[-1].metric("Motif presence alone", f"{m['presence_ceiling']:.2f}",
                     help=f"On the same {m['test_size']} test sequences.")
 

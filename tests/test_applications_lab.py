@@ -19,7 +19,7 @@ from core.viz.applications import COLORS, headline
 LAB = get_lab("applications")
 ROOT = Path(__file__).resolve().parents[1]
 TINY = {"steps": 10, "eval_every": 5, "hidden": 8, "batch": 8, "dna_length": 40,
-        "gap_min": 2, "gap_max": 10, "filters": 4, "mt_length": 10, "stream_length": 40,
+        "gap_min": 2, "gap_max": 10, "filters": 4, "mt_length": 10, "stream_len": 40,
         "label_every": 10, "window": 12}
 SECTIONS = ("dna", "multitask", "events", "anomaly")
 
@@ -86,7 +86,7 @@ def test_config_checks_name_the_knobs():
     with pytest.raises(ConfigError, match="dna_length"):
         LAB.make_config({"dna_length": 40, "gap_max": 35})
     with pytest.raises(ConfigError, match="label_every"):
-        LAB.make_config({"label_every": 100, "stream_length": 50})
+        LAB.make_config({"label_every": 100, "stream_len": 50})
     for preset in LAB.presets:
         LAB.make_config(preset.overrides)
     LAB.make_config(LAB.smoke)

@@ -41,13 +41,13 @@ class Config:
                         "of B.", min=0, max=300, visible_if=_only("dna"))
     dna_length: int = knob(100, "Sequence length", "Bases per sequence.", min=20, max=400,
                            visible_if=_only("dna"))
-    mismatch_rate: float = knob(0.1, "Mismatch rate", "Chance that a planted motif has a "
+    mismatch: float = knob(0.1, "Mismatch rate", "Chance that a planted motif has a "
                                 "random other base at each tolerant position.", min=0.0,
                                 max=0.6, step=0.05, visible_if=_only("dna"))
     filters: int = knob(16, "Filters", "First-layer convolution filters (motif detectors) "
                         "of the CNN and the hybrid.", min=4, max=64, step=4,
                         visible_if=_only("dna"))
-    target_accuracy: float = knob(0.9, "Target accuracy", "Accuracy whose first crossing "
+    target_acc: float = knob(0.9, "Target accuracy", "Accuracy whose first crossing "
                                   "is timed for each model.", min=0.55, max=0.99, step=0.01,
                                   visible_if=_only("dna"))
     # -- multitask --
@@ -81,9 +81,9 @@ class Config:
     label_every: int = knob(20, "Label every k steps", "Spacing of the labels in the "
                             "every-k density.", min=2, max=500,
                             visible_if=_only("events", event_compare=("densities",)))
-    stream_length: int = knob(150, "Stream length", "Steps per stream.", min=20, max=1000,
+    stream_len: int = knob(150, "Stream length", "Steps per stream.", min=20, max=1000,
                               visible_if=_only("events"))
-    event_amplitude: float = knob(1.5, "Event amplitude", "Height of the event signature "
+    event_height: float = knob(1.5, "Event amplitude", "Height of the event signature "
                                   "against noise of standard deviation 1.", min=0.5,
                                   max=4.0, step=0.1, visible_if=_only("events"))
     # -- anomaly --
@@ -96,7 +96,7 @@ class Config:
     anomaly_size: float = knob(1.0, "Anomaly size", "Scale of the injected anomalies (the "
                                "wave's amplitude is about 1).", min=0.1, max=3.0, step=0.1,
                                visible_if=_only("anomaly"))
-    anomaly_count: int = knob(4, "Anomalies per series", "Spikes, shifts, noise bursts and "
+    anomalies: int = knob(4, "Anomalies per series", "Spikes, shifts, noise bursts and "
                               "stuck stretches, in turn.", min=1, max=10,
                               visible_if=_only("anomaly"))
     window: int = knob(32, "Window", "Steps the autoencoder reads and reconstructs.", min=8,
@@ -121,9 +121,9 @@ class Config:
             raise ConfigError(f"two motifs of width {self.motif_width} with gap_max "
                               f"{self.gap_max} need dna_length >= "
                               f"{2 * self.motif_width + self.gap_max}, not {self.dna_length}")
-        if self.label_every >= self.stream_length:
-            raise ConfigError(f"label_every ({self.label_every}) must be below stream_length "
-                              f"({self.stream_length})")
+        if self.label_every >= self.stream_len:
+            raise ConfigError(f"label_every ({self.label_every}) must be below stream_len "
+                              f"({self.stream_len})")
 
 
 RUNS = {"dna": run_dna, "multitask": run_multitask, "events": run_events,
@@ -146,7 +146,7 @@ LAB = LabSpec(
     Config=Config, run=run,
     smoke={"steps": 20, "eval_every": 10, "hidden": 8, "dna_length": 60, "gap_max": 20,
            "filters": 8, "batch": 16},
-    primary=("section", "motif_width", "gap_max", "dna_length", "mismatch_rate",
+    primary=("section", "motif_width", "gap_max", "dna_length", "mismatch",
              "relatedness", "weighting", "tag_weight", "event_compare", "event_rate",
              "event_loss", "ae_form", "compare_forms", "anomaly_size"),
     picture=("hybrid_lead", "hybrid test accuracy minus the better single model's"),
@@ -156,7 +156,7 @@ LAB = LabSpec(
                "so it levels off near the dotted line (the best any rule that only knows "
                "which motifs occur can do); the BiLSTM on raw bases is slow to start; the "
                "hybrid gets there. The Logos tab shows what its filters learned.",
-               {}, show=("section", "motif_width", "gap_max", "mismatch_rate")),
+               {}, show=("section", "motif_width", "gap_max", "mismatch")),
         Preset("motifs side by side", "Spacing 0 to 2 bases: both motifs fit inside the CNN's "
                "receptive field, so it can see their order and rises past the presence-only "
                "line with the hybrid.",
@@ -164,7 +164,7 @@ LAB = LabSpec(
         Preset("sloppy motifs", "Half the tolerant positions of every planted motif are "
                "mutated: the planted logos' tolerant columns carry less information, and so "
                "do the learned filters'.",
-               {"mismatch_rate": 0.5}, show=("section", "mismatch_rate", "motif_width")),
+               {"mismatch": 0.5}, show=("section", "mismatch", "motif_width")),
         Preset("related tasks share", "One encoder tags repeats at every step and counts "
                "them for the sequence label. The sequence task alone (same parameters in "
                "total) has no signal to find repeats with; sharing the encoder with the "

@@ -32,7 +32,7 @@ CURVE_POINTS = 200
 
 
 def _probes(config, name: str, count: int, device):
-    probes = probe_series(count, PROBE_LENGTH, config.anomaly_count, config.anomaly_size,
+    probes = probe_series(count, PROBE_LENGTH, config.anomalies, config.anomaly_size,
                           stream(config.seed, name))
     return probes, probes.x.to(device)
 

@@ -32,7 +32,7 @@ LABELS = {"hybrid": "CNN → BiLSTM", "cnn": "CNN", "rnn": "BiLSTM"}
 
 def grammar(config) -> DnaGrammar:
     return make_grammar(config.dna_length, config.motif_width, config.gap_min, config.gap_max,
-                        config.mismatch_rate, stream(config.seed, "reference"))
+                        config.mismatch, stream(config.seed, "reference"))
 
 
 def presence_ceiling(batch, task: DnaGrammar) -> float:
@@ -70,7 +70,7 @@ def _train_model(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Tr
     data = stream(config.seed, "train")
     validation = task.sample(VALIDATION_SIZE, stream(config.seed, "validation"), device)
     curve = {"steps": [], "accuracy": []}
-    reached = FirstCrossing(config.target_accuracy)
+    reached = FirstCrossing(config.target_acc)
     ceiling = presence_ceiling(validation, task)
 
     def step_fn(step: int):
@@ -102,8 +102,8 @@ def _train_model(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Tr
 
 def _logos(model, task: DnaGrammar, test, config) -> dict:
     """The planted motifs' logos and the best-matching first-layer filter for each."""
-    planted = [task.motif_a.frequencies(config.mismatch_rate),
-               task.motif_b.frequencies(config.mismatch_rate)]
+    planted = [task.motif_a.frequencies(config.mismatch),
+               task.motif_b.frequencies(config.mismatch)]
     with torch.no_grad():
         acts = model.scanner.activations(test.x)
     counts, stacked = filter_count_matrices(acts, test.x, config.motif_width)
@@ -156,7 +156,7 @@ def run_dna(config, on_step=None, should_stop=None):
         "presence_ceiling": presence_ceiling(test, task),
         "presence_ceiling_validation": presence_ceiling(validation, task),
         "majority_accuracy": max(float(test.label.mean()), 1 - float(test.label.mean())),
-        "target_accuracy": config.target_accuracy,
+        "target_acc": config.target_acc,
         "cnn_receptive_field": (by_name[LABELS["cnn"]].model.receptive_field
                                 if LABELS["cnn"] in by_name else None),
         "test_size": TEST_SIZE,
@@ -172,7 +172,7 @@ def run_dna(config, on_step=None, should_stop=None):
             for motif in ("A", "B"):
                 metrics.setdefault("motif_match", {}).setdefault(name, {})[motif] = \
                     logos[motif]["similarity"]
-    success = hybrid.summary["accuracy"] >= config.target_accuracy
+    success = hybrid.summary["accuracy"] >= config.target_acc
     return finish("applications", config, start, trained, metrics=metrics, arrays=arrays,
                   success=success, status=finished_status(trained, len(arms), success))
 

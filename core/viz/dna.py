@@ -24,7 +24,7 @@ def dna_headline(live: dict, config: dict, color) -> go.Figure:
         fig.add_trace(go.Scatter(x=data["steps"], y=data["accuracy"], mode="lines+markers",
                                  name=name, line_color=color(name, i), marker_size=4))
         ceiling = data.get("presence_ceiling", ceiling)
-    target = float(config.get("target_accuracy", 0.9))
+    target = float(config.get("target_acc", 0.9))
     fig.add_hline(y=target, line_dash="dash", line_color="black",
                   annotation_text=f"target {target:.2f}", annotation_position="top left")
     if ceiling is not None:
