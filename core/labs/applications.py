@@ -72,7 +72,7 @@ class Config:
                               choices=("losses", "densities"), visible_if=_only("events"))
     event_rate: float = knob(0.005, "Event rate", "Chance that a step starts an event.",
                              min=0.005, max=0.2, step=0.005, visible_if=_only("events"))
-    event_loss: str = knob("focal", "Loss", "The headline model's loss (and, comparing "
+    event_loss: str = knob("weighted", "Loss", "The headline model's loss (and, comparing "
                            "densities, every model's).", choices=LOSSES,
                            visible_if=_only("events"))
     focal_gamma: float = knob(2.0, "Focal γ", "Focusing exponent: (1 - p_t)^γ scales each "
@@ -99,7 +99,7 @@ class Config:
     anomalies: int = knob(4, "Anomalies per series", "Spikes, shifts, noise bursts and "
                               "stuck stretches, in turn.", min=1, max=10,
                               visible_if=_only("anomaly"))
-    window: int = knob(32, "Window", "Steps the autoencoder reads and reconstructs.", min=8,
+    window: int = knob(24, "Window", "Steps the autoencoder reads and reconstructs.", min=8,
                        max=96, step=4, visible_if=_only("anomaly"))
     # -- every section --
     hidden: int = knob(32, "Hidden units", "Size of each recurrent state.", min=8, max=128,

@@ -4,49 +4,56 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from core.viz.applications_palette import color
 from core.viz.common import style
 from core.viz.dna import waiting
 
 
 def anomaly_headline(live: dict, config: dict, color) -> go.Figure:
-    """The probe series (grey, left axis) with its injected anomalies shaded, and each
-    decoder's anomaly score along it (right axis), the headline decoder's threshold dashed."""
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    """Top: the probe series with its injected anomalies shaded and the steps the headline
+    decoder flags marked. Bottom: each decoder's score divided by its own threshold (the
+    99th percentile of its scores on clean series), so one line at 1 serves them all."""
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
+                        row_heights=[0.45, 0.55])
     main = live.get(config.get("ae_form")) or next(iter(live.values()), None)
     if main is not None:
         fig.add_trace(go.Scatter(y=main["series"], mode="lines", name="probe series",
-                                 line=dict(color="lightgrey", width=1.5)), secondary_y=False)
+                                 line=dict(color="grey", width=1.2)), row=1, col=1)
+        flagged = [t for t, v in enumerate(main["score"]) if v >= main["threshold"]]
+        fig.add_trace(go.Scatter(x=flagged, y=[main["series"][t] for t in flagged],
+                                 mode="markers", marker=dict(color="red", size=4),
+                                 name=f"flagged by {config.get('ae_form')}"), row=1, col=1)
         for start, end, kind in main["segments"]:
             fig.add_vrect(x0=start - 0.5, x1=end - 0.5, fillcolor="orange", opacity=0.25,
                           line_width=0, annotation_text=kind, annotation_position="top left",
-                          annotation_font_size=10)
+                          annotation_font_size=10, row="all", col=1)
     for i, (name, data) in enumerate(live.items()):
-        headline_form = data is main
-        fig.add_trace(go.Scatter(y=data["score"], mode="lines",
-                                 name=f"{name} score (step {data['step']})",
-                                 line=dict(color=color(name, i), width=2 if headline_form else 1)),
-                      secondary_y=True)
-    if main is not None:
-        fig.add_hline(y=main["threshold"], line_dash="dash", line_color=color(
-            config.get("ae_form", ""), 0), secondary_y=True,
-            annotation_text="threshold (99% of clean scores below)")
-    fig.update_yaxes(title_text="value", secondary_y=False)
-    fig.update_yaxes(title_text="anomaly score (log)", type="log", exponentformat="power",
-                     secondary_y=True, showgrid=False)
+        ratio = [max(v / data["threshold"], 1e-4) if data["threshold"] > 0 else None
+                 for v in data["score"]]
+        fig.add_trace(go.Scatter(y=ratio, mode="lines", name=f"{name} (step {data['step']})",
+                                 line=dict(color=color(name, i),
+                                           width=2 if data is main else 1)), row=2, col=1)
+    fig.add_hline(y=1, line_dash="dash", line_color="black", row=2, col=1)
     waiting(fig, live)
-    return style(fig, "Reconstruction error along a probe series (anomalies shaded)",
-                 "step", "")
+    style(fig, "Anomaly score along a probe series (anomalies shaded, dashed = threshold)",
+          "", "")
+    fig.update_yaxes(title_text="value", row=1, col=1)
+    fig.update_yaxes(title_text="score / threshold", type="log", exponentformat="power",
+                     row=2, col=1)
+    fig.update_xaxes(title_text="step", row=2, col=1)
+    return fig
 
 
 def roc_figure(result) -> go.Figure:
     fig = go.Figure()
-    for name, curve in result.arrays["roc"].items():
+    for i, (name, curve) in enumerate(result.arrays["roc"].items()):
         auc = result.metrics["roc_auc_by_model"][name]
         fig.add_trace(go.Scatter(x=curve["fpr"], y=curve["tpr"], mode="lines",
-                                 name=f"{name} (AUC {auc:.2f})"))
+                                 name=f"{name} (AUC {auc:.2f})", line_color=color(name, i)))
         point = result.arrays["operating_points"][name]
         fig.add_trace(go.Scatter(x=[point["fpr"]], y=[point["tpr"]], mode="markers",
-                                 marker=dict(size=10, symbol="x"), showlegend=False,
+                                 marker=dict(size=10, symbol="x", color=color(name, i)),
+                                 showlegend=False,
                                  hovertemplate=f"{name} at its threshold<extra></extra>"))
     fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance",
                              line=dict(dash="dot", color="grey")))

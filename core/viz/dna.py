@@ -5,6 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from core.viz.applications_palette import color
 from core.viz.common import style
 from core.viz.logos import BASE_COLORS, add_logo
 
@@ -53,8 +54,8 @@ def logo_figure(logos: dict, model: str) -> go.Figure:
         add_logo(fig, logos[motif]["learned"]["heights"], row=row, col=2)
     fig.update_yaxes(range=[0, 2.05], title_text="bits")
     fig.update_xaxes(title_text="position in motif", dtick=1)
-    style(fig, f"Motifs planted vs learned by the {model}'s first layer", "", "", height=460)
-    fig.update_layout(showlegend=False)
+    style(fig, f"Motifs planted vs learned by the {model}'s first layer", "", "", height=480)
+    fig.update_layout(showlegend=False, margin=dict(t=80))
     return fig
 
 
@@ -82,6 +83,7 @@ def accuracy_bars(result) -> go.Figure:
     acc = m["accuracy_by_model"]
     names = list(acc)
     fig = go.Figure(go.Bar(x=names, y=[acc[n] for n in names],
+                           marker_color=[color(n, i) for i, n in enumerate(names)],
                            text=[f"{acc[n]:.2f}" for n in names]))
     fig.add_hline(y=m["presence_ceiling"], line_dash="dot",
                   annotation_text=f"motif presence alone {m['presence_ceiling']:.2f}")

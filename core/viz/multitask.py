@@ -4,6 +4,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from core.viz.applications_palette import color
 from core.viz.common import style
 from core.viz.dna import waiting
 
@@ -28,12 +29,14 @@ def multitask_headline(live: dict, config: dict, color) -> go.Figure:
                                      name="gradient cosine (shared)", marker_size=4,
                                      line=dict(color="black", dash="dot", width=1)),
                           secondary_y=True)
-    fig.update_yaxes(title_text="validation accuracy", range=[0.4, 1.02], secondary_y=False)
-    fig.update_yaxes(title_text="cos(∇L_tag, ∇L_seq)", range=[-1, 1], secondary_y=True,
-                     showgrid=False, zeroline=True)
     waiting(fig, live)
     kind = config.get("relatedness", "related")
-    return style(fig, f"Two tasks, one encoder ({kind} tasks)", "training step", "")
+    style(fig, f"Two tasks, one encoder ({kind} tasks)", "training step", "")
+    fig.update_yaxes(title_text="validation accuracy", range=[0.4, 1.02], secondary_y=False)
+    fig.update_yaxes(title_text="cos(∇L_tag, ∇L_seq)", range=[-1, 1], secondary_y=True,
+                     tickmode="array", tickvals=[-1, -0.5, 0, 0.5, 1], showgrid=False,
+                     zeroline=True)
+    return fig
 
 
 def cosine_figure(result) -> go.Figure:
@@ -55,12 +58,13 @@ def weights_figure(result) -> go.Figure:
     weights, steps = result.arrays["weights_over_training"], result.arrays["weight_steps"]
     fig = go.Figure()
     equilibrium = result.metrics["equilibrium_weights"]
-    for i, task in enumerate(("tag", "seq")):
+    for i, (task, hue) in enumerate((("tag", "#1f77b4"), ("seq", "#d62728"))):
         fig.add_trace(go.Scatter(x=steps, y=[w[i] for w in weights], mode="lines",
-                                 name=f"{TASK_LABELS[task]} weight"))
-        if result.config["weighting"] == "uncertainty":
-            fig.add_hline(y=equilibrium[i], line_dash="dash",
-                          annotation_text=f"1/(2 L_{task}) = {equilibrium[i]:.2g}")
+                                 name=f"{TASK_LABELS[task]} weight", line_color=hue))
+        if result.config["weighting"] == "uncertainty" and steps:
+            fig.add_trace(go.Scatter(x=[steps[0], steps[-1]], y=[equilibrium[i]] * 2,
+                                     mode="lines", line=dict(color=hue, dash="dash"),
+                                     name=f"1/(2 L_{task}) = {equilibrium[i]:.3g}"))
     fig.update_yaxes(type="log", exponentformat="power")
     return style(fig, "Loss weight of each task over training", "training step",
                  "weight (log scale)")
@@ -73,7 +77,8 @@ def models_figure(result) -> go.Figure:
         names = [n for n, acc in m["accuracy_by_model"].items() if task in acc]
         values = [m["accuracy_by_model"][n][task] for n in names]
         fig.add_trace(go.Bar(x=[f"{n} ({m['parameters_by_model'][n]} params)" for n in names],
-                             y=values, text=[f"{v:.2f}" for v in values], showlegend=False),
+                             y=values, text=[f"{v:.2f}" for v in values], showlegend=False,
+                             marker_color=[color(n, i) for i, n in enumerate(names)]),
                       row=1, col=col)
         fig.add_hline(y=m[f"majority_{task}"], line_dash="dot", row=1, col=col,
                       annotation_text="majority class")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from core.viz.applications_palette import color
 from core.viz.common import style
 from core.viz.dna import waiting
 
@@ -40,8 +41,9 @@ def events_headline(live: dict, config: dict, color) -> go.Figure:
 
 def pr_curves(result) -> go.Figure:
     fig = go.Figure()
-    for name, curve in result.arrays["pr_curves"].items():
+    for i, (name, curve) in enumerate(result.arrays["pr_curves"].items()):
         fig.add_trace(go.Scatter(x=curve["recall"], y=curve["precision"], mode="lines",
+                                 line_color=color(name, i),
                                  name=f"{name} (AP {result.metrics['score_by_model'][name]:.2f})"))
     rate = result.metrics["all_negative_pr_auc"]
     fig.add_hline(y=rate, line_dash="dot", annotation_text=f"event rate {rate:.3f}")
@@ -53,9 +55,10 @@ def pr_curves(result) -> go.Figure:
 
 def gradient_profiles(result) -> go.Figure:
     fig = go.Figure()
-    for name, profile in result.arrays["grad_profiles"].items():
+    for i, (name, profile) in enumerate(result.arrays["grad_profiles"].items()):
         fig.add_trace(go.Scatter(x=list(range(1, len(profile) + 1)),
-                                 y=[max(v, 1e-30) for v in profile], mode="lines", name=name))
+                                 y=[max(v, 1e-30) for v in profile], mode="lines", name=name,
+                                 line_color=color(name, i)))
     fig.update_yaxes(type="log", exponentformat="power")
     return style(fig, "Gradient of each model's own loss reaching each input step "
                       "(probe batch, last measurement)", "step t", "mean |dL/dx_t| (log scale)")
