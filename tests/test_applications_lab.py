@@ -258,3 +258,15 @@ def test_every_preset_has_a_slow_test():
     source = inspect.getsource(sys.modules[__name__])
     for preset in LAB.presets[1:]:
         assert f'LAB.preset("{preset.name}")' in source, preset.name
+
+
+def test_named_sweeps_plan_and_name_a_metric_their_section_reports(tiny_results):
+    from core.sweep import lab_sweeps
+    from core.sweep.point import scalar_metrics
+    from core.sweep.spec import plan_sweep
+    sweeps = lab_sweeps(LAB)
+    assert len(sweeps) == 2
+    for spec in sweeps.values():
+        assert plan_sweep(LAB, spec).total == spec.seeds * 4
+        section = spec.overrides.get("section", "dna")
+        assert spec.metric in scalar_metrics(tiny_results[section].metrics), spec.name

@@ -16,6 +16,7 @@ from core.labs.applications_dna import run_dna
 from core.labs.applications_events import run_events
 from core.labs.applications_multitask import run_multitask
 from core.models.seq_autoencoder import FORMS
+from core.sweep.spec import SweepSpec
 from core.tasks.two_tasks import RELATEDNESS
 
 SECTIONS = ("dna", "multitask", "events", "anomaly")
@@ -150,6 +151,15 @@ LAB = LabSpec(
              "relatedness", "weighting", "tag_weight", "event_compare", "event_rate",
              "event_loss", "ae_form", "compare_forms", "anomaly_size"),
     picture=("hybrid_lead", "hybrid test accuracy minus the better single model's"),
+    sweeps=(
+        # spacing 0 to gap_max: the motifs fit the CNN's receptive field (17 bases at width
+        # 6) only when gap_max is small, so the hybrid's lead should grow with the spacing
+        SweepSpec(name="hybrid lead vs spacing", metric="hybrid_lead", seeds=3,
+                  vary={"gap_max": (2, 10, 20, 40)}, overrides={"gap_min": 0}),
+        SweepSpec(name="plain loss recall vs event rate", metric="recall_by_model.plain",
+                  seeds=3, vary={"event_rate": (0.005, 0.02, 0.05, 0.1)},
+                  overrides={"section": "events", "event_loss": "plain"}),
+    ),
     presets=(
         Preset("hybrid reads the grammar", "Motif A must come before motif B, 10 to 40 "
                "bases later. The CNN finds the motifs but cannot order them that far apart, "
