@@ -236,6 +236,13 @@ def dna_models(result) -> None:
     show_figure(dna.accuracy_bars(result))
     how_to_read("every model trained the same steps on the same data and seed; test "
                 "accuracy on fresh sequences.")
+    m = result.metrics
+    st.table({"model": list(m["accuracy_by_model"]),
+              "test accuracy": [f"{v:.3f}" for v in m["accuracy_by_model"].values()],
+              f"steps to {m['target_acc']:.2f}": [
+                  _fmt(v, "d") for v in m["steps_to_target_by_model"].values()],
+              "seconds to it on this server": [
+                  _fmt(v, ".1f") for v in m["seconds_to_target_by_model"].values()]})
     st.table({"kind of sequence": list(result.metrics["decoy_fractions"]),
               "share of the test set": [f"{v:.1%}" for v in
                                         result.metrics["decoy_fractions"].values()]})

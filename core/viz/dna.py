@@ -40,21 +40,26 @@ def dna_headline(live: dict, config: dict, color) -> go.Figure:
 
 
 def logo_figure(logos: dict, model: str) -> go.Figure:
-    """Planted motif logos (left) beside the best-matching first-layer filter's (right)."""
-    fig = make_subplots(rows=2, cols=2, horizontal_spacing=0.08, vertical_spacing=0.2,
-                        subplot_titles=[
-                            f"planted A ({logos['A']['consensus']})",
-                            f"{model} filter {logos['A']['filter']} "
-                            f"(similarity {logos['A']['similarity']:.2f})",
-                            f"planted B ({logos['B']['consensus']})",
-                            f"{model} filter {logos['B']['filter']} "
-                            f"(similarity {logos['B']['similarity']:.2f})"])
+    """Planted motif logos (left) beside the best-matching first-layer filter's (right),
+    the filter's drawn at the shift that aligns it with the motif."""
+    def title(motif: str) -> str:
+        found = logos[motif]
+        moved = f", shifted {found['shift']:+d}" if found["shift"] else ""
+        return (f"{model} filter {found['filter']} (similarity {found['similarity']:.2f}"
+                f"{moved})")
+    fig = make_subplots(rows=2, cols=2, horizontal_spacing=0.08, vertical_spacing=0.22,
+                        subplot_titles=[f"planted A ({logos['A']['consensus']})", title("A"),
+                                        f"planted B ({logos['B']['consensus']})", title("B")])
+    width = len(logos["A"]["planted"]["heights"])
+    shifts = [logos[m]["shift"] for m in ("A", "B")]
     for row, motif in ((1, "A"), (2, "B")):
         add_logo(fig, logos[motif]["planted"]["heights"], row=row, col=1)
-        add_logo(fig, logos[motif]["learned"]["heights"], row=row, col=2)
-    fig.update_yaxes(range=[0, 2.05], title_text="bits")
-    fig.update_xaxes(title_text="position in motif", dtick=1)
+        add_logo(fig, logos[motif]["learned"]["heights"], row=row, col=2,
+                 x_offset=logos[motif]["shift"])
     style(fig, f"Motifs planted vs learned by the {model}'s first layer", "", "", height=480)
+    fig.update_yaxes(range=[0, 2.05], title_text="bits")
+    fig.update_xaxes(dtick=1, range=[0.4 + min(0, *shifts), width + 0.6 + max(0, *shifts)])
+    fig.update_xaxes(title_text="position in the planted motif", row=2)
     fig.update_layout(showlegend=False, margin=dict(t=80))
     return fig
 
