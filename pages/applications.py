@@ -93,7 +93,7 @@ IDLE = {
     "multitask": "Press **Train** to train one encoder on two {relatedness} tasks beside two "
                  "single-task models of the same total size.",
     "events": "Press **Train** to train event detectors on streams where a step starts an "
-              "event with probability {event_rate}.",
+              "event with probability {event_pct}%.",
     "anomaly": "Press **Train** to train a sequence autoencoder on normal waves and score a "
                "series with injected anomalies.",
 }
@@ -176,7 +176,7 @@ def events_numbers(result) -> None:
                        help=f"Recall at ½: {_fmt(m['recall_by_model'][name])}, precision "
                             f"{_fmt(m['precision_by_model'][name])}, accuracy "
                             f"{m['accuracy_by_model'][name]:.4f}.")
-        cols[3].metric("All-negative classifier", f"accuracy {m['all_negative_accuracy']:.4f}",
+        cols[3].metric("All-negative accuracy", f"{m['all_negative_accuracy']:.4f}",
                        help=f"Its PR-AUC is the event rate, {m['all_negative_pr_auc']:.4f} "
                             f"({m['test_events']} events in {m['test_streams']} test streams).")
     else:

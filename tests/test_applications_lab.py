@@ -71,13 +71,15 @@ def test_densities_train_one_model_per_density():
 def test_headline_draws_empty_one_arm_and_finished(tiny_results, section):
     r = tiny_results[section]
     config = r.config
+    titled = lambda fig: (any(ax.title.text for ax in fig.select_xaxes())
+                          and any(ax.title.text for ax in fig.select_yaxes()))
     empty = headline({}, config)
-    assert empty.layout.xaxis.title.text
+    assert titled(empty)
     first = next(iter(r.arrays["live"]))
     one = headline({first: r.arrays["live"][first]}, config)
     done = headline(r.arrays["live"], config)
     assert len(done.data) >= len(one.data) >= 1
-    assert done.layout.title.text and done.layout.xaxis.title.text
+    assert done.layout.title.text and titled(done)
 
 
 def test_config_checks_name_the_knobs():
@@ -174,7 +176,7 @@ def test_cli_run_json_and_errors():
     assert bad.returncode == 2 and "gap_min" in bad.stderr
     knobs = subprocess.run([sys.executable, "-m", "core", "knobs", "applications"],
                            capture_output=True, text=True, check=True).stdout
-    assert "motif_width" in knobs and "event_rate" in knobs
+    assert "motif_width" in knobs and "event_pct" in knobs
 
 
 def _ran(overrides: dict):
@@ -231,6 +233,7 @@ def test_preset_learned_loss_weights_favour_the_solved_task():
 @pytest.mark.slow
 def test_preset_rare_events_plain_loss_says_never():
     m = _ran(LAB.preset("rare events").overrides).metrics
+    assert 1 / 250 < m["test_event_rate"] < 1 / 170  # "about one step in 200"
     assert m["recall_by_model"]["plain"] < 0.05
     assert m["accuracy_by_model"]["plain"] >= m["all_negative_accuracy"] - 0.001
     assert m["recall_by_model"]["weighted"] > 0.8

@@ -35,7 +35,7 @@ CURVE_POINTS = 200  # points kept of each precision-recall curve
 
 
 def task_of(config) -> RareEvents:
-    return RareEvents(config.stream_len, config.event_rate, config.event_height)
+    return RareEvents(config.stream_len, config.event_pct / 100, config.event_height)
 
 
 def density_name(density: str) -> str:
