@@ -206,6 +206,16 @@ def test_all_negative_classifier_baselines():
     assert accuracy == pytest.approx(1 - rate)
 
 
+def test_predicting_the_prior_costs_the_binary_entropy():
+    labels = (torch.rand(20000, generator=stream(4, "test")) < 0.005).float()
+    rate = float(labels.mean())
+    logits = torch.full((20000,), math.log(rate / (1 - rate)))
+    entropy = -rate * math.log(rate) - (1 - rate) * math.log(1 - rate)
+    loss = event_loss(logits, labels, torch.ones(20000), "plain")
+    assert float(loss) == pytest.approx(entropy, rel=1e-4)
+    assert -0.005 * math.log(0.005) - 0.995 * math.log(0.995) == pytest.approx(0.031, abs=5e-4)
+
+
 def test_fold_mean_matches_brute_force():
     err = torch.rand(2, 5, 4, generator=stream(0, "test"))  # 5 windows of 4 over 8 steps
     folded = fold_mean(err, 8)

@@ -147,8 +147,8 @@ def test_stop_returns_what_it_has(section):
 
 
 def test_theory_names_tests_that_exist():
-    page = (ROOT / "pages" / "applications.py").read_text(encoding="utf-8")
-    theory = page[page.index("Where the theory comes from"):]
+    from core.labs.applications_theory import THEORY
+    theory = THEORY[THEORY.index("Where the theory comes from"):]
     named = set(re.findall(r"`(test_[a-z0-9_]+)`", theory))
     defined = set()
     for path in ROOT.glob("tests/test_applications*.py"):
