@@ -16,6 +16,7 @@ import dataclasses
 import math
 
 from core.export import MAX_CHECKPOINT_BYTES
+from core.labs.applications_dna_probe import MAX_TYPED_BASES as DNA_MAX_BASES
 from core.labs.attention import Config as AttentionConfig
 from core.labs.stack import Config as StackConfig
 from core.tasks import direction, permutation, words
@@ -31,6 +32,8 @@ def _knob_max(config_cls, name: str) -> int:
 CHARS_PER_SYMBOL = 3  # a letter, a comma and a space
 CHARS_PER_NUMBER = 26  # sign, 17 significant digits, point, exponent, comma, space
 
+# Applications page: "Type or paste a DNA sequence" (bases; spaces and line breaks ignored).
+APPLICATIONS_DNA_MAX_CHARS = 2 * DNA_MAX_BASES
 # Attention page: "Type an input" (letters; the longest test input the lab allows).
 ATTENTION_INPUT_MAX_CHARS = CHARS_PER_SYMBOL * _knob_max(AttentionConfig, "test_max_len")
 # Bidirectional page: "Symbols (a, b, ...)".

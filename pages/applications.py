@@ -2,9 +2,12 @@
 import streamlit as st
 
 from core.labs import get_lab
+from core.labs.applications_dna_probe import score_typed_dna
 from core.labs.applications_theory import THEORY
+from core.text_limits import APPLICATIONS_DNA_MAX_CHARS
 from core.viz import anomaly, dna, multitask, rare_events
 from core.viz import applications as viz
+from ui.escape import escape_markdown
 from ui.figures import show_figure
 from ui.lab_page import how_to_read, lab_frame, sections
 from ui.run_panel import run_panel
@@ -151,9 +154,23 @@ def dna_saliency(result) -> None:
         st.info("The run stopped before the saliency was measured; train it to the end.")
         return
     show_figure(dna.saliency_figure(probe))
-    how_to_read("one bar per base of a positive probe sequence, coloured by base: how much the "
-                "hybrid's logit changes to first order if that base is removed. The planted "
-                "motifs are shaded; a model that reads the grammar looks there.")
+    how_to_read("one bar per base, coloured by base: how much the hybrid's logit changes to "
+                "first order if that base is removed. Occurrences of motif A (gold) and B "
+                "(purple) are shaded; a model that reads the grammar looks there.")
+    text = st.text_area("Type or paste a DNA sequence to read with the hybrid",
+                        value=probe["bases"], max_chars=APPLICATIONS_DNA_MAX_CHARS,
+                        key="applications-typed-dna", height=90,
+                        help="A, C, G and T in any case; spaces and line breaks are ignored. "
+                             "Try moving motif B before motif A.")
+    if text.strip() == probe["bases"]:
+        return
+    try:
+        typed = score_typed_dna(result, text)
+    except ValueError as err:
+        st.error(f"Cannot read that sequence: {escape_markdown(err)}",
+                 icon=":material/error:")
+        return
+    show_figure(dna.saliency_figure(typed, "your sequence"), key="typed-dna-saliency")
 
 
 def dna_models(result) -> None:

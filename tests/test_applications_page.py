@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import wait_for_result
+from conftest import shown_text, wait_for_result
 from core.labs import get_lab
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "applications.py")
@@ -62,3 +62,24 @@ def test_densities_have_no_precision_recall_tab_and_a_bad_combination_is_refused
     assert not at.exception
     assert any("label_every" in e.value for e in at.error)
     assert at.button(key="train:applications").disabled
+
+
+def test_a_typed_sequence_is_read_and_a_bad_one_named_without_losing_the_run():
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    for name, value in LAB.smoke.items():
+        at.session_state[f"applications.{name}"] = value
+    at.run()
+    at.button(key="train:applications").click()
+    result = wait_for_result(at, "applications")
+    at.session_state["tabs:applications"] = "Saliency"
+    at.run()
+    charts = len(at.get("plotly_chart"))
+    box = at.text_area(key="applications-typed-dna")
+    assert box.value == result.arrays["saliency"]["bases"]
+    box.set_value("acgt" * 15).run()
+    assert not at.exception and not at.error
+    assert len(at.get("plotly_chart")) == charts + 1
+    at.text_area(key="applications-typed-dna").set_value("ACGTXACGT").run()
+    assert not at.exception
+    assert any("base 5 is 'X'" in shown_text(e.value) for e in at.error)
+    assert at.session_state["result:applications"] is result

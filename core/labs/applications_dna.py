@@ -19,7 +19,8 @@ from core.analysis.sequence_logo import filter_count_matrices, information_conte
 from core.arms import Arm, Trained, finish, train_arms
 from core.labs.applications_common import FirstCrossing, finished_status
 from core.device import build_seeded, pick_device, stream
-from core.models.dna import KINDS, build_dna_model, saliency
+from core.labs.applications_dna_probe import read_sequence
+from core.models.dna import KINDS, build_dna_model
 from core.tasks.dna_grammar import (KIND_NAMES, POSITIVE, DnaGrammar, make_grammar,
                                     occurrences)
 from core.train import train
@@ -118,19 +119,11 @@ def _logos(model, task: DnaGrammar, test, config) -> dict:
     return logos
 
 
-def _saliency_probe(model, task: DnaGrammar, config, device) -> dict:
-    """The hybrid's gradient × input along the first positive probe sequence."""
-    probe = task.sample(16, stream(config.seed, "probe"), device)
+def _saliency_probe(model, task: DnaGrammar, config) -> dict:
+    """The hybrid's reading of the first positive probe sequence."""
+    probe = task.sample(16, stream(config.seed, "probe"))
     i = int((probe.kind == POSITIVE).nonzero()[0]) if (probe.kind == POSITIVE).any() else 0
-    x = probe.x[i:i + 1]
-    with torch.no_grad():
-        prob = float(torch.sigmoid(model.eval()(x)))
-    model.train()
-    return {"bases": "".join("ACGT"[b] for b in probe.tokens[i].tolist()),
-            "saliency": saliency(model, x)[0].tolist(),
-            "a_start": int(probe.a_start[i]), "b_start": int(probe.b_start[i]),
-            "width": config.motif_width, "label": float(probe.label[i]),
-            "probability": prob}
+    return read_sequence(model, task, probe.tokens[i])
 
 
 def run_dna(config, on_step=None, should_stop=None):
@@ -167,12 +160,13 @@ def run_dna(config, on_step=None, should_stop=None):
     if not (should_stop is not None and should_stop()):
         arrays["logos"] = {name: _logos(by_name[name].model, task, test, config)
                            for name in (LABELS["hybrid"], LABELS["cnn"]) if name in by_name}
-        arrays["saliency"] = _saliency_probe(hybrid.model, task, config, device)
+        arrays["saliency"] = _saliency_probe(hybrid.model, task, config)
         for name, logos in arrays["logos"].items():
             for motif in ("A", "B"):
                 metrics.setdefault("motif_match", {}).setdefault(name, {})[motif] = \
                     logos[motif]["similarity"]
     success = hybrid.summary["accuracy"] >= config.target_acc
     return finish("applications", config, start, trained, metrics=metrics, arrays=arrays,
-                  success=success, status=finished_status(trained, len(arms), success))
+                  success=success, status=finished_status(trained, len(arms), success),
+                  artifacts={"task": task})
 

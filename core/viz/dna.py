@@ -64,22 +64,23 @@ def logo_figure(logos: dict, model: str) -> go.Figure:
     return fig
 
 
-def saliency_figure(probe: dict) -> go.Figure:
-    """Gradient × input of the hybrid at every base of a probe sequence, bases coloured,
-    the planted motifs shaded."""
+def saliency_figure(probe: dict, what: str = "a positive probe sequence") -> go.Figure:
+    """Gradient × input of the hybrid at every base of a sequence, bases coloured, every
+    occurrence of motifs A and B shaded."""
     values, bases = probe["saliency"], probe["bases"]
     fig = go.Figure(go.Bar(x=list(range(1, len(values) + 1)), y=values,
                            marker_color=[BASE_COLORS[b] for b in bases],
                            customdata=list(bases), name="gradient × input",
                            hovertemplate="base %{x} (%{customdata}): %{y:.3f}<extra></extra>"))
     w = probe["width"]
-    for name, start in (("A", probe["a_start"]), ("B", probe["b_start"])):
-        if start >= 0:
-            fig.add_vrect(x0=start + 0.5, x1=start + w + 0.5, fillcolor="gold", opacity=0.25,
-                          line_width=0, annotation_text=f"planted {name}",
-                          annotation_position="top left")
-    return style(fig, f"Where the hybrid looks: saliency along a positive probe sequence "
-                      f"(P(positive) = {probe['probability']:.2f})",
+    for name, starts, fill in (("A", probe["a_starts"], "gold"), ("B", probe["b_starts"],
+                                                                  "plum")):
+        for start in starts:
+            fig.add_vrect(x0=start + 0.5, x1=start + w + 0.5, fillcolor=fill, opacity=0.3,
+                          line_width=0, annotation_text=name, annotation_position="top left")
+    truth = "holds" if probe["grammar_holds"] else "does not hold"
+    return style(fig, f"Where the hybrid looks along {what}: P(grammar) = "
+                      f"{probe['probability']:.2f}; the grammar {truth}",
                  "base position", "gradient × input", height=320)
 
 
