@@ -35,8 +35,7 @@ def anomaly_headline(live: dict, config: dict, color) -> go.Figure:
                                            width=2 if data is main else 1)), row=2, col=1)
     fig.add_hline(y=1, line_dash="dash", line_color="black", row=2, col=1)
     waiting(fig, live)
-    style(fig, "Anomaly score along a probe series (anomalies shaded, dashed = threshold)",
-          "", "")
+    style(fig, "Anomaly score along a probe series", "", "")
     fig.update_yaxes(title_text="value", row=1, col=1)
     fig.update_yaxes(title_text="score / threshold", type="log", exponentformat="power",
                      row=2, col=1)
