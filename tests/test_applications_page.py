@@ -38,6 +38,9 @@ def test_each_section_trains_and_draws_its_tabs(section):
         at.run()
         assert not at.exception, (tab, at.exception)
         assert len(at.get("plotly_chart")) > headline_only, tab
+    at.session_state["tabs:applications"] = "Export"
+    at.run()
+    assert not at.exception, at.exception
 
 
 def test_densities_have_no_precision_recall_tab_and_a_bad_combination_is_refused():
