@@ -92,6 +92,10 @@ def test_config_checks_name_the_knobs():
     for preset in LAB.presets:
         LAB.make_config(preset.overrides)
     LAB.make_config(LAB.smoke)
+    from core.contract import knobs, validate_value
+    defaults = LAB.Config()
+    for f in knobs(LAB.Config):  # the defaults sit on their sliders' grids too
+        validate_value(f, getattr(defaults, f.name))
 
 
 def test_a_run_leaves_the_global_generator_and_gives_the_same_numbers_in_threads():
