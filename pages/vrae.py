@@ -150,9 +150,7 @@ def reconstructions(result) -> None:
             show_decoded([r["decoded"] for r in recs], [r["input"] for r in recs],
                          "Test words and their decodes from μ")
         else:
-            curves = [c for r in recs for c in (r["input"], r["decoded"])]
-            labels = [f"{k + 1} {kind}" for k in range(len(recs)) for kind in ("input", "decoded")]
-            show_decoded(curves, labels, "Test inputs and their decodes from μ")
+            show_figure(viz.reconstruction_figure(recs))
         how_to_read("each input is encoded to its latent mean μ and decoded free-running.")
     with right:
         samples = result.arrays["prior_samples"]
@@ -175,12 +173,13 @@ def explore(result) -> None:
     first, second = result.arrays["path_pair"]  # the headline's pair to start from
     i = a.selectbox("Input a", range(len(names)), format_func=names.__getitem__, index=first)
     j = b.selectbox("Input b", range(len(names)), format_func=names.__getitem__, index=second)
-    points = c.slider("Points", probes.MIN_POINTS, probes.MAX_POINTS, 9)
+    points = c.slider("Points", probes.MIN_POINTS, probes.MAX_POINTS,
+                      len(result.arrays["live"]["vrae"]["lambda"]))
     path = probes.path_between(result, i, j, points)
     show_figure(viz.path_figure(path))
     st.caption(f"Valid decodes on this path: {path['valid_fraction']:.0%}"
-               + (f"; largest step {path['max_jump']:.2f} of the end-to-end distance (even "
-                  f"pacing would be {1 / (points - 1):.2f})." if "max_jump" in path
+               + (f"; largest step {path['max_jump']:.3f} of the end-to-end distance (even "
+                  f"pacing would be {1 / (points - 1):.3f})." if "max_jump" in path
                   else f"; real words: {path['real_word_fraction']:.0%}."))
     if result.config["dataset"] == "words":
         typed = st.text_input("Type a word to encode and decode", "lantern",

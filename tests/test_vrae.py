@@ -432,3 +432,54 @@ LEVER_OUTCOMES = {
     "lever: z at every step": False,
     "lever: σ_x": True,
 }
+
+
+# -- the page --------------------------------------------------------------------------------
+
+TABS = ("ELBO and KL", "Latent map", "Reconstructions and samples", "Explore the latent space",
+        "Which lever prevents collapse", "Compare plain autoencoders", "Theory")
+
+
+@pytest.mark.parametrize("dataset", ["waveforms", "words"])
+def test_every_tab_draws_after_a_run_and_without_the_model(dataset):
+    """Each tab after Train (probes live), then from a stored copy of the same Result, which
+    has no model: the explore tab says so and shows the run's own decodes."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from conftest import wait_for_result
+    page = str(Path(__file__).resolve().parents[1] / "pages" / "vrae.py")
+    at = AppTest.from_file(page, default_timeout=120)
+    for name, value in {**LAB.smoke, "dataset": dataset}.items():
+        at.session_state[f"vrae.{name}"] = value
+    at.run()
+    at.button(key="train:vrae").click()
+    result = wait_for_result(at, "vrae")
+    for stored in (False, True):
+        if stored:
+            at.session_state["run:vrae"] = None  # else the finished run hands its result back
+            at.session_state["result:vrae"] = Result.from_dict(json.loads(result.to_json()))
+        for tab in TABS:
+            at.session_state["tabs:vrae"] = tab
+            at.run()
+            assert not at.exception, (tab, stored, at.exception)
+            if tab == "Explore the latent space":
+                infos = " ".join(i.value for i in at.info)
+                assert ("no trained model" in infos) == stored
+    at.session_state["tabs:vrae"] = "Latent map"
+    at.run()
+    at.selectbox(key="vrae-colour-by").set_value(list(result.arrays["latent_attributes"])[0])
+    at.run()
+    assert not at.exception, at.exception
+
+
+def test_the_theory_names_tests_that_exist():
+    """'Where the theory comes from' points at tests by name: each must be in this file."""
+    import re
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    theory = (root / "pages" / "vrae.py").read_text().split("Where the theory comes from")[1]
+    named = set(re.findall(r"`(test_\w+)`", theory))
+    here = set(re.findall(r"^def (test_\w+)", Path(__file__).read_text(), re.M))
+    assert named and named <= here, named - here

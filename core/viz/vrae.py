@@ -95,21 +95,31 @@ def _letter_grid(path: dict) -> go.Figure:
 
 
 def elbo_curves(result) -> go.Figure:
-    """Validation ELBO, reconstruction and KL per sequence, with the KL weight w on a second
-    axis."""
+    """Above: −ELBO and its reconstruction term per sequence (log scale, they span orders of
+    magnitude from the untrained model on). Below: the KL, with the annealing weight w the
+    schedule set on a second axis, up to the last step trained."""
     evals = _evals(result)
     steps = [h["step"] for h in evals]
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
-    for key, name in (("elbo", "ELBO"), ("reconstruction", "reconstruction −log p(x|z)"),
-                      ("kl", "KL(q(z|x) ‖ p(z))")):
-        fig.add_scatter(x=steps, y=[h[key] for h in evals], name=name, mode="lines+markers")
-    fig.add_scatter(x=result.arrays["schedule_steps"], y=result.arrays["schedule_curve"],
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
+                        specs=[[{}], [{"secondary_y": True}]])
+    fig.add_scatter(x=steps, y=[-h["elbo"] for h in evals], name="−ELBO", mode="lines+markers",
+                    row=1, col=1)
+    fig.add_scatter(x=steps, y=[h["reconstruction"] for h in evals], mode="lines+markers",
+                    name="reconstruction −log p(x|z)", row=1, col=1)
+    fig.add_scatter(x=steps, y=[h["kl"] for h in evals], name="KL(q(z|x) ‖ p(z))",
+                    mode="lines+markers", row=2, col=1)
+    trained = [(s, w) for s, w in zip(result.arrays["schedule_steps"],
+                                      result.arrays["schedule_curve"]) if s <= result.steps]
+    fig.add_scatter(x=[s for s, _ in trained], y=[w for _, w in trained],
                     name="KL weight w (schedule)", line=dict(dash="dot", color="gray"),
-                    secondary_y=True)
-    fig.update_yaxes(title_text="nats per sequence (validation)", secondary_y=False)
-    fig.update_yaxes(title_text="KL weight w", range=[0, 1.05], secondary_y=True)
+                    row=2, col=1, secondary_y=True)
+    fig.update_yaxes(title_text="nats (log)", type="log", row=1, col=1)
+    fig.update_yaxes(title_text="KL (nats)", rangemode="tozero", row=2, col=1, secondary_y=False)
+    fig.update_yaxes(title_text="w", range=[0, 1.05], dtick=0.25, showgrid=False, row=2, col=1,
+                     secondary_y=True)
+    fig.update_xaxes(title_text="training step", row=2, col=1)
     return style(fig, "ELBO = −reconstruction − KL, measured on validation inputs",
-                 "training step", "nats per sequence (validation)", height=380)
+                 "", "nats (log)", height=460)
 
 
 def kl_per_dimension(result) -> go.Figure:
@@ -153,6 +163,22 @@ def latent_map(result, colour_by: str = "class") -> go.Figure:
         xt, yt = f"principal component 1{share[0]}", f"principal component 2{share[1]}"
     return style(fig, f"Latent map: μ of test inputs, coloured by {colour_by}", xt, yt,
                  height=420)
+
+
+def reconstruction_figure(recs: list[dict]) -> go.Figure:
+    """Each test input (dashed) with its free-running decode from μ on the same row."""
+    fig = go.Figure()
+    for k, rec in enumerate(recs):
+        fig.add_scatter(y=[v - k * ROW_OFFSET for v in rec["decoded"]], mode="lines",
+                        line=dict(color=COLORS["vrae"], width=2), name="decoded from μ",
+                        legendgroup="decoded", showlegend=k == 0)
+        fig.add_scatter(y=[v - k * ROW_OFFSET for v in rec["input"]], mode="lines",
+                        line=dict(color="black", dash="dash", width=1), name="test input",
+                        legendgroup="input", showlegend=k == 0)
+    fig.update_yaxes(tickvals=[-k * ROW_OFFSET for k in range(len(recs))],
+                     ticktext=[f"input {k + 1}" for k in range(len(recs))], zeroline=False)
+    return style(fig, "Test inputs and their decodes from μ", "time step",
+                 f"sequence (rows shifted by {ROW_OFFSET})", height=max(300, 60 + 60 * len(recs)))
 
 
 def curves_figure(curves: list, labels: list, title: str, inputs: list | None = None,
