@@ -18,7 +18,8 @@ from core.analysis.latent_probes import LatentProbe
 from core.contract import Result
 from core.labs import get_lab
 from core.labs import vrae_probes as probes
-from core.labs.vrae import LEVERS_OFF, LEVERS_ON, PATH_POINTS, lever_configs
+from core.labs.vrae import (BASELINE_LABEL, LEVER_LABELS, LEVERS_OFF, LEVERS_ON, PATH_POINTS,
+                            lever_configs)
 from core.labs.vrae_studies import LENGTHS, compare_autoencoders
 from core.models.seq_autoencoder import FORMS, SequenceAutoencoder
 from core.models.vrae import VRAE, gaussian_kl
@@ -366,13 +367,13 @@ def test_autoencoder_study_measures_every_form_at_every_length():
 def test_each_lever_arm_changes_exactly_one_knob_from_the_baseline():
     config = LAB.make_config(TINY)
     arms = lever_configs(config)
-    baseline = dataclasses.asdict(arms.pop("all levers off"))
+    baseline = dataclasses.asdict(arms.pop(BASELINE_LABEL))
     assert {k: baseline[k] for k in LEVERS_OFF} == LEVERS_OFF
     for name, arm in arms.items():
         changed = {k for k, v in dataclasses.asdict(arm).items() if baseline[k] != v}
-        assert len(changed) == 1 and name == f"{changed.pop()} on"
+        assert len(changed) == 1 and name == LEVER_LABELS[changed.pop()]
     words = lever_configs(LAB.make_config({**TINY, "dataset": "words"}))
-    assert "obs_std on" not in words  # σ_x has no effect on letters
+    assert LEVER_LABELS["obs_std"] not in words  # σ_x has no effect on letters
 
 
 def test_lever_study_reports_kl_and_units_per_arm():
@@ -394,7 +395,10 @@ def test_the_lever_presets_each_change_one_knob_from_the_collapsed_baseline():
         assert len(changed) == 1
         knob = changed.pop()
         assert preset.overrides[knob] == LEVERS_ON[knob] and knob in preset.show
-    # the numbers in the notes: 75% word dropout, σ_x 0.1 against 0.5 costs 25 times more
+    # the numbers in the notes: a ramp over half of training, 75% word dropout, σ_x 0.1
+    # against 0.5 costs 25 times more
+    assert "half of training" in LAB.preset("lever: KL annealing").note
+    assert LAB.make_config(LAB.preset("lever: KL annealing").overrides).warmup_fraction == 0.5
     assert "75%" in LAB.preset("lever: word dropout").note and LEVERS_ON["word_dropout"] == 0.75
     ratio = (LEVERS_OFF["obs_std"] / LEVERS_ON["obs_std"]) ** 2
     assert f"{ratio:.0f} times" in LAB.preset("lever: σ_x").note

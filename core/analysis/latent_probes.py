@@ -157,6 +157,17 @@ class LatentProbe:
         out.update(self.path_quality(decoded, raw, out["inputs"]))
         return out
 
+    def path_payload(self, i: int, j: int, points: int) -> dict:
+        """The path from `interpolation`, small and JSON-able (values to 3 decimals): the
+        data of the lab's live headline figure."""
+        path = self.interpolation(i, j, points)
+        keep = ("lambda", "decoded", "inputs", "start", "end", "classes")
+        out = {"kind": self.task.kind, **{k: path[k] for k in keep}}
+        if not self.discrete:
+            for k in ("decoded", "inputs"):
+                out[k] = [[round(v, 3) for v in curve] for curve in path[k]]
+        return out
+
     def path_quality(self, decoded: list, raw: torch.Tensor, inputs: list | None = None) -> dict:
         """Smoothness and validity of a decoded path.
 

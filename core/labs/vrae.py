@@ -43,6 +43,9 @@ LEVERS_OFF = {"kl_schedule": "none", "word_dropout": 0.0, "z_every_step": False,
               "obs_std": 0.5}
 LEVERS_ON = {"kl_schedule": "linear", "word_dropout": 0.75, "z_every_step": True,
              "obs_std": 0.1}
+LEVER_LABELS = {"kl_schedule": "+ KL annealing", "word_dropout": "+ word dropout",
+                "z_every_step": "+ z every step", "obs_std": "+ σ_x = 0.1"}
+BASELINE_LABEL = "every lever off"
 
 
 @dataclass
@@ -114,18 +117,6 @@ def passes(metrics: dict, weight: float) -> bool:
             and metrics["active_units"] >= MIN_ACTIVE and quality)
 
 
-def _path_live(path: dict, step: int, kind: str, kl: float, weight: float) -> dict:
-    """The headline figure's data: the decoded path, small and JSON-able."""
-    decoded = path["decoded"] if kind == "discrete" else \
-        [[round(v, 3) for v in curve] for curve in path["decoded"]]
-    inputs = path["inputs"] if kind == "discrete" else \
-        [[round(v, 3) for v in curve] for curve in path["inputs"]]
-    return {"step": step, "kind": kind, "lambda": path["lambda"], "decoded": decoded,
-            "inputs": inputs, "start": path["start"], "end": path["end"],
-            "classes": path["classes"], "kl": kl,
-            "kl_weight": weight}
-
-
 def _train_vrae(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Trained:
     """Train one VRAE on the seed's streams, measuring on the validation set (which early
     stopping reads) and redrawing the path between two test inputs as it goes."""
@@ -162,8 +153,8 @@ def _train_vrae(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Tra
         heatmap.append(metrics["kl_per_dim"])
         heatmap_steps.append(step)
         weights.append(weight)
-        live = _path_live(test.interpolation(*pair, points=PATH_POINTS), step, task.kind,
-                          metrics["kl"], weight)
+        live = {**test.path_payload(*pair, PATH_POINTS), "step": step, "kl": metrics["kl"],
+                "kl_weight": weight}
         return {**{k: v for k, v in metrics.items() if not isinstance(v, list)},
                 "kl_weight": weight, "live": live}
 
@@ -207,7 +198,7 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
     schedule_steps = list(range(0, config.steps + 1, every))
     arrays = {**probe.views(config.seed, pair), "path_pair": list(pair),
               "kl_heatmap": main.extra["heatmap"], "kl_heatmap_steps": main.extra["heatmap_steps"],
-              "kl_weights": main.extra["weights"], "schedule_steps": schedule_steps,
+              "schedule_steps": schedule_steps,
               "schedule_curve": [kl_weight(s, config.steps, config.kl_schedule,
                                            config.warmup_fraction, config.kl_cycles)
                                  for s in schedule_steps]}
@@ -226,8 +217,8 @@ def lever_configs(config: Config) -> dict[str, Config]:
     """The collapsed baseline (every lever off, the rest as `config`) and, for each lever,
     the baseline with that one knob switched on."""
     baseline = dataclasses.replace(config, **LEVERS_OFF)
-    return {"all levers off": baseline, **{
-        f"{name} on": dataclasses.replace(baseline, **{name: value})
+    return {BASELINE_LABEL: baseline, **{
+        LEVER_LABELS[name]: dataclasses.replace(baseline, **{name: value})
         for name, value in LEVERS_ON.items()
         if config.dataset == "waveforms" or name != "obs_std"}}
 
@@ -244,7 +235,7 @@ def study_levers(config: Config, on_step=None, should_stop=None) -> Result:
                          should_stop=should_stop, rivals_match_main=False)
     by_arm = {t.name: {"kl": t.summary["kl"], "active_units": t.summary["active_units"],
                        "collapsed": t.summary["kl"] < COLLAPSE_KL} for t in trained}
-    return finish("vrae", config, start, trained, metrics={"levers": by_arm},
+    return finish("vrae", config, start, trained, metrics={"levers": by_arm, "kl_clear": KL_MIN},
                   success=len(trained) == len(arms), status=study_status(trained, len(arms)),
                   steps=sum(t.log.steps for t in trained))
 
@@ -289,8 +280,9 @@ LAB = LabSpec(
         Preset("lever: σ_x", "The collapsed settings with only a tighter likelihood, σ_x = 0.1, "
                "so reconstruction errors cost 25 times more against the KL.",
                {**LEVERS_OFF, "obs_std": 0.1}, show=("obs_std",)),
-        Preset("cyclical schedule", "The KL weight ramps up four times; watch the KL curve "
-               "follow it.", {"kl_schedule": "cyclical"}, show=("kl_schedule", "kl_cycles")),
+        Preset("cyclical schedule", "The KL weight ramps up again and again (Cycles sets how "
+               "often); watch the KL curve follow it.", {"kl_schedule": "cyclical"},
+               show=("kl_schedule", "kl_cycles")),
         Preset("a 2-D latent", "With two latent dimensions the map shows z itself.",
                {"latent_dim": 2}, show=("latent_dim", "beta")),
     ),

@@ -225,6 +225,9 @@ def lever_bars(study) -> go.Figure:
     fig.add_bar(x=names, y=[levers[n]["active_units"] for n in names], name="active units",
                 text=[str(levers[n]["active_units"]) for n in names], offsetgroup=1,
                 secondary_y=True)
-    fig.update_yaxes(title_text="active units", rangemode="tozero", secondary_y=True)
+    fig.add_hline(y=study.metrics["kl_clear"], line_dash="dot",
+                  annotation_text="KL clearly above zero")
+    fig.update_yaxes(title_text="active units", rangemode="tozero", showgrid=False,
+                     secondary_y=True)
     return style(fig, "One lever at a time: KL and active units on the test set",
                  "run (baseline, then one knob changed)", "KL (nats per sequence)", height=380)
