@@ -67,10 +67,11 @@ def compare_autoencoders(config, on_step=None, should_stop=None) -> Result:
     trained = train_arms(arms, _train_form, steps=config.ae_steps, on_step=on_step,
                          should_stop=should_stop, rivals_match_main=False)
     forms = {t.name: t.summary for t in trained}
+    by_length = {f: r["by_length"] for f, r in forms.items()}
+    forced = {f: r["teacher_forced_by_length"] for f, r in forms.items()}
     return finish("vrae", config, start, trained,
-                  metrics={"reconstruction_by_length": {f: r["by_length"] for f, r in forms.items()},
-                           "teacher_forced_by_length": {f: r["teacher_forced_by_length"]
-                                                        for f, r in forms.items()},
+                  metrics={"reconstruction_by_length": by_length,
+                           "teacher_forced_by_length": forced,
                            "lengths": list(LENGTHS), "test_per_length": TEST_PER_LENGTH},
                   arrays={"autoencoders": {"lengths": list(LENGTHS), "forms": forms}},
                   success=len(trained) == len(arms), status=study_status(trained, len(arms)),

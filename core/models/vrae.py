@@ -77,7 +77,8 @@ class VRAE(nn.Module):
         if cond is not None:
             feats = torch.cat([feats, cond], -1)
         out, _ = self.encoder(feats)
-        final = out[:, -1] if last is None else out[torch.arange(out.shape[0], device=out.device), last]
+        rows = torch.arange(out.shape[0], device=out.device)
+        final = out[:, -1] if last is None else out[rows, last]
         mu, logvar = self.to_stats(final).chunk(2, dim=-1)
         return mu, logvar.clamp(-12.0, 8.0)
 

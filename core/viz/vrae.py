@@ -36,14 +36,16 @@ def headline(live: dict, config: dict) -> go.Figure:
         return style(fig, "Decoded path between two test inputs", kind,
                      "point on the path (λ)")
     fig = path_figure(data)
-    fig.update_layout(title=f"{_pair_title(data)} · step {data['step']}, "
-                            f"KL weight w = {data['kl_weight']:.2f}, KL = {data['kl']:.1f} nats")
+    fig.update_layout(title=f"{_pair_title(data)} · step {data['step']} · w = "
+                            f"{data['kl_weight']:.2f} · KL = {data['kl']:.1f} nats")
     return fig
 
 
 def _pair_title(path: dict) -> str:
-    classes = path.get("classes") or [path["start"], path["end"]]
-    return f"Path {classes[0]} → {classes[1]}"
+    """The two ends by class for waveforms ("sine → square"), by the words themselves."""
+    if path.get("kind") == "discrete" or not path.get("classes"):
+        return f"{path['start']} → {path['end']}"
+    return f"{path['classes'][0]} → {path['classes'][1]}"
 
 
 def path_figure(path: dict) -> go.Figure:
@@ -66,7 +68,7 @@ def path_figure(path: dict) -> go.Figure:
                         line=dict(dash="dash", color=color, width=1), opacity=0.8)
     fig.update_yaxes(tickvals=[-k * ROW_OFFSET for k in range(len(decoded))],
                      ticktext=[f"λ={lam:.2f}" for lam in lams], zeroline=False)
-    return style(fig, f"{_pair_title(path)}: decoded along z_λ", "time step",
+    return style(fig, f"Path {_pair_title(path)}: decoded along z_λ", "time step",
                  "point on the path (curves shifted)", height=340)
 
 
@@ -90,7 +92,7 @@ def _letter_grid(path: dict) -> go.Figure:
                                showscale=False, xgap=2, ygap=2,
                                hovertemplate="%{y}, letter %{x}: %{text}<extra></extra>"))
     fig.update_yaxes(autorange="reversed", type="category")
-    return style(fig, f"{_pair_title(path)} (blue: a's letter, red: b's)", "letter position",
+    return style(fig, f"Path {_pair_title(path)} (blue: a's letter, red: b's)", "letter position",
                  "point on the path", height=340)
 
 
