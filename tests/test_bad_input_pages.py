@@ -79,7 +79,12 @@ def text_field(at: AppTest, find: dict):
 
 
 def open_text_field(at: AppTest, lab_id: str) -> None:
-    """The stack page shows its text field once "type my own" is chosen."""
+    """The stack page shows its text field once "type my own" is chosen; the VRAE page in
+    its "Explore the latent space" tab."""
+    if lab_id == "vrae":
+        at.session_state["tabs:vrae"] = "Explore the latent space"
+        at.run()
+        assert not at.exception, at.exception
     if lab_id == "stack":
         [choice] = [s for s in at.selectbox if s.label == "String to trace"]
         choice.set_value("type my own").run()
