@@ -79,7 +79,12 @@ def text_field(at: AppTest, find: dict):
 
 
 def open_text_field(at: AppTest, lab_id: str) -> None:
-    """The stack page shows its text field once "type my own" is chosen."""
+    """The stack page shows its text field once "type my own" is chosen; the bidirectional
+    page in its "Look inside" tab."""
+    if lab_id == "bidirectional":
+        at.session_state["tabs:bidirectional"] = "Look inside"
+        at.run()
+        assert not at.exception, at.exception
     if lab_id == "stack":
         [choice] = [s for s in at.selectbox if s.label == "String to trace"]
         choice.set_value("type my own").run()

@@ -18,7 +18,9 @@ def extreme_overrides(lab) -> dict:
             continue
         if meta["max"] is not None:
             over[f.name] = meta["max"]
-    over["steps"] = 3
+    steps = lab.Config.__dataclass_fields__["steps"].metadata
+    grid = steps["step"] or 1  # a few steps, on the knob's grid (min + k*step)
+    over["steps"] = steps["min"] + -(-(3 - steps["min"]) // grid) * grid
     for name in ("eval_every", "ae_steps"):
         if name in over:
             over[name] = lab.Config.__dataclass_fields__[name].metadata["min"] or 1
