@@ -144,7 +144,8 @@ def numbers(result) -> None:
                         f"{m['success_accuracy']:.0%}"
                         + ("" if m.get("seconds_to_success") is None else
                            f", after {m['seconds_to_success']:.1f} s of training")
-                        + f". It trains on until {m['picture_accuracy']:.0%}, or the last step.")
+                        + f". It trains on until it has held {m['picture_accuracy']:.0%} for "
+                          f"{m['picture_hold_steps']} steps, or the last step.")
 
 
 def accuracy_by_model(result) -> None:

@@ -39,20 +39,25 @@ def headline(live: dict, config: dict) -> go.Figure:
     staying on the bound while the bidirectional one leaves it."""
     fig = go.Figure()
     for name, data in live.items():
-        steps, acc = data.get("step") or [], data.get("accuracy") or []
-        fig.add_scatter(x=steps, y=acc, mode="lines+markers", marker_size=4,
-                        name=f"{name} (validation)", line_color=COLORS.get(name))
-        end = steps[-1] if steps else 0
+        fig.add_scatter(x=data.get("step") or [], y=data.get("accuracy") or [],
+                        mode="lines+markers", marker_size=4, name=f"{name} (validation)",
+                        line_color=COLORS.get(name))
+    # The finished run's test numbers, drawn over the curves at each model's last step; the
+    # future-hidden reading is an open ring, so the causal model's star shows through it.
+    for name, data in live.items():
+        end = (data.get("step") or [0])[-1]
         if data.get("test_accuracy") is not None:
             fig.add_scatter(x=[end], y=[data["test_accuracy"]], mode="markers",
-                            marker=dict(symbol="star", size=13, color=COLORS.get(name),
+                            marker=dict(symbol="star", size=12, color=COLORS.get(name),
                                         line=dict(width=1, color="black")),
                             name=f"{name}, test")
+    for name, data in live.items():
         if data.get("test_accuracy_future_hidden") is not None:
+            end = (data.get("step") or [0])[-1]
             fig.add_scatter(x=[end], y=[data["test_accuracy_future_hidden"]], mode="markers",
-                            marker=dict(symbol="diamond", size=11,
+                            marker=dict(symbol="diamond-open", size=18,
                                         color=COLORS["bi, future hidden"],
-                                        line=dict(width=1, color="black")),
+                                        line=dict(width=3)),
                             name=f"{name}, future hidden, test")
     _add_reference_line(fig, config)
     fig.update_yaxes(range=[0, 1.05])
