@@ -28,13 +28,13 @@ anything about the label, so its best rule is to always give the label's most co
 On *lookahead* ($y_t = x_{t+d}$, uniform over $K$ symbols) that is right a fraction $1/K$ of the
 time. On *disambiguation* the ambiguous symbol's sense is the parity of the symbol $d$ steps
 later; that symbol is the ambiguous one (even) a quarter of the time and otherwise uniform over
-the other $K-1$, of which $\lfloor (K-1)/2 \rfloor$ are even, so
+the other $K-1$, of which $\lfloor (K-1)/2 \rfloor$ are even, so with
 
-$$p = P(\text{sense } 0) = \tfrac14 + \tfrac34\,\frac{\lfloor (K-1)/2 \rfloor}{K-1},
-\qquad \text{causal bound} = \max(p,\ 1-p),$$
+$$p = P(\text{sense } 0) = \frac{1}{4} + \frac{3}{4}\cdot\frac{\lfloor (K-1)/2 \rfloor}{K-1}$$
 
-which is $5/8$ for every odd $K$, $1/2$ at $K=4$, $0.55$ at $K=6$. A bidirectional model reads
-the deciding symbol in its backward pass, $d$ steps before it reaches $t$, and can be perfect.
+the causal bound is $\max(p, 1-p)$, which is $5/8$ for every odd $K$, $1/2$ at $K=4$, $0.55$
+at $K=6$. A bidirectional model reads the deciding symbol in its backward pass, $d$ steps before
+it reaches $t$, and can be perfect.
 
 **Future masking.** Hiding the future inputs of the backward pass with probability $p$ during
 training moves the model between the two extremes. At a masked position the backward state is
@@ -153,10 +153,11 @@ def accuracy_by_model(result) -> None:
     show_figure(viz.accuracy_by_direction(result))
     tolerance = ""
     if "causal_bound_tolerance" in m:
-        tolerance = (f" A causal model's test accuracy scatters around the bound by about "
-                     f"√(b(1−b)/n) over n = {m['test_labels']} labels; the run counts it as held "
-                     f"at the bound up to {m['causal_bound'] + m['causal_bound_tolerance']:.3f} "
-                     f"({m['bound_sigmas']:g} standard deviations).")
+        limit = m["causal_bound"] + m["causal_bound_tolerance"]
+        tolerance = (" A causal model's test accuracy scatters around the bound by about "
+                     f"√(b(1−b)/n) over n = {m['test_labels']} labels; the run counts it as "
+                     f"held at the bound up to {limit:.3f} ({m['bound_sigmas']:g} standard "
+                     "deviations).")
     how_to_read(f"each bar is a model measured on {m['test_sequences']} fresh test sequences. "
                 "'bi, future hidden' is the bidirectional model with the future of every "
                 "position hidden from its backward pass: a causal reader, so it falls to the "

@@ -135,7 +135,7 @@ class DirectionTask:
                                             tokens[rows, pos])
             return tokens
         if self.name == "disambiguation":
-            # The ambiguous symbol 0 appears at a quarter of positions, other symbols share the rest.
+            # The ambiguous symbol 0 takes a quarter of the positions; the others share the rest.
             ambiguous = torch.rand(n, T, generator=gen, device="cpu") < AMBIGUOUS_RATE
             other = torch.randint(1, K, (n, T), generator=gen, device="cpu")
             return torch.where(ambiguous, torch.zeros_like(other), other)
