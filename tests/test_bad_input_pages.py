@@ -78,11 +78,15 @@ def text_field(at: AppTest, find: dict):
     return fields[0]
 
 
+PROBE_TABS = {"vrae": "Explore the latent space", "bidirectional": "Look inside"}
+
+
 def open_text_field(at: AppTest, lab_id: str) -> None:
-    """The stack page shows its text field once "type my own" is chosen; the VRAE page in
-    its "Explore the latent space" tab."""
-    if lab_id == "vrae":
-        at.session_state["tabs:vrae"] = "Explore the latent space"
+    """The stack page shows its text field once "type my own" is chosen; other pages in the
+    tab that holds their probe."""
+    tab = PROBE_TABS.get(lab_id)
+    if tab is not None:
+        at.session_state[f"tabs:{lab_id}"] = tab
         at.run()
         assert not at.exception, at.exception
     if lab_id == "stack":

@@ -118,6 +118,25 @@ def test_permutation_parse_numbers_and_scale(text):
 
 
 @pytest.fixture(scope="module")
+def bidirectional_result():
+    lab = get_lab("bidirectional")
+    return lab.run(lab.make_config({"steps": 5, "eval_every": 5, "hidden": 8, "seq_len": 6,
+                                    "batch": 8}))
+
+
+@settings(FUZZ, max_examples=60)
+@given(text=fuzz_text("abcd0123"), arm=st.sampled_from(("bi", "uni")))
+def test_bidirectional_tag_typed(bidirectional_result, text, arm):
+    """The whole path behind the bidirectional page's text field, through a trained model."""
+    from core.labs.bidirectional import tag_typed
+    view = outcome(lambda: tag_typed(bidirectional_result, text, arm))
+    if view is not None:
+        assert 2 <= len(view["symbols"]) <= MAX_TYPED_LENGTH
+        assert len(view["tags"]) == len(view["correct"]) == len(view["symbols"])
+        assert np.isfinite(np.asarray(view["forward_states"], dtype=float)).all()
+
+
+@pytest.fixture(scope="module")
 def pointer_result():
     lab = get_lab("pointer")
     return lab.run(lab.make_config({"steps": 5, "eval_every": 5, "hidden": 8,
