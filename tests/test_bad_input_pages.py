@@ -43,11 +43,11 @@ CASES = [
         ("0.5, 🙂", "'🙂'"), ("1e999 2", "not a finite number"),
         ("0.5 " * (HUGE // 4), "at most 40 numbers"), ("x" * HUGE, "not a number"),
         ("5 1 4 2", None)]),
-    # The stack page's field has max_chars = the stack's capacity, which cuts a huge paste
-    # (the browser does the same), so a huge string is traced as its first characters.
+    # The stack page's field has max_chars = STACK_STRING_MAX_CHARS, which cuts a huge paste
+    # (the browser does the same); what is left is still longer than this model's stack.
     ("stack", {"label": "Your string"}, [
         ("", "empty"), ("(a)", "'a'"), ("(🙂)", "'🙂'"), ("\x00", "'\\x00'"),
-        ("()" * (HUGE // 2), None), ("([)]", None)]),
+        ("()" * (HUGE // 2), "type at most 18"), ("( [ ) ]", None), ("([)]", None)]),
     ("vrae", {"label": "Type a word to encode and decode"}, [
         ("", "empty"), ("café", "'é'"), ("lan tern", "a-z"), ("🙂", "a-z"),
         ("a" * HUGE, "at most 8"), (" Lantern ", None)]),
@@ -79,8 +79,11 @@ def text_field(at: AppTest, find: dict):
 
 
 def open_text_field(at: AppTest, lab_id: str) -> None:
-    """The stack page shows its text field once "type my own" is chosen."""
+    """The stack page shows its text field in its "Inside the stack" tab, once "type my own"
+    is chosen."""
     if lab_id == "stack":
+        at.session_state["tabs:stack"] = "Inside the stack"
+        at.run()
         [choice] = [s for s in at.selectbox if s.label == "String to trace"]
         choice.set_value("type my own").run()
         assert not at.exception, at.exception

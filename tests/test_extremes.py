@@ -1,5 +1,6 @@
 """Knob extremes: every lab at the top of every numeric knob runs (a few steps) or is refused
 with a message, a diverging run says so, and nothing raises."""
+import math
 import resource
 
 import pytest
@@ -18,7 +19,10 @@ def extreme_overrides(lab) -> dict:
             continue
         if meta["max"] is not None:
             over[f.name] = meta["max"]
-    over["steps"] = 3
+    # a few steps, on the knob's grid (a lab may take steps in fives)
+    steps = lab.Config.__dataclass_fields__["steps"].metadata
+    low, grid = steps["min"] or 0, steps["step"] or 1
+    over["steps"] = low + grid * math.ceil((3 - low) / grid)
     for name in ("eval_every", "ae_steps"):
         if name in over:
             over[name] = lab.Config.__dataclass_fields__[name].metadata["min"] or 1
