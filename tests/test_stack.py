@@ -163,6 +163,7 @@ def test_stop_request_returns_what_it_has():
     assert result.metrics["accuracy"] is None  # scoring the test strings was skipped too
     assert "Stopped before the test strings were scored" in result.message
     assert result.arrays["live"]["stack"]["text"] == result.arrays["probe"]  # still traced
+    assert result.arrays["traces"]
 
 
 def test_typed_strings_are_checked_before_any_work(compared):
@@ -237,6 +238,7 @@ def test_default_demo_stack_generalises_and_lstm_falls():
     lstm = m["comparison"]["lstm"]
     assert lstm["accuracy_long"] <= m["accuracy_long"] - 0.2  # the LSTM falls beyond training
     assert lstm["accuracy_long"] < lstm["accuracy"] - 0.1
+    assert m["comparison"]["rnn"]["accuracy_long"] <= m["accuracy_long"] - 0.2
     # Strings deeper than any in training: the stack model keeps them, the LSTM does not.
     assert m["deeper_strings"] > 0
     assert m["accuracy_deeper"] >= 0.85 and lstm["accuracy_deeper"] <= 0.5

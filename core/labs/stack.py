@@ -164,9 +164,9 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
             metrics["depth_correlation"] = corr if corr is not None and math.isfinite(corr) \
                 else None
             metrics["stack_actions"] = long_scores.action_means
-        if not (should_stop and should_stop()):
-            arrays["traces"] = [trace_string(stack.model, s, config.task, config.form)
-                                for s in example_strings(config)]
+        # a handful of short strings: quick enough to trace even after a stop
+        arrays["traces"] = [trace_string(stack.model, s, config.task, config.form)
+                            for s in example_strings(config)]
     ok = (main["accuracy"] or 0) >= SUCCESS_ACCURACY and \
         (main["accuracy_long"] or 0) >= SUCCESS_LONG
     unmeasured = [t.name for t in trained if t.extra.get("long") is None]
