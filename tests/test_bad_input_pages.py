@@ -78,12 +78,19 @@ def text_field(at: AppTest, find: dict):
     return fields[0]
 
 
+PROBE_TABS = {"vrae": "Explore the latent space", "bidirectional": "Look inside",
+              "stack": "Inside the stack"}
+
+
 def open_text_field(at: AppTest, lab_id: str) -> None:
-    """The stack page shows its text field in its "Inside the stack" tab, once "type my own"
-    is chosen."""
-    if lab_id == "stack":
-        at.session_state["tabs:stack"] = "Inside the stack"
+    """Each page's text field sits in the tab that holds its probe; the stack page shows it
+    once "type my own" is chosen."""
+    tab = PROBE_TABS.get(lab_id)
+    if tab is not None:
+        at.session_state[f"tabs:{lab_id}"] = tab
         at.run()
+        assert not at.exception, at.exception
+    if lab_id == "stack":
         [choice] = [s for s in at.selectbox if s.label == "String to trace"]
         choice.set_value("type my own").run()
         assert not at.exception, at.exception
