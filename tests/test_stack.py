@@ -12,9 +12,10 @@ from core.contract import ConfigError, Result
 from core.device import build_seeded, stream_seed
 from core.labs import get_lab
 from core.labs import stack_training
-from core.labs.stack import STUCK_CORRELATION, trace_typed
+from core.labs.stack import STUCK_CORRELATION, STUCK_SWEEP, trace_typed
 from core.labs.stack_training import make_data
 from core.models.stack_rnn import build_model
+from core.sweep import lab_sweeps, plan_sweep, scalar_metrics
 from core.tasks.dyck import run_stack
 from core.text_limits import STACK_STRING_MAX_CHARS
 from core.viz import stack as viz
@@ -65,6 +66,18 @@ def test_tiny_run_has_every_metric_and_figure_array(compared):
     again = Result.from_dict(json.loads(result.to_json()))
     assert set(REQUIRED) <= set(again.metrics)
     assert set(result.artifacts["models"]) == {"stack", "lstm", "rnn"}
+
+
+def test_the_stuck_rate_sweep_fits_the_lab_and_its_metric_is_a_rate(compared):
+    result, _ = compared
+    m = result.metrics
+    assert m["stack_stuck"] == (m["depth_correlation"] < STUCK_CORRELATION)
+    assert scalar_metrics(m)["stack_stuck"] in (0.0, 1.0)  # its mean over seeds is a rate
+    assert lab_sweeps(LAB)[STUCK_SWEEP.name] is STUCK_SWEEP
+    assert plan_sweep(LAB, STUCK_SWEEP).total == STUCK_SWEEP.seeds * 2
+    preset = LAB.preset("stuck seeds")
+    assert preset.sweep == STUCK_SWEEP.name and f"{STUCK_SWEEP.seeds} seeds" in preset.note
+    assert "with 1 and with 3 initialisations" in preset.note
 
 
 def test_deeper_strings_are_counted_against_the_deepest_training_string(compared):
@@ -255,7 +268,8 @@ def test_a_stuck_seed_is_called_stuck_and_more_initialisations_free_it():
     initialisations); with three, the best one uses its stack."""
     config = {"model": "stack", "compare": False, "seed": 6}
     stuck = LAB.run(LAB.make_config(config)).metrics
-    assert stuck["depth_correlation"] < STUCK_CORRELATION
+    assert stuck["depth_correlation"] < STUCK_CORRELATION and stuck["stack_stuck"]
     assert stuck["probe_action_agreement"] < stack_training.PICTURE_CLEAR
     freed = LAB.run(LAB.make_config({**config, "tries": 3})).metrics
     assert freed["depth_correlation"] > 0.95 and freed["accuracy_long"] >= 0.95
+    assert not freed["stack_stuck"]

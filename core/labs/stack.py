@@ -28,6 +28,7 @@ from core.device import pick_device, stream
 from core.labs.stack_training import (PROBE_STEPS, StackData, lengths, make_data,
                                       train_model)
 from core.models.stack_rnn import MODELS
+from core.sweep.spec import SweepSpec
 from core.tasks.dyck import (LANGUAGES, make_negative, negative_kinds, random_balanced,
                              sample_strings, state_names)
 
@@ -36,6 +37,10 @@ SUCCESS_LONG = 0.95  # on the longer test strings: the lab's claim is generalisa
 # Below this height-depth correlation the stack model has left its stack idle and
 # remembered in its hidden state instead (the page says so and suggests more tries).
 STUCK_CORRELATION = 0.8
+# How often that happens: the stack model alone over several seeds, with one initialisation
+# and with three (the metric is 1 for a stuck run, so its mean over seeds is the rate).
+STUCK_SWEEP = SweepSpec(name="stuck rate vs initialisations", metric="stack_stuck", seeds=8,
+                        vary={"tries": (1, 3)}, overrides={"model": "stack", "compare": False})
 
 
 @dataclass
@@ -141,7 +146,7 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
     comparison = {t.name: _summary(t, data, deeper) for t in trained}
     main = comparison[config.model]
     lens = data.train_lens + data.long_lens
-    metrics = {**main, "depth_correlation": None, "stack_actions": None,
+    metrics = {**main, "depth_correlation": None, "stack_stuck": None, "stack_actions": None,
                "probe_action_agreement": None,
                "train_lengths": [data.train_lens[0], data.train_lens[-1]],
                "test_lengths": [data.long_lens[0], data.long_lens[-1]],
@@ -161,8 +166,9 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
         long_scores = stack.extra.get("long")
         if long_scores is not None:
             corr = long_scores.depth_correlation
-            metrics["depth_correlation"] = corr if corr is not None and math.isfinite(corr) \
-                else None
+            corr = corr if corr is not None and math.isfinite(corr) else None
+            metrics["depth_correlation"] = corr
+            metrics["stack_stuck"] = corr is None or corr < STUCK_CORRELATION
             metrics["stack_actions"] = long_scores.action_means
         # a handful of short strings: quick enough to trace even after a stop
         arrays["traces"] = [trace_string(stack.model, s, config.task, config.form)
@@ -211,5 +217,12 @@ LAB = LabSpec(
                show=("task",)),
         Preset("aⁿbⁿ", "Count the a's, then match them with b's.", {"task": "anbn"},
                show=("task",)),
+        Preset("stuck seeds", "Some initialisations leave the stack idle and remember in the "
+               f"hidden state instead. The stack model alone on {STUCK_SWEEP.seeds} seeds, "
+               f"with {' and with '.join(map(str, STUCK_SWEEP.vary['tries']))} "
+               "initialisations tried: press Run sweep in the Sweep tab; each point is the "
+               "fraction of seeds whose stack height does not follow the depth.",
+               STUCK_SWEEP.overrides, show=("tries", "noop_bias"), sweep=STUCK_SWEEP.name),
     ),
+    sweeps=(STUCK_SWEEP,),
 )
