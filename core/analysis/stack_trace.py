@@ -50,10 +50,6 @@ def correct_strings(model, batch: DyckBatch, form: str) -> torch.Tensor:
     return verdicts(model(batch.x), batch, form)[0]
 
 
-def accuracy(model, batch: DyckBatch, form: str) -> float:
-    return float(correct_strings(model, batch, form).float().mean())
-
-
 def fraction_by_length(right: torch.Tensor, lengths: torch.Tensor, wanted: list[int]) -> list:
     """The mean of `right` over the strings of each wanted length (None where there are none)."""
     return [float(right[lengths == n].float().mean()) if bool((lengths == n).any()) else None

@@ -21,12 +21,12 @@ from dataclasses import dataclass
 
 import torch
 
-from core.analysis.stack_trace import FORMS, fraction_by_length, trace_string
+from core.analysis.stack_trace import FORMS, Scores, trace_string
 from core.arms import Arm, finish, train_arms
 from core.contract import ConfigError, LabSpec, Preset, Result, knob
 from core.device import pick_device, stream
 from core.labs.stack_training import (PROBE_STEPS, StackData, lengths, make_data,
-                                      train_model)
+                                      scored_by_length, train_model)
 from core.models.stack_rnn import MODELS
 from core.sweep.spec import SweepSpec
 from core.tasks.dyck import (LANGUAGES, make_negative, negative_kinds, random_balanced,
@@ -123,15 +123,23 @@ def _deeper(data: StackData) -> torch.Tensor:
     return data.test_long.depth.max(dim=1).values.cpu() > data.seen["depth"]
 
 
-def _summary(t, data: StackData, deeper: torch.Tensor) -> dict:
+def _fraction(scores: Scores | None, kind: str, subset: torch.Tensor | None = None):
+    """The fraction of strings right (`kind`: "correct" or "recognised"), over `subset` if
+    given; None when the scoring was stopped or the subset is empty."""
+    if scores is None:
+        return None
+    right = getattr(scores, kind) if subset is None else getattr(scores, kind)[subset]
+    return float(right.float().mean()) if len(right) else None
+
+
+def _summary(t, deeper: torch.Tensor) -> dict:
     """One model's test numbers (None where the measurement was stopped)."""
     s_in, s_long = t.extra.get("in"), t.extra.get("long")
-    mean = lambda v: float(v.float().mean()) if v is not None and len(v) else None  # noqa: E731
-    return {"accuracy": mean(s_in and s_in.correct),
-            "accuracy_long": mean(s_long and s_long.correct),
-            "accuracy_deeper": mean(s_long and s_long.correct[deeper]),
-            "recognition_accuracy": mean(s_in and s_in.recognised),
-            "recognition_accuracy_long": mean(s_long and s_long.recognised),
+    return {"accuracy": _fraction(s_in, "correct"),
+            "accuracy_long": _fraction(s_long, "correct"),
+            "accuracy_deeper": _fraction(s_long, "correct", deeper),
+            "recognition_accuracy": _fraction(s_in, "recognised"),
+            "recognition_accuracy_long": _fraction(s_long, "recognised"),
             "initialisations_tried": t.summary["tried"]}
 
 
@@ -143,7 +151,7 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
                          functools.partial(train_model, config=config, data=data, shared={}),
                          steps=config.steps, on_step=on_step, should_stop=should_stop)
     deeper = _deeper(data)
-    comparison = {t.name: _summary(t, data, deeper) for t in trained}
+    comparison = {t.name: _summary(t, deeper) for t in trained}
     main = comparison[config.model]
     lens = data.train_lens + data.long_lens
     metrics = {**main, "depth_correlation": None, "stack_stuck": None, "stack_actions": None,
@@ -159,7 +167,8 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
     arrays = {"lengths": lens, "train_len": data.train_lens[-1], "probe": data.probe,
               "state_names": state_names(config.task) if config.form == "per_step" else
               ["unbalanced", "balanced"],
-              "accuracy_by_length": {t.name: _by_length(t, data) for t in trained}}
+              "accuracy_by_length": {t.name: scored_by_length(t.extra, data)
+                                     for t in trained}}
     stack = next((t for t in trained if t.name == "stack"), None)
     if stack is not None:
         metrics["probe_action_agreement"] = stack.live["agreement"]
@@ -180,16 +189,6 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
              ] if unmeasured else []
     return finish("stack", config, start, trained, metrics=metrics, arrays=arrays,
                   success=ok, notes=notes)
-
-
-def _by_length(t, data: StackData) -> list:
-    s_in, s_long = t.extra.get("in"), t.extra.get("long")
-    lens = data.train_lens + data.long_lens
-    if s_in is None or s_long is None:
-        return [None] * len(lens)
-    right = torch.cat([s_in.correct, s_long.correct])
-    sizes = torch.cat([data.test_in.lengths, data.test_long.lengths]).cpu()
-    return fraction_by_length(right, sizes, lens)
 
 
 LAB = LabSpec(

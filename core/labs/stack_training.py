@@ -231,12 +231,21 @@ def _measured(arm: Arm, model, log: TrainLog, tried: int, config, data: StackDat
         live = {"model": "stack", "step": log.steps,
                 **live_trace(model, data.probe, config.task)}
     elif scores["in"] is not None and scores["long"] is not None:
-        lens = data.train_lens + data.long_lens
-        right = torch.cat([scores["in"].correct, scores["long"].correct])
-        sizes = torch.cat([data.test_in.lengths, data.test_long.lengths]).cpu()
-        live = {"model": arm.spec, "step": log.steps, "lengths": lens,
-                "accuracy": fraction_by_length(right, sizes, lens),
+        live = {"model": arm.spec, "step": log.steps,
+                "lengths": data.train_lens + data.long_lens,
+                "accuracy": scored_by_length(scores, data),
                 "train_len": data.train_lens[-1], "measured_on": "test"}
     else:
         live = None  # keep the last validation measurement the arm sent
     return Trained(arm, model, log, summary={"tried": tried}, live=live, extra=scores)
+
+
+def scored_by_length(scores: dict, data: StackData) -> list:
+    """The fraction of test strings fully right at every length, training lengths then
+    longer ones (None throughout when the scoring was stopped)."""
+    lens = data.train_lens + data.long_lens
+    if scores.get("in") is None or scores.get("long") is None:
+        return [None] * len(lens)
+    right = torch.cat([scores["in"].correct, scores["long"].correct])
+    sizes = torch.cat([data.test_in.lengths, data.test_long.lengths]).cpu()
+    return fraction_by_length(right, sizes, lens)
