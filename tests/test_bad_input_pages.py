@@ -43,11 +43,11 @@ CASES = [
         ("0.5, 🙂", "'🙂'"), ("1e999 2", "not a finite number"),
         ("0.5 " * (HUGE // 4), "at most 40 numbers"), ("x" * HUGE, "not a number"),
         ("5 1 4 2", None)]),
-    # The stack page's field has max_chars = the stack's capacity, which cuts a huge paste
-    # (the browser does the same), so a huge string is traced as its first characters.
+    # The stack page's field has max_chars = STACK_STRING_MAX_CHARS, which cuts a huge paste
+    # (the browser does the same); what is left is still longer than this model's stack.
     ("stack", {"label": "Your string"}, [
         ("", "empty"), ("(a)", "'a'"), ("(🙂)", "'🙂'"), ("\x00", "'\\x00'"),
-        ("()" * (HUGE // 2), None), ("([)]", None)]),
+        ("()" * (HUGE // 2), "type at most 18"), ("( [ ) ]", None), ("([)]", None)]),
     ("vrae", {"label": "Type a word to encode and decode"}, [
         ("", "empty"), ("café", "'é'"), ("lan tern", "a-z"), ("🙂", "a-z"),
         ("a" * HUGE, "at most 8"), (" Lantern ", None)]),
@@ -78,12 +78,13 @@ def text_field(at: AppTest, find: dict):
     return fields[0]
 
 
-PROBE_TABS = {"vrae": "Explore the latent space", "bidirectional": "Look inside"}
+PROBE_TABS = {"vrae": "Explore the latent space", "bidirectional": "Look inside",
+              "stack": "Inside the stack"}
 
 
 def open_text_field(at: AppTest, lab_id: str) -> None:
-    """The stack page shows its text field once "type my own" is chosen; other pages in the
-    tab that holds their probe."""
+    """Each page's text field sits in the tab that holds its probe; the stack page shows it
+    once "type my own" is chosen."""
     tab = PROBE_TABS.get(lab_id)
     if tab is not None:
         at.session_state[f"tabs:{lab_id}"] = tab

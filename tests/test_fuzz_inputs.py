@@ -18,10 +18,11 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.analysis.stack_trace import trace_string
-from core.contract import make_config
+from core.contract import Result, make_config
+from core.device import build_seeded
 from core.export import load_weights, weights_bytes
 from core.labs import all_labs, get_lab, vrae_probes
+from core.labs.stack import trace_typed
 from core.models.stack_rnn import StackRNN
 from core.tasks import dyck, words
 from core.tasks.direction import MAX_TYPED_LENGTH, parse_sequence
@@ -168,18 +169,22 @@ def test_dyck_validate(text, language):
 
 @pytest.fixture(scope="module")
 def stack_models():
-    torch.manual_seed(0)
-    return {lang: StackRNN(len(dyck.alphabet(lang)), 8, len(dyck.state_names(lang)),
-                           capacity=16) for lang in dyck.LANGUAGES}
+    return {lang: build_seeded(0, lambda: StackRNN(len(dyck.alphabet(lang)), 8,
+                                                   len(dyck.state_names(lang)), capacity=16))
+            for lang in dyck.LANGUAGES}
 
 
 @settings(FUZZ, max_examples=80)
 @given(text=fuzz_text("()[]ab"), language=st.sampled_from(dyck.LANGUAGES),
        form=st.sampled_from(("per_step", "recognition")))
-def test_stack_trace_string(stack_models, text, language, form):
-    """The whole path behind the stack page's text field, through a stack model."""
+def test_stack_trace_typed(stack_models, text, language, form):
+    """The whole path behind the stack page's text field (core.labs.stack.trace_typed),
+    through a stack model."""
     model = stack_models[language]
-    trace = outcome(lambda: trace_string(model, text, language, form))
+    result = Result(lab="stack", config={"task": language, "form": form}, metrics={},
+                    success=False, status="completed", steps=0, wall_s=0.0,
+                    artifacts={"models": {"stack": model}})
+    trace = outcome(lambda: trace_typed(result, text))
     if trace is not None:
         n = len(trace["text"])
         assert 1 <= n <= model.capacity
