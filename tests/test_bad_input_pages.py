@@ -79,7 +79,12 @@ def text_field(at: AppTest, find: dict):
 
 
 def open_text_field(at: AppTest, lab_id: str) -> None:
-    """The stack page shows its text field once "type my own" is chosen."""
+    """The stack page shows its text field once "type my own" is chosen; the pointer page
+    in its "Your numbers" tab."""
+    if lab_id == "pointer":
+        at.session_state["tabs:pointer"] = "Your numbers"
+        at.run()
+        assert not at.exception, at.exception
     if lab_id == "stack":
         [choice] = [s for s in at.selectbox if s.label == "String to trace"]
         choice.set_value("type my own").run()
