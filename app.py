@@ -38,6 +38,10 @@ def session_settings(notices: list[str]) -> None:
         with st.expander("Seed, present mode, server", icon=":material/settings:",
                          expanded=bool(notices)):
             _session_widgets()
+        device = warmup.device_label_if_ready()
+        st.caption(f"Device: **{device}**" if device else "Device: detecting…")
+        st.caption(f"Training now: {SLOTS.active} of {max_concurrent_runs()} slots on this "
+                   f"server, {SLOTS.waiting} waiting")
         for problem in settings_problems():  # the server's own settings, not user text
             st.warning(escape_markdown(problem), icon=":material/warning:")
 
@@ -51,10 +55,6 @@ def _session_widgets() -> None:
                    "preset names, explanations folded. Also ?present=1 in a link.")
     st.segmented_control("Figure downloads", ["png", "svg"], key="figure_format",
                          help="Format of the camera button on every figure.")
-    device = warmup.device_label_if_ready()
-    st.caption(f"Device: **{device}**" if device else "Device: detecting…")
-    st.caption(f"Training now: {SLOTS.active} of {max_concurrent_runs()} slots on this "
-               f"server, {SLOTS.waiting} waiting")
 
 
 

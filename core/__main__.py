@@ -1,5 +1,6 @@
 """Command line: python -m core list | knobs LAB | run LAB [--set key=value ...] [--json] |
-precompute [LAB ...] | bench [LAB ...].
+sweep LAB --vary key=v1,v2 [--seeds N] [--metric NAME] | precompute [LAB ...] |
+bench [LAB ...] [--sweep].
 
 Exit codes: 0 success, 1 when the cache cannot be written, 2 for a bad lab name, preset name,
 knob name or value (the message names which). A bad RNNLAB_* setting does not stop a command:
@@ -14,6 +15,7 @@ from core.device import configure_threads
 from core.contract import ConfigError, config_dict, knobs
 from core.settings import settings_problems
 from core.labs import all_labs, get_lab
+from core.sweep.cli import add_sweep_parser
 
 
 def _parse_sets(pairs: list[str]) -> dict:
@@ -88,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--json", action="store_true", help="print the Result as JSON")
     knob_cmd = sub.add_parser("knobs", help="a lab's knobs, defaults and bounds")
     knob_cmd.add_argument("lab")
+    add_sweep_parser(sub)
     pre = sub.add_parser("precompute", help="run every preset and cache its Result")
     pre.add_argument("labs", nargs="*", help="only these labs")
     pre.add_argument("--preset", action="append", help="only presets with this name")
@@ -98,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
                        help="instrumented replay vs fused kernel, per step")
     bench.add_argument("--threads", action="store_true",
                        help="throughput of concurrent runs against torch threads per run")
+    bench.add_argument("--sweep", action="store_true",
+                       help="a 3x4x3 sweep on embedded Ray against the same grid in-process")
     args = parser.parse_args(argv)
     for problem in settings_problems():
         print(f"warning: {problem}", file=sys.stderr)
@@ -111,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_knobs(args)
         if args.command == "precompute":
             return cmd_precompute(args)
+        if args.command == "sweep":
+            from core.sweep.cli import cmd_sweep
+            return cmd_sweep(args)
         from core.bench import cmd_bench
         return cmd_bench(args)
     except (ConfigError, KeyError) as exc:

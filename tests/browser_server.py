@@ -94,13 +94,13 @@ def app_server(env_extra: dict | None = None, timeout_s: float = 90.0):
 @contextmanager
 def chromium(viewport=(1400, 1000)):
     """Debian's Chromium, headless; yields a function that opens a page in a new context
-    (its own cookies, so its own app session)."""
+    (its own cookies, so its own app session), optionally at another viewport size."""
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            yield lambda: browser.new_context(
-                viewport={"width": viewport[0], "height": viewport[1]}).new_page()
+            yield lambda size=viewport: browser.new_context(
+                viewport={"width": size[0], "height": size[1]}).new_page()
         finally:
             browser.close()
 

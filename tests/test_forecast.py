@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from core.analysis.error_growth import (classify_growth, growth_rate, iterative_bound,
-                                        per_window_errors, saturation_level)
+from core.analysis.error_growth import (classify_growth, difference_span, growth_rate,
+                                        iterative_bound, per_window_errors, saturation_level)
 from core.labs import get_lab
 from core.models.forecaster import DirectForecaster, OneStepForecaster
 from core.tasks.dynamics import (load_sunspots, logistic_lyapunov,
@@ -85,8 +85,32 @@ def test_linear_system_obeys_its_map_and_a_biased_model_follows_the_geometric_su
 def test_growth_rate_stops_fitting_at_saturation():
     errors = [1e-3 * 2 ** k for k in range(8)] + [0.3] * 10
     rate, points = growth_rate(errors, saturation=0.5)
-    assert rate == pytest.approx(math.log(2), rel=1e-6) and points == 7
+    assert rate == pytest.approx(math.log(2), rel=1e-6) and points == 6  # 7 errors, 6 steps
     assert math.isnan(growth_rate([1e-3, 1.0, 1.0], saturation=0.5)[0])
+
+
+@pytest.mark.parametrize("L", [0.8, 0.9, 1.0, 1.1, 1.2, 2.0])
+def test_growth_rate_of_the_exact_theory_curve_is_ln_L(L):
+    """ε·Σ_{j<k} L^j has increments ε·L^k: the estimator returns ln L, for L < 1 too, where
+    the slope of ln e_k itself is positive (the old estimator read +0.05 at L = 0.9)."""
+    curve = iterative_bound(1e-3, L, 30)
+    rate, points = growth_rate(curve)
+    assert rate == pytest.approx(math.log(L), abs=1e-9)
+    assert points == 30 - difference_span(30) == 27  # differences over 3 steps
+    assert growth_rate(curve[:10])[0] == pytest.approx(math.log(L), abs=1e-9)  # span 1
+    if L < 1:
+        assert rate < 0
+        slope_of_log = np.polyfit(np.arange(30), np.log(curve), 1)[0]
+        assert slope_of_log > 0  # why ln e_k is the wrong thing to fit
+
+
+def test_growth_rate_reads_chaotic_growth_under_an_offset_and_a_falling_curve():
+    k = np.arange(12)
+    assert growth_rate((0.01 + 1e-4 * np.exp(0.3 * k)).tolist())[0] == pytest.approx(0.3)
+    falling = (0.5 + 0.2 * 0.7 ** k).tolist()  # a model whose error relaxes to a floor
+    assert growth_rate(falling)[0] == pytest.approx(math.log(0.7))
+    noisy = (1e-3 * np.exp(0.69 * k)) * (1 + 0.02 * np.cos(2.1 * k))
+    assert growth_rate(noisy.tolist())[0] == pytest.approx(0.69, rel=0.05)
 
 
 def test_per_window_error_is_euclidean_over_channels():
@@ -199,3 +223,17 @@ def test_sweep_trains_one_linear_run_per_lipschitz_constant():
     assert r.metrics["sweep_lipschitz"] == [0.9, 1.1]
     assert r.metrics["sweep_reference_rate"] == pytest.approx([math.log(0.9), math.log(1.1)])
     json.loads(r.to_json())
+
+
+def test_theory_legend_names_the_stretch_it_uses_and_no_direct_theory_is_drawn():
+    from types import SimpleNamespace
+    from core.viz.forecast import error_by_horizon_figure
+    r = LAB.run(LAB.make_config({**TINY, "system": "logistic"}))
+    assert "theory_direct" not in r.arrays
+    names = [t.name for t in error_by_horizon_figure(r).data]
+    theory = [n for n in names if n.startswith("theory")]
+    assert theory == ["theory estimate: ε·Σ e^(λj) (e^λ = 2)"]  # not "L = 2": its L is 4
+    linear = SimpleNamespace(metrics=r.metrics, arrays={**r.arrays, "system": "linear",
+                                                        "theory_stretch": 1.1})
+    assert [t.name for t in error_by_horizon_figure(linear).data
+            if t.name.startswith("theory")] == ["theory: ε·Σ L^j (L = 1.1)"]

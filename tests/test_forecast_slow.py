@@ -17,7 +17,8 @@ def test_default_demo_shows_exponential_growth_and_a_direct_curve_that_does_not_
     assert r.arrays["regime"] == "exponential" == expected_regime(r.config["lipschitz"])
     assert m["growth_factor_direct"] < m["growth_factor_iterative"]
     assert m["final_error_direct"] < m["final_error_iterative"]
-    assert m["growth_rate_iterative"] > 0.5 * m["reference_growth_rate"] > 0
+    # the rate of the error's differences is comparable to ln L (exactly so on the theory curve)
+    assert m["growth_rate_iterative"] == pytest.approx(m["reference_growth_rate"], rel=0.2)
 
 
 @pytest.mark.slow
@@ -40,6 +41,6 @@ def test_chaotic_growth_rates_land_near_the_known_exponents(system, reference):
     m = r.metrics
     assert m["reference_growth_rate"] == pytest.approx(reference, rel=1e-3)
     assert m["growth_fit_points"] >= 4
-    assert m["growth_rate_iterative"] == pytest.approx(reference, rel=0.35)
+    assert m["growth_rate_iterative"] == pytest.approx(reference, rel=0.2)
     assert m["growth_factor_direct"] < m["growth_factor_iterative"]
     assert r.success, r.message

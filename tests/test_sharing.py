@@ -98,6 +98,8 @@ def test_two_runs_are_compared_with_the_changed_knob_named():
         time.sleep(0.2)
         at.run()
     assert at.session_state["previous:gradients"] is first
+    at.session_state["tabs:gradients"] = "A/B"
+    at.run()
     titles = [e.label for e in at.expander]
     assert any("cell: lstm → rnn" in t for t in titles), titles
 

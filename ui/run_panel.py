@@ -82,7 +82,7 @@ def _panel(lab, config, *, key: str, job, total_steps: int, label: str, buttons,
     if snap is not None and snap.finished:
         _keep(snap, key, result_key)
 
-    left, right = buttons.columns([3, 2])
+    left, right = buttons.columns(2)
     if left.button(label, key=f"train:{key}", type="primary", disabled=active or bool(blocked),
                    icon=":material/play_arrow:", width="stretch"):
         try:
@@ -191,19 +191,21 @@ def _finished_view(run: Run | None, result, headline) -> None:
 
 
 def _charts(history: list, live: dict, config: dict, headline, key: str) -> None:
-    """The live loss beside the headline figure: one row, so both are in the first screen."""
+    """The live loss beside the headline figure: one row, so both are in the first screen.
+    (The keyed containers let the browser test find both on the screen.)"""
     headline, colors = headline
+    slug = key.replace(":", "-")
     if headline is None:
         if history:
-            st.altair_chart(live_loss_chart(history, LIVE_CHART_HEIGHT), width="stretch",
+            st.altair_chart(live_loss_chart(history, LIVE_CHART_HEIGHT, colors), width="stretch",
                             height=LIVE_CHART_HEIGHT, key=f"live:{key}")
         return
     from ui.figures import show_figure
     left, right = st.columns([2, 3])
-    with left:
+    with left.container(key=f"live-loss-{slug}"):
         st.altair_chart(live_loss_chart(history, LIVE_CHART_HEIGHT, colors),
                         width="stretch", height=LIVE_CHART_HEIGHT + 60, key=f"live:{key}")
-    with right:
+    with right.container(key=f"headline-{slug}"):
         fig = headline(live, config)
         fig.update_layout(height=HEADLINE_HEIGHT, showlegend=True)
         show_figure(fig, key=f"headline:{key}")

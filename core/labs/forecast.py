@@ -13,9 +13,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
-from core.analysis.error_growth import (classify_growth, direct_single_term, expected_regime,
-                                        growth_power, growth_rate, iterative_bound,
-                                        per_window_errors, saturation_level, summarise)
+from core.analysis.error_growth import (classify_growth, expected_regime, growth_power,
+                                        growth_rate, iterative_bound, per_window_errors,
+                                        saturation_level, summarise)
 from core.contract import LabSpec, Preset, Result, knob
 from core.device import pick_device, seed_everything, seeded_generator
 from core.models.forecaster import DirectForecaster, OneStepForecaster, parameter_count
@@ -185,7 +185,6 @@ def _measure(system, errors, truth, test, preds, models):
         "spread": {k: {"q25": e.q25, "q75": e.q75} for k, e in errors.items()
                    if k != "persistence"},
         "theory_iterative": iterative_bound(eps, stretch, H) if stretch else [],
-        "theory_direct": direct_single_term(di.median[0], H) if di else [],
         "theory_stretch": stretch,
         "regime": regime,
         "system": system.name,

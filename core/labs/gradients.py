@@ -12,12 +12,16 @@ from dataclasses import dataclass
 
 import torch
 
-from core.analysis.gradient_flow import (gradient_norms_through_time, linear_gradient_at_first_step,
-                                         linear_gradient_closed_form, sequence_loss)
+from core.analysis.gradient_flow import (gradient_norms_through_time, linear_cell_gradient_norms,
+                                         linear_gradient_at_first_step,
+                                         linear_gradient_closed_form, sequence_loss,
+                                         spectral_radius_by_gate)
+from core.analysis.truncation import in_window_accuracy, window_fraction
 from core.analysis.information import dependency_horizon, plugin_mutual_information
 from core.arms import Arm, Trained, finish, study_status, train_arms
 from core.contract import LabSpec, Preset, Result, Study, knob
 from core.device import build_seeded, pick_device, stream
+from core.sweep.spec import SweepSpec
 from core.models.recurrent import CELLS, RecurrentClassifier
 from core.tasks.recall import MarkedRecall
 from core.train import train
@@ -101,7 +105,7 @@ def _train_cell(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Tra
     data_gen = stream(config.seed, "train")
     validation = task.sample(VALIDATION_SIZE, stream(config.seed, "validation"), device)
     probe = task.sample(PROBE_SIZE, stream(config.seed, "probe"), device)
-    heatmap, heatmap_steps, latest = [], [], {}
+    heatmap, heatmap_steps, latest, truncated = [], [], {}, []
 
     def step_fn(step: int):
         b = task.sample(config.batch, data_gen, device)
@@ -113,11 +117,18 @@ def _train_cell(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Tra
         profile = gradient_norms_through_time(model, probe.x, probe.target, probe.target_seq,
                                               config.supervision)
         heatmap.append(profile.hidden_norms)
+        if 0 < config.tbptt_k < config.seq_len:  # what truncated training receives
+            truncated.append(gradient_norms_through_time(
+                model, probe.x, probe.target, probe.target_seq, config.supervision,
+                config.tbptt_k).hidden_norms)
         heatmap_steps.append(step)
         latest.update(profile=profile)
+        live = {"grad_norms": profile.hidden_norms, "step": step}
+        if cell == "linear":  # dL/dh_t = Σ_(s≥t) a^(s-t)·g_s over the supervised steps s
+            live["theory"] = linear_cell_gradient_norms(model, probe.x, probe.target,
+                                                        probe.target_seq, config.supervision)
         return {"accuracy": acc, "grad_first": profile.hidden_norms[0],
-                "grad_last": profile.hidden_norms[-1],
-                "live": {"grad_norms": profile.hidden_norms, "step": step}}
+                "grad_last": profile.hidden_norms[-1], "live": live}
 
     log = train(list(model.parameters()), step_fn, steps=steps, lr=config.lr, clip=config.clip,
                 evaluate=evaluate, eval_every=config.eval_every,
@@ -132,8 +143,10 @@ def _train_cell(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Tra
     return Trained(arm, model, log, summary={
         "accuracy": _accuracy(model, test), "profile": latest["profile"],
         "grad_ratio": norms[0] / norms[-1] if norms[-1] > 0 else float("nan"),
-        "spectral_radius": model.recurrent_spectral_radius()},
-        extra={"heatmap": heatmap, "heatmap_steps": heatmap_steps})
+        "spectral_radius": model.recurrent_spectral_radius(),
+        "spectral_radius_by_gate": spectral_radius_by_gate(model)},
+        extra={"heatmap": heatmap, "heatmap_steps": heatmap_steps,
+               "heatmap_truncated": truncated})
 
 
 @torch.no_grad()
@@ -177,7 +190,6 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
     main = trained[0]
     horizon = _horizon(config)
     profile = main.summary["profile"]
-    T = config.seq_len
     metrics = {
         "accuracy": main.summary["accuracy"],
         "chance_accuracy": 1.0 / config.symbols,
@@ -185,6 +197,11 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
         "input_grad_norms": profile.input_norms,
         "grad_ratio_first_last": main.summary["grad_ratio"],
         "recurrent_spectral_radius": main.summary["spectral_radius"],
+        "recurrent_spectral_radius_by_gate": main.summary["spectral_radius_by_gate"],
+        "tbptt_window_fraction": window_fraction(_task(config), config.tbptt_k),
+        # A reference for many-to-one supervision only (core.analysis.truncation).
+        "tbptt_in_window_accuracy": (in_window_accuracy(_task(config), config.tbptt_k)
+                                     if config.supervision == "many_to_one" else None),
         "mi_by_lag": horizon.mi_by_lag,
         "mi_decay_rate": horizon.decay_rate,
         "information_samples": INFORMATION_SAMPLES,
@@ -196,13 +213,12 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
     }
     arrays = {
         "grad_heatmap": main.extra["heatmap"], "grad_heatmap_steps": main.extra["heatmap_steps"],
+        "grad_heatmap_truncated": main.extra["heatmap_truncated"],
         "gate_means": profile.gate_means, "gate_units": profile.gate_units,
         "linear_sweep": _linear_sweep(),
     }
     if config.cell == "linear":
-        # Theory for the linear cell: ||dL/dh_t|| = |a|^(T-t)·||dL/dh_T|| (many-to-one).
-        arrays["theory_grad_norms"] = [abs(config.a) ** (T - 1 - t) * profile.hidden_norms[-1]
-                                       for t in range(T)]
+        arrays["theory_grad_norms"] = main.live["theory"]
     notes = [f"lag capped at T = {config.seq_len}."] if config.lag > config.seq_len else []
     return finish("gradients", config, start, trained, metrics=metrics, arrays=arrays,
                   success=main.summary["accuracy"] >= SUCCESS_ACCURACY, notes=notes)
@@ -222,6 +238,10 @@ def sweep_tbptt(config: Config, on_step=None, should_stop=None,
     horizon = _horizon(config)
     return finish("gradients", config, start, trained,
                   metrics={"accuracy_by_k": {t.name: t.summary["accuracy"] for t in trained},
+                           "in_window_accuracy_by_k": {
+                               t.name: (in_window_accuracy(_task(config), k)
+                                        if config.supervision == "many_to_one" else None)
+                               for t, k in zip(trained, windows)},
                            "suggested_tbptt_k": horizon.suggested_k,
                            "chance_accuracy": 1.0 / config.symbols},
                   success=len(trained) == len(windows),
@@ -247,6 +267,13 @@ LAB = LabSpec(
     studies=(Study("tbptt", "Sweep truncation K", "Trains one model per truncation window K "
                    "on the same seed and data, for the full number of steps each.",
                    sweep_tbptt, lambda c: c.steps * len(tbptt_windows(c))),),
+    sweeps=(
+        # lag 300 is capped at T, so the marked symbol is always the first: the dependency
+        # spans the whole sequence and T is the distance the gradient must travel.
+        SweepSpec(name="accuracy vs T", metric="accuracy", seeds=3,
+                  vary={"seq_len": (20, 40, 80, 160), "cell": ("rnn", "lstm", "gru")},
+                  overrides={"lag": 300, "compare_cells": False}),
+    ),
     presets=(
         Preset("tanh forgets", "A tanh RNN must carry the marked symbol 80 steps. The gradient "
                "reaching the mark is a vanishing fraction of the last step's (the ratio is "
@@ -269,5 +296,9 @@ LAB = LabSpec(
                "Run the K sweep to see which windows learn.",
                {"lag": 8, "lag_spread": "geometric", "seq_len": 40, "steps": 600,
                 "compare_cells": False}, show=("lag", "tbptt_k", "mi_fraction")),
+        Preset("accuracy vs T", "The lecture's curve: each cell trained at T = 20, 40, 80 and "
+               "160 with the mark at the first step, three seeds each: press Run sweep in the "
+               "Sweep tab and watch where each cell's accuracy falls to chance.",
+               {"compare_cells": False}, show=("cell",), sweep="accuracy vs T"),
     ))
 

@@ -33,9 +33,13 @@ def _second_gate_block(core, x: torch.Tensor, h_prev: torch.Tensor, H: int) -> t
         return torch.sigmoid(pre)
 
 
-def unroll(model: RecurrentClassifier, x: torch.Tensor) -> Unrolled:
+def unroll(model: RecurrentClassifier, x: torch.Tensor, tbptt_k: int = 0) -> Unrolled:
+    """Replay every step; with 0 < tbptt_k < T the carried state is detached where
+    RecurrentClassifier.forward(x, tbptt_k) detaches it (every k steps counted back from the
+    end), so gradients flow through the same truncated graph training uses."""
     core, H = model.core, model.hidden
     B, T, _ = x.shape
+    cuts = set(range(T - tbptt_k, 0, -tbptt_k)) if 0 < tbptt_k < T else set()
     h = x.new_zeros(B, H)
     c = x.new_zeros(B, H)
     hidden = []
@@ -44,6 +48,8 @@ def unroll(model: RecurrentClassifier, x: torch.Tensor) -> Unrolled:
     else:
         weights = (core.weight_ih_l0, core.weight_hh_l0, core.bias_ih_l0, core.bias_hh_l0)
     for t in range(T):
+        if t in cuts:
+            h, c = h.detach(), c.detach()
         if model.cell == "linear":
             h = core.a * h + drive[:, t]
         elif model.cell == "rnn":

@@ -8,7 +8,9 @@ position ("position" tasks) or once per sequence ("sequence" tasks):
 - causal:      the label at t is the symbol d steps back, x_{t-d}: it depends only on the past.
 - disambiguation: symbol 0 is an ambiguous word whose sense (0 or 1) is the parity of the
                symbol d steps later, like "bank" read as river or money from a later word;
-               only the ambiguous positions are labelled, so a causal model is held at 1/2.
+               only the ambiguous positions are labelled. A causal model can only bet on the
+               likelier parity: max(p, 1-p) with p = P(a symbol is even), which is 1/2 only
+               for some K (see `DirectionTask.causal_bound`).
 - palindrome:  one label per sequence: is it a palindrome? Negatives are palindromes with one
                mirrored pair broken, so every pair has to be checked.
 - first_token: one label per sequence, the first symbol: a long path for the forward pass,
@@ -24,6 +26,15 @@ IGNORE = -100  # target value cross_entropy skips
 TASKS = ("lookahead", "causal", "disambiguation", "palindrome", "first_token")
 SEQUENCE_TASKS = ("palindrome", "first_token")
 MAX_TYPED_LENGTH = 64
+AMBIGUOUS_RATE = 0.25  # disambiguation: share of positions holding the ambiguous symbol 0
+
+
+def sense_zero_probability(symbols: int) -> float:
+    """Disambiguation: P(a sampled symbol is even), i.e. P(sense = 0). Symbol 0 (even) has
+    probability AMBIGUOUS_RATE; the rest is spread uniformly over 1..K-1, ⌊(K-1)/2⌋ of them
+    even."""
+    evens = (symbols - 1) // 2
+    return AMBIGUOUS_RATE + (1.0 - AMBIGUOUS_RATE) * evens / (symbols - 1)
 
 
 @dataclass
@@ -61,15 +72,24 @@ class DirectionTask:
 
     @property
     def causal_bound(self) -> float | None:
-        """Best accuracy any causal model can reach, when the label is independent of the past.
+        """Best accuracy any causal model can reach (one that sees x_1..x_t when labelling t),
+        for the tasks whose label is independent of that past; None for the others.
 
-        lookahead: x_{t+d} is uniform over K symbols and independent of x_{<=t}: 1/K.
-        disambiguation: the sense is a fair coin given the past: 1/2. The others have none.
+        Symbols at different positions are drawn independently, so a label that is a function
+        of x_{t+d} alone (d ≥ 1) is independent of x_{≤t}, and the best causal rule is to
+        always answer the label's most probable value:
+
+        - lookahead: y_t = x_{t+d}, uniform over K symbols: 1/K.
+        - disambiguation: y_t = x_{t+d} mod 2. x is the ambiguous 0 (even) with probability
+          ρ = AMBIGUOUS_RATE and otherwise uniform on 1..K-1, of which ⌊(K-1)/2⌋ are even,
+          so p = P(y = 0) = ρ + (1-ρ)·⌊(K-1)/2⌋/(K-1) and the bound is max(p, 1-p):
+          5/8 for every odd K, 1/2 at K = 4, 0.55 at K = 6, 4/7 at K = 8.
         """
         if self.name == "lookahead":
             return 1.0 / self.symbols
         if self.name == "disambiguation":
-            return 0.5
+            return max(sense_zero_probability(self.symbols),
+                       1.0 - sense_zero_probability(self.symbols))
         return None
 
     def labels(self, tokens: torch.Tensor) -> torch.Tensor:
@@ -107,7 +127,7 @@ class DirectionTask:
             return tokens
         if self.name == "disambiguation":
             # The ambiguous symbol 0 appears at a quarter of positions, other symbols share the rest.
-            ambiguous = torch.rand(n, T, generator=gen) < 0.25
+            ambiguous = torch.rand(n, T, generator=gen) < AMBIGUOUS_RATE
             other = torch.randint(1, K, (n, T), generator=gen)
             return torch.where(ambiguous, torch.zeros_like(other), other)
         return torch.randint(0, K, (n, T), generator=gen)

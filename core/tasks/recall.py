@@ -35,18 +35,37 @@ class MarkedRecall:
     def input_size(self) -> int:
         return self.symbols + 1
 
+    @property
+    def geometric_ratio(self) -> float:
+        """q = P(lag > d | lag > d - 1) of the geometric spread before folding (mean lag 1/(1-q));
+        the 1e-12 keeps log(q) finite when the mean lag is 1."""
+        return 1.0 - 1.0 / max(self.lag, 1) + 1e-12
+
     def sample_lags(self, n: int, gen: torch.Generator) -> torch.Tensor:
         if self.lag_spread == "fixed":
             return torch.full((n,), min(self.lag, self.seq_len), dtype=torch.long, device="cpu")
         # Geometric on {1, 2, ...} with mean `lag`, folded into [1, seq_len] by resampling
         # the rare overshoots uniformly, so every lag has a positive probability.
-        p = 1.0 / max(self.lag, 1)
         u = torch.rand(n, generator=gen, device="cpu").clamp_min(1e-12)
-        lags = (torch.log(u) / math.log(1.0 - p + 1e-12)).floor().long() + 1
+        lags = (torch.log(u) / math.log(self.geometric_ratio)).floor().long() + 1
         over = lags > self.seq_len
         lags[over] = torch.randint(1, self.seq_len + 1, (int(over.sum()),), generator=gen,
                                    device="cpu")
         return lags
+
+    def lag_probabilities(self) -> list:
+        """Exact P(lag = d) for d = 1..seq_len, index 0 = lag 1, for `sample_lags`.
+
+        fixed: all mass on min(lag, T). geometric: with u uniform, floor(ln u / ln q) + 1 = d
+        has P = (1-q)·q^(d-1) (the clamp of u at 1e-12 only moves mass beyond d ≈ 27.6/(-ln q),
+        and less than 1e-12 of it); the overshoots, P(lag > T) = q^T, are redrawn uniformly
+        on 1..T, adding q^T/T to every lag.
+        """
+        T = self.seq_len
+        if self.lag_spread == "fixed":
+            return [1.0 if d == min(self.lag, T) else 0.0 for d in range(1, T + 1)]
+        q = self.geometric_ratio
+        return [(1.0 - q) * q ** (d - 1) + q ** T / T for d in range(1, T + 1)]
 
     def sample(self, n: int, gen: torch.Generator, device=None) -> RecallBatch:
         """Draw on the CPU from `gen` (so data are identical on every device), then move."""

@@ -15,6 +15,7 @@ per input length shows where a model's memory gives out.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -48,6 +49,33 @@ def transduce(task: str, tokens: torch.Tensor, gen: torch.Generator | None = Non
     if task == "sort":
         return tokens.sort(dim=1).values
     return tokens[:, target_positions(task, tokens.shape[1])]
+
+
+def distinct_outputs(task: str, length: int, symbols: int) -> int:
+    """How many different right answers the inputs of one length call for, with V = symbols.
+
+    copy, reverse and interleave rearrange positions in a fixed way, a bijection of the V^T
+    inputs, so every input has its own output: V^T. sort's output is the input's multiset in
+    order, so inputs with the same multiset share it: the number of multisets of size T from V
+    symbols, C(T+V-1, V-1) (stars and bars). shuffle accepts any permutation of the input,
+    so what must be known is again the multiset: C(T+V-1, V-1).
+    """
+    target_positions(task, 1)  # raises on an unknown task
+    if task in ("sort", MULTI_VALID):
+        return math.comb(length + symbols - 1, symbols - 1)
+    return symbols ** length
+
+
+def bits_needed(task: str, length: int, symbols: int) -> float:
+    """log2 of `distinct_outputs`: the bits the decoder must receive to be right on every
+    input of this length. T·log2 V for copy/reverse/interleave, log2 C(T+V-1, V-1) for sort.
+
+    It is a counting bound: a context vector that takes fewer than this many distinct values
+    cannot give every input its right answer (two inputs needing different outputs would
+    share a context). For uniformly drawn inputs it equals the output's entropy for the
+    position tasks; for sort the entropy is smaller (the multisets are not equally likely).
+    """
+    return math.log2(distinct_outputs(task, length, symbols))
 
 
 @dataclass

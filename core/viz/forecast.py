@@ -35,15 +35,14 @@ def error_by_horizon_figure(result) -> go.Figure:
                              name="repeat last value (measured)"))
     if a.get("theory_iterative"):
         stretch = a.get("theory_stretch")
-        label = ("theory: ε·Σ L^j" if a.get("system") == "linear"
-                 else "theory estimate: ε·Σ e^(λj)")
+        # The linear map's stretch is its Lipschitz constant L. For a chaotic system it is the
+        # average stretch per step e^λ (2 for the logistic map at r = 4, whose Lipschitz
+        # constant is 4): an estimate, not a bound.
+        label = (f"theory: ε·Σ L^j (L = {stretch:.3g})" if a.get("system") == "linear"
+                 else f"theory estimate: ε·Σ e^(λj) (e^λ = {stretch:.3g})")
         fig.add_trace(go.Scatter(x=k, y=_finite(a["theory_iterative"]), mode="lines",
                                  line={"color": COLORS["iterative"], "dash": "dash"},
-                                 name=f"{label} (L = {stretch:.3g})"))
-    if a.get("theory_direct"):
-        fig.add_trace(go.Scatter(x=k, y=_finite(a["theory_direct"]), mode="lines",
-                                 line={"color": COLORS["direct"], "dash": "dash"},
-                                 name="theory: direct, one term ε (no sum)"))
+                                 name=label))
     sat = m.get("saturation_level")
     if sat is not None and math.isfinite(sat):
         fig.add_hline(y=sat, line={"color": "#999", "dash": "dot"},
@@ -55,7 +54,8 @@ def error_by_horizon_figure(result) -> go.Figure:
 
 
 def growth_rate_figure(result) -> go.Figure:
-    """Fitted growth rate (slope of ln error per step) against the system's known rate, with
+    """Fitted growth rate (slope of ln of the error's step-to-step increments; see
+    core.analysis.error_growth.growth_rate) against the system's known rate, with
     the line where they agree. A sweep result adds one point per Lipschitz constant."""
     points = result.arrays.get("sweep")
     if points:
@@ -78,7 +78,7 @@ def growth_rate_figure(result) -> go.Figure:
                              name="iterative model (measured)"))
     fig.update_layout(title="Fitted error growth vs the known rate",
                       xaxis_title="known rate per step (ln L, or Lyapunov exponent × Δt)",
-                      yaxis_title="fitted slope of ln error per step")
+                      yaxis_title="fitted rate per step (slope of ln Δe_k)")
     return fig
 
 

@@ -1,0 +1,59 @@
+"""Where the run's pieces are on the screen, read from the real page in Chromium.
+
+Shared by the one-screen browser test and the screenshot command: both open a lab page,
+press Train and look at the progress bar, the live loss chart and the headline figure.
+"""
+from __future__ import annotations
+
+import json
+
+PROGRESS = "[data-testid='stProgress']"
+LIVE_CHART = "[class*='st-key-live-loss-'] [data-testid='stVegaLiteChart']"
+HEADLINE = "[class*='st-key-headline-'] .js-plotly-plot"
+PIECES = {"progress bar": PROGRESS, "live loss chart": LIVE_CHART, "headline figure": HEADLINE}
+
+_BOXES_JS = """(selectors) => {
+  const out = {};
+  for (const [name, sel] of Object.entries(selectors)) {
+    const el = document.querySelector(sel);
+    if (!el) { out[name] = null; continue; }
+    const r = el.getBoundingClientRect();
+    out[name] = {top: r.top, left: r.left, bottom: r.bottom, right: r.right,
+                 width: r.width, height: r.height};
+  }
+  out.scrollY = window.scrollY;
+  out.viewport = {width: window.innerWidth, height: window.innerHeight};
+  return out;
+}"""
+
+
+def boxes(page, pieces: dict = PIECES) -> dict:
+    """Bounding boxes (viewport coordinates) of the named pieces; None where absent."""
+    return page.evaluate(_BOXES_JS, pieces)
+
+
+def outside_viewport(found: dict) -> list[str]:
+    """Names of pieces missing, empty, or not wholly inside the first screen."""
+    vw, vh = found["viewport"]["width"], found["viewport"]["height"]
+    bad = []
+    for name in PIECES:
+        box = found.get(name)
+        if box is None or box["width"] <= 0 or box["height"] <= 0:
+            bad.append(f"{name}: not drawn")
+        elif found["scrollY"] != 0 or box["top"] < 0 or box["left"] < 0 \
+                or box["bottom"] > vh + 0.5 or box["right"] > vw + 0.5:
+            bad.append(f"{name}: at {json.dumps({k: round(v) for k, v in box.items()})} "
+                       f"in a {vw}x{vh} viewport, scrolled {found['scrollY']}")
+    return bad
+
+
+def press_train_and_find_pieces(page, timeout_ms: int = 90_000) -> dict:
+    """Press the lab's Train and wait until the progress bar, the live chart and the
+    headline figure are all drawn at once (while the run trains); return their boxes."""
+    page.get_by_role("button", name="Train", exact=True).first.click()
+    page.wait_for_function(
+        """(sel) => Object.values(sel).every(s => {
+               const el = document.querySelector(s);
+               return el && el.getBoundingClientRect().height > 0; })""",
+        arg=PIECES, timeout=timeout_ms, polling=100)
+    return boxes(page)
