@@ -61,9 +61,10 @@ polynomial time instead of trying all $k!$ orders.
   over the set members not yet fed. Assumptions: the order is drawn uniformly and
   independently of the input; the loss is averaged over that order. Checked by
   `test_fixed_order_floor_is_log_k_factorial` (brute force over all $k!$ orders: the
-  optimal model sits on $\log k!$ exactly, a real network's average lies above it), while the
-  Hungarian-matched loss of the optimal model is 0
-  (`test_hungarian_loss_equals_brute_force_minimum_over_orders` checks the matching).
+  optimal model sits on $\log k!$ exactly, a real network's average lies above it). The
+  same test checks that a model emitting the set in any order has a Hungarian-matched loss
+  of exactly 0; `test_hungarian_loss_equals_brute_force_minimum_over_orders` checks the
+  matching against all $k!$ orders.
 """
 
 
@@ -102,12 +103,16 @@ def numbers(result) -> None:
                 f"{cfg['max_len']} (shaded) are the ones trained on. A vocabulary decoder has "
                 f"{m['vocab_size']} output classes, so past length {m['vocab_size']} it cannot "
                 "name the positions an answer needs; a pointer's output grows with the input.")
+    longer = (f"n = {cfg['max_len'] + 1}–{cfg['test_max_len']}"
+              if cfg["test_max_len"] > cfg["max_len"] else "longer n")
     cols = st.columns(5)
-    cols[0].metric("Exact match, training lengths", _shown(m["accuracy"]),
+    cols[0].metric(f"Exact match, n = {cfg['min_len']}–{cfg['max_len']}",
+                   _shown(m["accuracy"]),
                    help="Test set: fraction of fresh inputs whose whole output is right, "
                         "averaged over the training lengths. '—': a stop skipped the test.")
-    cols[1].metric("Exact match, longer inputs", _shown(m["accuracy_beyond_training"]),
-                   help="Test set, lengths past the longest training input.")
+    cols[1].metric(f"Exact match, {longer}", _shown(m["accuracy_beyond_training"]),
+                   help="Test set, lengths past the longest training input ('—': none "
+                        "tested, or a stop skipped the test).")
     cols[2].metric("Valid outputs", _shown(m["valid_permutation_rate"]),
                    help="Fraction of decoded outputs that are a permutation of the input "
                         "positions (sets: distinct positions), over every tested length.")

@@ -18,11 +18,18 @@ def extreme_overrides(lab) -> dict:
             continue
         if meta["max"] is not None:
             over[f.name] = meta["max"]
-    over["steps"] = 3
+    over["steps"] = _on_grid(lab, "steps", 3)
     for name in ("eval_every", "ae_steps"):
         if name in over:
             over[name] = lab.Config.__dataclass_fields__[name].metadata["min"] or 1
     return over
+
+
+def _on_grid(lab, name: str, at_least: int) -> int:
+    """The smallest value the knob accepts (min + k·step) that is at least `at_least`."""
+    meta = lab.Config.__dataclass_fields__[name].metadata
+    low, step = meta["min"] or 0, meta["step"] or 1
+    return low + step * max(0, -(-(at_least - low) // step))
 
 
 @pytest.mark.slow

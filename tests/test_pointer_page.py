@@ -34,8 +34,8 @@ def test_page_trains_probes_and_reports_typed_errors():
     at.run()
     assert not at.exception
     assert len(at.get("plotly_chart")) >= 2  # the headline and the open tab's figure
-    assert [m.label for m in at.metric][:2] == ["Exact match, training lengths",
-                                                "Exact match, longer inputs"]
+    assert [m.label for m in at.metric][:2] == ["Exact match, n = 5–10",
+                                                "Exact match, n = 11–15"]
     for title in ("Set losses", "Uniform decoder", "Valid outputs", "Over training"):
         _open_tab(at, title)
         assert len(at.get("plotly_chart")) >= 2, title

@@ -33,11 +33,11 @@ def _lengths_frame(fig: go.Figure, config: dict, vocab_shown: bool) -> None:
     top = max(int(config.get("test_max_len", hi)), hi)
     fig.add_vrect(x0=lo - 0.5, x1=hi + 0.5, fillcolor=TRAINING_RANGE_COLOR, opacity=0.3,
                   line_width=0, annotation_text="training lengths",
-                  annotation_position="top left")
+                  annotation_position="bottom left")
     if vocab_shown and top > hi:
         fig.add_vline(x=hi + 0.5, line_dash="dot", line_color=COLORS["vocab"],
                       annotation_text=f"vocabulary ends (V = {hi})",
-                      annotation_position="bottom right")
+                      annotation_position="right")
     fig.update_xaxes(range=[lo - 0.7, top + 0.7], dtick=1 if top - lo <= 20 else 5)
     fig.update_yaxes(range=[-0.03, 1.05])
 
@@ -53,8 +53,9 @@ def headline(live: dict, config: dict) -> go.Figure:
                  else f"held-out, step {data.get('step')}")
         fig.add_trace(go.Scatter(x=data["lengths"], y=data["accuracy"], mode="lines+markers",
                                  name=f"{name} ({where})", line_color=_color(name)))
-    vocab_shown = (any(name.startswith("vocab") for name in live) if live
-                   else config.get("decoder") == "vocab" or config.get("compare_decoders"))
+    # the vocabulary's end is marked as soon as a vocab decoder is part of the run
+    vocab_shown = (any(name.startswith("vocab") for name in live)
+                   or config.get("decoder") == "vocab" or config.get("compare_decoders"))
     _lengths_frame(fig, config, bool(vocab_shown))
     if not live:
         fig.add_annotation(text="waiting for the first measurement…", showarrow=False,
