@@ -239,3 +239,12 @@ def test_runs_with_the_default_device_set_to_meta():
         torch.set_default_device(None)
     assert result.status in ("completed", "succeeded")
     assert result.metrics["valid_permutation_rate"] == 1.0
+
+
+def test_the_named_sweep_fits_the_lab():
+    import math
+
+    from core.sweep.named import lab_sweeps
+    from core.sweep.spec import plan_sweep
+    [spec] = lab_sweeps(LAB).values()
+    assert plan_sweep(LAB, spec).total == spec.seeds * math.prod(map(len, spec.vary.values()))

@@ -23,6 +23,7 @@ from core.arms import Arm, Trained, finish, train_arms
 from core.contract import ConfigError, LabSpec, Preset, Result, knob
 from core.device import build_seeded, pick_device, stream
 from core.models.pointer import DECODERS, PointerNet
+from core.sweep.spec import SweepSpec
 from core.tasks.permutation import TASKS, PermutationTask, parse_numbers, scale_to_unit
 from core.text_limits import POINTER_NUMBERS_MAX_CHARS
 from core.train import train
@@ -273,6 +274,12 @@ LAB = LabSpec(
     primary=("task", "decoder", "compare_decoders", "masking", "set_loss", "max_len"),
     picture=("accuracy_beyond_training", "headline decoder's exact match on inputs longer "
              "than any it trained on"),
+    sweeps=(
+        # One decoder per point; the test range only has to reach the longest training input.
+        SweepSpec(name="exact match vs longest training input", metric="accuracy", seeds=3,
+                  vary={"max_len": (6, 10, 14, 18), "decoder": DECODERS},
+                  overrides={"compare_decoders": False, "test_max_len": 18}),
+    ),
     presets=(
         Preset("pointing sorts", "The pointer decoder sorts, and with masking every output is "
                "a valid permutation — also on lengths it never trained on. The vocabulary "
