@@ -79,12 +79,12 @@ def text_field(at: AppTest, find: dict):
 
 
 PROBE_TABS = {"vrae": "Explore the latent space", "bidirectional": "Look inside",
-              "stack": "Inside the stack"}
+              "stack": "Inside the stack", "pointer": "Your numbers"}
 
 
 def open_text_field(at: AppTest, lab_id: str) -> None:
-    """Each page's text field sits in the tab that holds its probe; the stack page shows it
-    once "type my own" is chosen."""
+    """The page's probe sits in a tab; the stack page shows its text field once "type my
+    own" is chosen."""
     tab = PROBE_TABS.get(lab_id)
     if tab is not None:
         at.session_state[f"tabs:{lab_id}"] = tab

@@ -123,7 +123,7 @@ def tag_typed(result: Result, text: str, arm: str | None = None) -> dict:
     """Run a typed sequence through a trained model of `result`: its states, each half's
     push on the output layer, and its tags beside the task's true labels. Raises ValueError
     naming the problem (text too long, empty, a symbol outside the alphabet, no model)."""
-    from core.text_limits import BIDIRECTIONAL_INPUT_MAX_CHARS  # imports other labs: lazily
+    from core.text_limits import BIDIRECTIONAL_INPUT_MAX_CHARS
     text = str(text)
     if len(text) > BIDIRECTIONAL_INPUT_MAX_CHARS:  # before any work on it
         raise ValueError(f"the text has {len(text)} characters; at most "

@@ -107,7 +107,7 @@ def trace_typed(result: Result, text: str) -> dict:
     """Trace a typed string through the trained stack model of `result`. Raises ValueError
     naming the problem: too long (checked before anything else), characters outside the
     language, longer than the model's stack, or no stack model in this result."""
-    from core.text_limits import STACK_STRING_MAX_CHARS  # it reads this module's Config
+    from core.text_limits import STACK_STRING_MAX_CHARS
     if len(text) > STACK_STRING_MAX_CHARS:
         raise ValueError(f"the string has {len(text)} characters; type at most "
                          f"{STACK_STRING_MAX_CHARS}")
