@@ -166,26 +166,39 @@ def cost_study(study) -> None:
     left, right = st.columns(2)
     show_figure(viz.cost_time_figure(study), container=left)
     show_figure(viz.cost_memory_figure(study), container=right)
-    lines = []
-    for kind in ("attention", "attention_explicit"):
-        for rec in ("rnn", "lstm"):
-            cross = m["crossover_T"][kind][rec]
-            parts = [f"{what} at T ≈ {cross[what]:.0f}" for what in ("time", "memory")
-                     if cross[what] is not None]
-            if parts:
-                lines.append(f"{LABELS[kind]} becomes dearer than the {LABELS[rec]} in "
-                             + " and ".join(parts))
+    sentence = "; ".join(filter(None, (comparison(m, kind, rec)
+                                       for kind in ("attention", "attention_explicit")
+                                       for rec in ("rnn", "lstm"))))
     how_to_read(f"one training step (forward, backward, Adam) of each model on {m['cost_batch']} "
                 f"sequences of length T, freshly built, on {m['device']}; median of a few "
                 "timed steps. Memory is the " + m["memory_measure"] + (
                     " (counted by autograd's saved-tensor hooks; parameters and short-lived "
                     "temporaries left out)" if "saved" in m["memory_measure"] else "")
                 + ". Dashed lines are the power laws fitted over the longer half of the "
-                "lengths. " + ("; ".join(lines) + "." if lines else
-                               "Within these lengths no curve of attention crosses a "
-                               "recurrence's."))
+                "lengths. " + (sentence + ". " if sentence else "") + "A recurrence's T steps "
+                "run one after another on any hardware; attention's few large products are "
+                "what a GPU runs in parallel.")
     if study.message:
         st.caption(study.message)
+
+
+def comparison(m: dict, kind: str, rec: str) -> str:
+    """One sentence on how an attention curve stands against a recurrence's: where it becomes
+    the dearer (measured crossing), or that it is dearer or cheaper at every length."""
+    parts = []
+    for what, key in (("time", "step_ms_by_T"), ("memory", "peak_mb_by_T")):
+        pairs = [(a, b) for a, b in zip(m[key][kind], m[key][rec])
+                 if a is not None and b is not None]
+        if not pairs:
+            continue
+        cross = m["crossover_T"][kind][rec][what]
+        if cross is not None:
+            parts.append(f"{what} from T ≈ {cross:.0f}")
+        elif all(a >= b for a, b in pairs):
+            parts.append(f"{what} at every length")
+    if not parts:
+        return ""
+    return f"{LABELS[kind]} costs more than the {LABELS[rec]} in " + " and ".join(parts)
 
 
 def gates_study(study) -> None:

@@ -240,7 +240,19 @@ def test_preset_recurrence_forgets_stays_near_chance_at_every_lag():
 
 
 @pytest.mark.slow
-def test_preset_lstm_highway_holds_its_gate_and_learns():
+def test_preset_lstm_highway_shrinks_the_cell_path_by_the_pinned_gate():
     r = LAB.run(LAB.make_config(LAB.preset("the LSTM highway").overrides))
     assert r.metrics["forget_gate_mean"] == pytest.approx([0.99] * 40, abs=1e-5)
-    assert r.success
+    highway = r.arrays["highway"]["highway_norms"]
+    assert highway == pytest.approx([highway[0] * 0.99 ** d for d in range(40)], rel=1e-4)
+    check = {c["forget"]: c for c in r.metrics["highway_check"]}
+    assert check[0.99]["measured"] == pytest.approx(0.99 ** 49, rel=1e-4)
+
+
+@pytest.mark.slow
+def test_preset_copy_attention_finds_the_position_the_recurrences_must_hold():
+    r = LAB.run(LAB.make_config(LAB.preset("copy needs positions").overrides))
+    m = r.metrics
+    assert r.success and m["accuracy_by_model"]["attention"] >= 0.9
+    assert m["steps_by_model"]["attention"] < m["steps_by_model"]["lstm"]
+    assert max(m["accuracy_by_model"]["rnn"], m["accuracy_by_model"]["lstm"]) < 0.9

@@ -31,9 +31,11 @@ def headline(live: dict, config: dict) -> go.Figure:
         fig.add_trace(go.Scatter(x=list(range(len(norms))), y=norms, mode="lines",
                                  name=f"{_label(name)} at step {data['step']}",
                                  line_color=COLORS.get(name)))
-    lag = int(config.get("lag", 1))
+    lag, T = int(config.get("lag", 1)), int(config.get("seq_len", 2))
     text = "longest lag" if config.get("task") == "recall" else "the answer (lag)"
-    fig.add_vline(x=lag, line_dash="dot", annotation_text=text)
+    fig.add_vline(x=lag, line_dash="dot", annotation_text=text,
+                  annotation_position="top left")
+    fig.update_xaxes(range=[-0.5, T - 0.5])
     _log_axis(fig)
     if not live:
         fig.add_annotation(text="waiting for the first measurement…", showarrow=False,
