@@ -59,7 +59,9 @@ is a line of slope $b$ on log-log axes; the lab fits $b$ on the longer half of t
   largest difference on the run's probe batch.
 - *Geometric decay* $e^{-\lambda(T-t)}$: an approximation for trained cells (their Jacobians
   vary); exact for a linear recurrence $h_t = a h_{t-1} + x_t$, where $\lambda = -\ln|a|$.
-  The fit is checked on exact exponentials, `::test_decay_fit_recovers_an_exact_exponential`.
+  The fit is checked on exact exponentials, `::test_decay_fit_recovers_an_exact_exponential`,
+  and on a linear recurrence measured by autograd,
+  `::test_decay_fit_on_a_linear_recurrence_is_minus_log_a`.
 - *One hop*: a causal attention model's output at $i$ depends on inputs $j \le i$ only,
   `::test_attention_is_causal`; its two kernels compute the same function,
   `::test_fused_and_explicit_attention_agree`.
@@ -115,9 +117,8 @@ def accuracy_tab(result) -> None:
                                                            "and seed"))
     counts = next(iter(result.metrics["accuracy_by_lag"].values()))["count"]
     how_to_read(f"each point is the accuracy on test sequences whose answer lies that many steps "
-                f"back ({min(counts)} to {max(counts)} targets per point, lags grouped). A "
-                "recurrence falls towards the dotted chance line as the lag grows; attention "
-                "does not depend on the lag.")
+                f"back ({min(counts)} to {max(counts)} targets per point, lags grouped). Where "
+                "a model cannot carry the answer that far, it sits on the dotted chance line.")
 
 
 def attention_tab(result) -> None:
@@ -166,39 +167,40 @@ def cost_study(study) -> None:
     left, right = st.columns(2)
     show_figure(viz.cost_time_figure(study), container=left)
     show_figure(viz.cost_memory_figure(study), container=right)
-    sentence = "; ".join(filter(None, (comparison(m, kind, rec)
-                                       for kind in ("attention", "attention_explicit")
-                                       for rec in ("rnn", "lstm"))))
+    st.dataframe([{"attention": LABELS[kind], "against": LABELS[rec],
+                   **{f"costs more in {what}": comparison(m, kind, rec, what)
+                      for what in ("time", "memory")}}
+                  for kind in ("attention", "attention_explicit") for rec in ("rnn", "lstm")],
+                 hide_index=True)
     how_to_read(f"one training step (forward, backward, Adam) of each model on {m['cost_batch']} "
-                f"sequences of length T, freshly built, on {m['device']}; median of a few "
-                "timed steps. Memory is the " + m["memory_measure"] + (
+                f"sequences of length T, freshly built, on {m['device']}: the fastest of a few "
+                "timed steps, the one least slowed by other work on the machine. Memory is the "
+                + m["memory_measure"] + (
                     " (counted by autograd's saved-tensor hooks; parameters and short-lived "
                     "temporaries left out)" if "saved" in m["memory_measure"] else "")
                 + ". Dashed lines are the power laws fitted over the longer half of the "
-                "lengths. " + (sentence + ". " if sentence else "") + "A recurrence's T steps "
-                "run one after another on any hardware; attention's few large products are "
-                "what a GPU runs in parallel.")
+                "lengths; the table says where attention's curve crosses above a recurrence's. "
+                "A recurrence's T steps run one after another on any hardware; attention's few "
+                "large products are what a GPU runs in parallel.")
     if study.message:
         st.caption(study.message)
 
 
-def comparison(m: dict, kind: str, rec: str) -> str:
-    """One sentence on how an attention curve stands against a recurrence's: where it becomes
-    the dearer (measured crossing), or that it is dearer or cheaper at every length."""
-    parts = []
-    for what, key in (("time", "step_ms_by_T"), ("memory", "peak_mb_by_T")):
-        pairs = [(a, b) for a, b in zip(m[key][kind], m[key][rec])
-                 if a is not None and b is not None]
-        if not pairs:
-            continue
-        cross = m["crossover_T"][kind][rec][what]
-        if cross is not None:
-            parts.append(f"{what} from T ≈ {cross:.0f}")
-        elif all(a >= b for a, b in pairs):
-            parts.append(f"{what} at every length")
-    if not parts:
-        return ""
-    return f"{LABELS[kind]} costs more than the {LABELS[rec]} in " + " and ".join(parts)
+def comparison(m: dict, kind: str, rec: str, what: str) -> str:
+    """Where an attention curve crosses above a recurrence's (measured), or that it lies
+    above or below it at every length measured."""
+    key = "step_ms_by_T" if what == "time" else "peak_mb_by_T"
+    pairs = [(a, b) for a, b in zip(m[key][kind], m[key][rec]) if a is not None and b is not None]
+    cross = m["crossover_T"][kind][rec][what]
+    if cross is not None:
+        return f"from T ≈ {cross:.0f}"
+    if not pairs:
+        return "not measured"
+    if all(a >= b for a, b in pairs):
+        return "at every length"
+    if all(a < b for a, b in pairs):
+        return "at no length"
+    return "back and forth (noisy timings)"
 
 
 def gates_study(study) -> None:
@@ -207,7 +209,8 @@ def gates_study(study) -> None:
                                               "weights and data"))
     how_to_read(f"the GRU with r = 1 and z = 0 and the tanh RNN sharing its weights compute the "
                 f"same outputs (largest difference on the probe batch before training: "
-                f"{m['fixed_gate_max_difference']:.1e}), so they train alike: their loss "
+                f"{m['fixed_gate_max_difference']:.1e}, float32 rounding at most), so they "
+                "train alike: their loss "
                 "curves above lie on each other. The same GRU with its gates free starts from "
                 "the same weights and can learn to keep its past.")
 

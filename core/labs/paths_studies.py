@@ -29,7 +29,7 @@ from core.train import make_optimizer
 COST_MODELS = ("rnn", "lstm", "attention", "attention_explicit")
 RECURRENCES = ("rnn", "lstm")
 COST_BATCH = 4  # sequences per timed step: small, so T = 2048 fits beside other users
-COST_REPEATS = 3  # timed steps per model and length (fewer once 2 s have passed)
+COST_REPEATS = 5  # timed steps per model and length (fewer once 2 s have passed)
 # The explicit kernel keeps batch x heads x layers x T^2 scores (and their softmax); a
 # length whose matrices would pass this many MB is skipped, and the Result says so.
 EXPLICIT_CAP_MB = 600
