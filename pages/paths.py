@@ -158,8 +158,10 @@ def highway_tab(result) -> None:
              "measured ‖dL/dc_1‖ / ‖dL/dc_T‖": f"{c['measured']:.4g}"}
             for c in m["highway_check"]]
     st.dataframe(rows, hide_index=True)
-    how_to_read("the same LSTM with its forget gate held at p and its recurrent weights cut, so "
-                "the cell path is the only one: autograd's measurement against the closed form.")
+    how_to_read("the run's LSTM (a freshly built one when none trained) with its forget gate "
+                "held at p and its recurrent weights cut, so the cell path is the only one: "
+                f"autograd's measurement over {m['highway_check'][0]['steps']} steps against "
+                "the closed form.")
 
 
 def cost_study(study) -> None:

@@ -38,7 +38,7 @@ def test_numbers_and_headline_after_training(trained):
 
 
 @pytest.mark.parametrize("tab, charts", [("Accuracy by lag", 2), ("Attention map", 3),
-                                         ("LSTM highway", 3), ("Theory", 1)])
+                                         ("LSTM highway", 3), ("Theory", 1), ("Export", 1)])
 def test_every_tab_draws(trained, tab, charts):
     trained.session_state["tabs:paths"] = tab
     trained.run()
@@ -46,6 +46,8 @@ def test_every_tab_draws(trained, tab, charts):
     assert len(trained.get("plotly_chart")) >= charts
     if tab == "LSTM highway":
         assert len(trained.dataframe) == 1
+    if tab == "Export":  # the three trained models' weights can be downloaded
+        assert len(trained.get("download_button")) == 3
     if tab == "Theory":
         assert any("Where the theory comes from" in m.value for m in trained.markdown)
 

@@ -74,18 +74,21 @@ def predictions(model, x: torch.Tensor) -> torch.Tensor:
                                                                             EVAL_CHUNK)])
 
 
-def accuracy(model, batch) -> float:
-    """Fraction of targets predicted right (recall: the last step; copy: every step >= lag)."""
+def accuracy(model, batch, predicted: torch.Tensor | None = None) -> float:
+    """Fraction of targets predicted right (recall: the last step; copy: every step >= lag).
+    `predicted` (from `predictions`) saves a second pass when it is already at hand."""
     has = batch.target != IGNORE
-    right = (predictions(model, batch.x) == batch.target) & has
-    return float(right.sum() / has.sum())
+    predicted = predictions(model, batch.x) if predicted is None else predicted
+    return float(((predicted == batch.target) & has).sum() / has.sum())
 
 
-def accuracy_by_lag(model, batch, buckets: int = 12) -> dict:
+def accuracy_by_lag(model, batch, buckets: int = 12,
+                    predicted: torch.Tensor | None = None) -> dict:
     """Accuracy per lag, the lags grouped into at most `buckets` runs of consecutive values:
     {"lag": mean lag of each group, "accuracy": [...], "count": targets in it}."""
     has = batch.target != IGNORE
-    right = ((predictions(model, batch.x) == batch.target) & has)[has].float().cpu()
+    predicted = predictions(model, batch.x) if predicted is None else predicted
+    right = ((predicted == batch.target) & has)[has].float().cpu()
     lags = batch.lags[has].cpu()
     values = sorted(set(lags.tolist()))
     width = max(1, math.ceil(len(values) / buckets))

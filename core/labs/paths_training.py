@@ -11,7 +11,7 @@ import torch
 from core.analysis.lstm_highway import lstm_highway
 from core.analysis.path_length import (accuracy, accuracy_by_lag, fit_decay_rate,
                                        gradient_by_distance, gradient_reach, pointing_attention,
-                                       tagging_loss)
+                                       predictions, tagging_loss)
 from core.arms import Arm, Trained
 from core.device import build_seeded, stream
 from core.labs.paths_models import make_task
@@ -58,7 +58,9 @@ def train_tagger(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Tr
             report(log.steps, {"eval": True, "live": live})
     test = task.sample(TEST_SIZE, stream(config.seed, "test"), device)
     grads = latest["grads"]
-    summary = {"accuracy": accuracy(model, test), "accuracy_by_lag": accuracy_by_lag(model, test),
+    predicted = predictions(model, test.x)
+    summary = {"accuracy": accuracy(model, test, predicted),
+               "accuracy_by_lag": accuracy_by_lag(model, test, predicted=predicted),
                "grad_by_distance": grads, "decay_rate": fit_decay_rate(grads),
                "reach": gradient_reach(grads)}
     kind = arm.spec.get("kind")
