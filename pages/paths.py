@@ -2,8 +2,8 @@
 import streamlit as st
 
 from core.labs import get_lab
-from core.labs.paths_models import LABELS
 from core.viz import paths as viz
+from core.viz.paths import LABELS
 from ui.figures import show_figure
 from ui.lab_page import how_to_read, lab_frame, sections
 from ui.run_panel import run_panel

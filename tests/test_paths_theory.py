@@ -214,7 +214,8 @@ def test_accuracy_by_lag_groups_lags_and_counts_targets():
             self.batch = batch
 
         def forward(self, x):
-            right = torch.where(self.batch.lags <= 5, self.batch.target, (self.batch.target + 1) % 4)
+            b = self.batch
+            right = torch.where(b.lags <= 5, b.target, (b.target + 1) % 4)
             return torch.nn.functional.one_hot(right.clamp_min(0), 4).float()
     b = _batch("recall", T=12, lag=10, n=200)  # one evaluation chunk
     out = accuracy_by_lag(Oracle(b), b, buckets=10)

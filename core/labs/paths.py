@@ -38,8 +38,8 @@ ARM_WEIGHT = {"rnn": 1.0, "lstm": 1.0, "attention": 0.4}  # share of the progres
 
 @dataclass
 class Config:
-    model: str = knob("attention", "Headline model", "The model whose numbers are headlined "
-                      "and whose success ends the run's criterion: tanh RNN, LSTM, or causal "
+    model: str = knob("attention", "Headline model", "The model trained first, whose test "
+                      "accuracy decides the run's success: tanh RNN, LSTM, or causal "
                       "self-attention.", choices=MODELS)
     compare_models: bool = knob(True, "Compare models", "Also train the other two models on "
                                 "the same data and seed, each with the same step budget.")

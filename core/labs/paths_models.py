@@ -12,8 +12,6 @@ SYMBOLS = 8  # alphabet size; chance accuracy is 1/8
 # The LSTM's forget-gate bias at the start (Jozefowicz et al. 2015 recommend 1): the gate
 # starts near sigma(1) = 0.73 and learns from there, unless the run pins it.
 LSTM_FORGET_BIAS = 1.0
-LABELS = {"rnn": "tanh RNN", "lstm": "LSTM", "attention": "self-attention",
-          "attention_explicit": "self-attention, T×T kept"}
 
 
 def make_task(config) -> LongRangeTask:

@@ -4,9 +4,10 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from core.labs.paths_models import LABELS
 from core.viz.common import style
 
+LABELS = {"rnn": "tanh RNN", "lstm": "LSTM", "attention": "self-attention",
+          "attention_explicit": "self-attention, T×T kept"}
 COLORS = {"rnn": "#d62728", "lstm": "#1f77b4", "attention": "#2ca02c",
           "attention_explicit": "#8c564b", "tanh RNN": "#d62728", "GRU gates fixed": "#ff7f0e",
           "GRU gates free": "#9467bd"}
@@ -115,7 +116,8 @@ def forget_gate_figure(result) -> go.Figure:
     t = list(range(1, len(mean) + 1))
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=t + t[::-1], y=high + low[::-1], fill="toself", mode="none",
-                             fillcolor="rgba(31,119,180,0.2)", name="10th–90th percentile of units"))
+                             fillcolor="rgba(31,119,180,0.2)",
+                             name="10th–90th percentile of units"))
     fig.add_trace(go.Scatter(x=t, y=mean, mode="lines", name="mean forget gate f_t",
                              line_color=COLORS["lstm"]))
     fig.update_yaxes(range=[0, 1.02])
