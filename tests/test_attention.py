@@ -68,8 +68,11 @@ def test_peak_weight_floor_holds_and_is_met_by_uniform_rows():
         rows[:, :k] = 1.0 / k
         assert rows.max(-1).mean() == pytest.approx(
             peak_weight_floor(alignment_entropy(rows).mean()))
-    # at a ratio r of ln T_x the floor is T_x^(-r): 0.79 at the lab's stop ratio 0.1, T_x = 10
-    assert peak_weight_floor(0.1 * math.log(10)) == pytest.approx(10 ** -0.1)
+    # at a ratio r of ln T_x the floor is T_x^(-r); at the lab's stop ratio, as its comment
+    # says, 0.76 at T_x = 10 and 0.85 at T_x = 4
+    from core.labs.attention import SHARP_RATIO
+    assert peak_weight_floor(SHARP_RATIO * math.log(10)) == pytest.approx(0.76, abs=0.005)
+    assert peak_weight_floor(SHARP_RATIO * math.log(4)) == pytest.approx(0.85, abs=0.005)
 
 
 # ---- attention scores ----------------------------------------------------------------------
