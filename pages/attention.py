@@ -3,8 +3,8 @@ import pandas as pd
 import streamlit as st
 
 from core.labs import get_lab
-from core.labs.attention_probes import (alignment_theory, capacity_table, checkpoint_view,
-                                        decode_typed)
+from core.labs.attention_probes import (MAX_BEAM_WIDTH, alignment_theory, capacity_table,
+                                        checkpoint_view, decode_typed)
 from core.text_limits import ATTENTION_INPUT_MAX_CHARS
 from core.viz import attention as viz
 from ui.escape import escape_markdown
@@ -200,7 +200,7 @@ def your_input(result) -> None:
     typed = st.text_input("Type an input (letters; leave empty for the probe input)",
                           key="attention-typed", max_chars=ATTENTION_INPUT_MAX_CHARS)
     c1, c2, c3 = st.columns(3)
-    width = c1.slider("Beam width", 1, 8, 3, key="attention-beam")
+    width = c1.slider("Beam width", 1, MAX_BEAM_WIDTH, 3, key="attention-beam")
     alpha = c2.slider("Length normalisation α", 0.0, 1.5, 0.6, 0.1, key="attention-alpha")
     temperature = c3.slider("Sampling temperature τ", 0.1, 3.0, 1.0, 0.1,
                             key="attention-temp")

@@ -289,3 +289,16 @@ def test_default_demo_aligns_sharply_and_beats_the_bottleneck():
     longest = result.config["max_len"]
     none = m["comparison"]["none"]["accuracy_by_length"]
     assert m["accuracy_by_length"][longest] >= 0.7 and none[longest] <= 0.2
+
+
+def test_probe_input_repeats_no_letter_more_than_it_must():
+    """Each output step of the probe has one input position to look at: its letters are an
+    order of the alphabet, repeated only past V letters."""
+    from collections import Counter
+    from core.labs.attention import make_task, probe_input
+    for overrides in ({}, {"seed": 1}, {"max_len": 20, "min_len": 4}, {"symbols": 3}):
+        config = LAB.make_config(overrides)
+        letters = make_task(config).decode(probe_input(config))
+        assert len(letters) == config.max_len
+        assert max(Counter(letters).values()) == -(-config.max_len // config.symbols)
+        assert set(letters) <= set(make_task(config).alphabet)

@@ -36,9 +36,9 @@ def headline(live: dict, config: dict) -> go.Figure:
     lengths shaded; the no-attention curve falls where one vector stops holding the input."""
     mapped = next(((name, d) for name, d in live.items() if d.get("attention")), None)
     left = (f"{mapped[0]} attention on the probe, step {mapped[1]['step']}" if mapped
-            else "attention on the probe input")
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.42, 0.58], horizontal_spacing=0.14,
-                        subplot_titles=(left, "held-out accuracy by input length"))
+            else "attention on the probe")
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.44, 0.56], horizontal_spacing=0.17,
+                        subplot_titles=(left, "accuracy by length (held out)"))
     if mapped:
         d = mapped[1]
         fig.add_trace(_heatmap(d["attention"], d["input"], d["output"], showscale=False),
@@ -52,7 +52,7 @@ def headline(live: dict, config: dict) -> go.Figure:
                            x=0.5, y=0.5)
     for name, d in live.items():
         fig.add_trace(go.Scatter(x=d["lengths"], y=d["accuracy"], mode="lines+markers",
-                                 name=f"{name} at step {d['step']} (measured)",
+                                 name=f"{name}, step {d['step']}",
                                  line_color=COLORS.get(name)), row=1, col=2)
     low = int(config.get("min_len", 1))
     high = int(config.get("max_len", low))
@@ -61,12 +61,12 @@ def headline(live: dict, config: dict) -> go.Figure:
                   row=1, col=2)
     fig.update_xaxes(title_text="input position : token", row=1, col=1)
     fig.update_yaxes(title_text="output step : token", row=1, col=1)
-    fig.update_xaxes(title_text="input length (shaded: trained on)", row=1, col=2,
+    fig.update_xaxes(title_text="input length (shaded: training)", row=1, col=2,
                      range=[low - 0.7, longest + 0.7])
     fig.update_yaxes(title_text="exact-match accuracy", range=[-0.03, 1.05], row=1, col=2)
     fig.update_annotations(font_size=13)
     fig.update_layout(margin=dict(l=10, r=10, t=30, b=10),
-                      legend=dict(orientation="h", y=-0.3, x=0.45))
+                      legend=dict(orientation="h", y=-0.3, x=1.0, xanchor="right"))
     return fig
 
 
