@@ -46,9 +46,10 @@ attractive mistake; with $B=1$ it *is* greedy. Raw $\log p$ favours short output
 hypotheses are compared by $\log p / |y|^\alpha$. Sampling with temperature $\tau$ draws from
 $p^{1/\tau}$: diversity at the cost of accuracy. When several outputs are valid (shuffle: any
 order of the input's letters), one can train for diversity instead: cross-entropy plus
-$\lambda\,(H(p_\theta) - H^*)^2$, where $H^*$ is the target's own entropy per step. For $m$
-letters with counts $n_k$, a random order is uniform over $m!/\prod_k n_k!$ orders, so over
-the $m+1$ steps (the last emits the end token, with no choice) $H^* = \ln(m!/\prod_k n_k!)/(m+1)$.
+$\lambda\,(H(p_\theta) - H^{\ast})^2$, where $H^{\ast}$ is the target's own entropy per step.
+For $m$ letters with counts $n_k$, a random order is uniform over $m!/\prod_k n_k!$ orders, so
+over the $m+1$ steps (the last emits the end token, with no choice)
+$H^{\ast} = \ln(m!/\prod_k n_k!)/(m+1)$.
 
 **Where the theory comes from.**
 - *Uniform alignment, $\ln T_x$* (dashed lines in the entropy figures): the entropy of $T_x$
@@ -64,7 +65,7 @@ the $m+1$ steps (the last emits the end token, with no choice) $H^* = \ln(m!/\pr
   exact rows.
 - *Bits needed* (capacity table): a counting bound; $q$ is a knob, not a measurement.
   `test_bits_needed_counts_the_distinct_answers` enumerates every input by brute force.
-- *Target entropy $H^*$* (decoding study): exact for uniformly random orders.
+- *Target entropy $H^{\ast}$* (decoding study): exact for uniformly random orders.
   `test_closed_form_matches_the_recursion_on_small_multisets` compares it with the chain rule
   step by step.
 - *Beam width 1 is greedy*: `test_beam_width_one_is_greedy` decodes both ways.
@@ -148,11 +149,13 @@ def over_training(result) -> None:
         how_to_read(f"drag the slider to watch the alignment form. Right: each output step's "
                     f"entropy; mean / ln T_x = {view['entropy_ratio']:.2f} at this step "
                     "(1 is uniform, 0 a single position).")
-    show_figure(viz.training_curve_figure(result.arrays["histories"]))
+    show_figure(viz.training_curve_figure(result.arrays["histories"],
+                                          result.metrics.get("sharp_ratio")))
     how_to_read(f"held-out accuracy over the training lengths "
                 f"({result.metrics['validation_per_length']} inputs per length) at each "
                 "measurement, and the attention's entropy ratio falling as it learns where "
-                "to look.")
+                "to look; training stops once the accuracy criterion holds and the ratio is "
+                "under the dashed line.")
 
 
 def accuracy_by_length(result) -> None:

@@ -18,11 +18,19 @@ def extreme_overrides(lab) -> dict:
             continue
         if meta["max"] is not None:
             over[f.name] = meta["max"]
-    over["steps"] = 3
+    over["steps"] = _on_grid(lab, "steps", 3)
     for name in ("eval_every", "ae_steps"):
         if name in over:
             over[name] = lab.Config.__dataclass_fields__[name].metadata["min"] or 1
     return over
+
+
+def _on_grid(lab, name: str, wanted: int) -> int:
+    """The smallest value of a knob's step grid (min + k·step) at or above `wanted`: a knob's
+    step is validated, so a test's value must lie on it."""
+    meta = lab.Config.__dataclass_fields__[name].metadata
+    low, step = meta["min"] or 0, meta["step"] or 1
+    return low + step * max(0, -(-(wanted - low) // step))
 
 
 @pytest.mark.slow

@@ -91,7 +91,7 @@ class LengthScores:
     """Greedy decoding scored per input length (dicts keyed by length)."""
     accuracy: dict = field(default_factory=dict)  # exact match, EOS included
     token_accuracy: dict = field(default_factory=dict)  # fraction of the T symbols right
-    entropy_ratio: dict = field(default_factory=dict)  # mean H(α_t)/ln T_x; empty without attention
+    entropy_ratio: dict = field(default_factory=dict)  # mean H(α_t)/ln T_x (attention only)
     peak_weight: dict = field(default_factory=dict)  # mean over rows of max_i α_ti
 
     def mean(self, name: str, lengths) -> float | None:

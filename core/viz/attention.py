@@ -131,10 +131,13 @@ def accuracy_by_length_figure(metrics: dict, train_lengths) -> go.Figure:
                  "input length", "accuracy", height=380)
 
 
-def training_curve_figure(histories: dict) -> go.Figure:
+def training_curve_figure(histories: dict, sharp_ratio: float | None = None) -> go.Figure:
     """Held-out accuracy of every model, and the attention's entropy ratio, at each
-    measurement."""
+    measurement; a dashed line at the ratio training stops under."""
     fig = go.Figure()
+    if sharp_ratio is not None:
+        fig.add_hline(y=sharp_ratio, line_dash="dash", line_color="gray",
+                      annotation_text=f"stop ratio {sharp_ratio:g}")
     for name, history in histories.items():
         evals = [h for h in history if h.get("eval")]
         steps = [h["step"] for h in evals]
@@ -179,7 +182,8 @@ def beam_tree_figure(tree: list, width: int) -> go.Figure:
             hovertemplate="log p = %{customdata[0]:.3f} %{customdata[1]}<extra></extra>",
             marker={"size": 10, "color": COLORS["dot"] if best else "#999999",
                     "symbol": ["square" if n["finished"] else "circle" for n in nodes]})
-    fig.update_yaxes(autorange="reversed", dtick=1)
+    deepest = max((rank for _, rank in pos.values()), default=0)
+    fig.update_yaxes(range=[deepest + 0.4, -0.6], dtick=1)  # room for the top row's labels
     fig.update_xaxes(dtick=1)
     return style(fig, "Beam search: every prefix kept, by step and rank", "decoding step",
                  f"rank in the beam (width {width})")
