@@ -70,3 +70,22 @@ def test_scrubbing_to_an_earlier_measurement(trained):
     titles = [json.loads(chart.proto.spec)["layout"].get("title", {}).get("text", "")
               for chart in at.get("plotly_chart")]
     assert f"Attention on the probe at step {first}" in titles, titles
+
+
+@pytest.mark.parametrize("study", [s.name for s in LAB.studies])
+def test_each_study_runs_from_its_tab_and_draws(trained, study):
+    at, _ = trained
+    label = LAB.study(study).label
+    at.session_state["tabs:attention"] = label
+    at.run()
+    at.button(key=f"train:attention-{study}").click()
+    done = wait_for_result(at, f"attention-{study}")
+    at.run()
+    assert not at.exception, at.exception
+    assert done.status == "completed"
+    if study == "capacity":
+        assert at.get("plotly_chart")
+    else:
+        text = _captions(at)
+        assert (f"measured on {done.metrics['study_inputs']} inputs × "
+                f"{done.metrics['samples_per_input']} decodings" in text), text
