@@ -89,3 +89,24 @@ def test_each_study_runs_from_its_tab_and_draws(trained, study):
         text = _captions(at)
         assert (f"measured on {done.metrics['study_inputs']} inputs × "
                 f"{done.metrics['samples_per_input']} decodings" in text), text
+
+
+def test_a_precomputed_result_without_its_model_draws_every_tab(tmp_path, monkeypatch):
+    """A stored run has its arrays but no trained model: the tabs that read arrays draw,
+    and the one that needs the model says so instead of failing."""
+    from core.precompute import store
+    monkeypatch.setenv("RNNLAB_CACHE", str(tmp_path))
+    config = LAB.make_config(LAB.smoke)
+    store(LAB.run(config), "attention", config)
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    for name, value in LAB.smoke.items():
+        at.query_params[name] = str(value)
+    at.run()
+    assert any("precomputed" in i.value for i in at.info)
+    for tab in TABS:
+        at.session_state["tabs:attention"] = tab
+        at.run()
+        assert not at.exception, (tab, at.exception)
+    at.session_state["tabs:attention"] = "Your input"
+    at.run()
+    assert any("needs the trained model" in i.value for i in at.info)
