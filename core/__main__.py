@@ -1,5 +1,6 @@
 """Command line: python -m core list | knobs LAB | run LAB [--set key=value ...] [--json] |
-precompute [LAB ...] | bench [LAB ...].
+study LAB NAME [--set key=value ...] [--json] | sweep LAB --vary key=v1,v2 [--seeds N]
+[--metric NAME] | precompute [LAB ...] | bench [LAB ...] [--sweep].
 
 Exit codes: 0 success, 1 when the cache cannot be written, 2 for a bad lab name, preset name,
 knob name or value (the message names which). A bad RNNLAB_* setting does not stop a command:
@@ -14,6 +15,7 @@ from core.device import configure_threads
 from core.contract import ConfigError, config_dict, knobs
 from core.settings import settings_problems
 from core.labs import all_labs, get_lab
+from core.sweep.cli import add_sweep_parser
 
 
 def _parse_sets(pairs: list[str]) -> dict:
@@ -26,23 +28,14 @@ def _parse_sets(pairs: list[str]) -> dict:
     return overrides
 
 
-def cmd_list(_args) -> int:
-    for lab in all_labs().values():
-        print(f"{lab.id:<14} {lab.question}")
-    return 0
-
-
 def cmd_run(args) -> int:
     lab = get_lab(args.lab)
     config = lab.make_config(_parse_sets(args.set or []))
-
-    def progress(step, metrics):
-        if not args.json and "eval" in metrics:
-            shown = {k: round(v, 4) for k, v in metrics.items()
-                     if isinstance(v, float) and k != "progress"}
-            print(f"step {step}: {shown}", file=sys.stderr)
-
-    result = lab.run(config, on_step=progress)
+    if getattr(args, "study", None):
+        study = lab.study(args.study)
+        result = study.run(config, on_step=_progress(args))
+    else:
+        result = lab.run(config, on_step=_progress(args))
     if args.json:
         print(result.to_json(indent=1))
     else:
@@ -53,6 +46,24 @@ def cmd_run(args) -> int:
             print(f"  {key}: {value}")
         if result.message:
             print(f"  note: {result.message}")
+    return 0
+
+
+def _progress(args):
+    def progress(step, metrics):
+        if not args.json and "eval" in metrics:
+            shown = {k: round(v, 4) for k, v in metrics.items()
+                     if isinstance(v, float) and k != "progress"}
+            series = f" {metrics['series']}" if metrics.get("series") else ""
+            print(f"step {step}{series}: {shown}", file=sys.stderr)
+    return progress
+
+
+def cmd_list(args) -> int:
+    del args
+    for lab in all_labs().values():
+        studies = ", ".join(s.name for s in lab.studies)
+        print(f"{lab.id:<14} {lab.question}" + (f" (studies: {studies})" if studies else ""))
     return 0
 
 
@@ -86,8 +97,15 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("lab")
     run.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a knob")
     run.add_argument("--json", action="store_true", help="print the Result as JSON")
+    study = sub.add_parser("study", help="run one of a lab's declared studies (python -m "
+                                         "core list names them)")
+    study.add_argument("lab")
+    study.add_argument("study")
+    study.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a knob")
+    study.add_argument("--json", action="store_true", help="print the Result as JSON")
     knob_cmd = sub.add_parser("knobs", help="a lab's knobs, defaults and bounds")
     knob_cmd.add_argument("lab")
+    add_sweep_parser(sub)
     pre = sub.add_parser("precompute", help="run every preset and cache its Result")
     pre.add_argument("labs", nargs="*", help="only these labs")
     pre.add_argument("--preset", action="append", help="only presets with this name")
@@ -98,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
                        help="instrumented replay vs fused kernel, per step")
     bench.add_argument("--threads", action="store_true",
                        help="throughput of concurrent runs against torch threads per run")
+    bench.add_argument("--sweep", action="store_true",
+                       help="a 3x4x3 sweep on embedded Ray against the same grid in-process")
     args = parser.parse_args(argv)
     for problem in settings_problems():
         print(f"warning: {problem}", file=sys.stderr)
@@ -105,12 +125,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "list":
             return cmd_list(args)
-        if args.command == "run":
+        if args.command in ("run", "study"):
             return cmd_run(args)
         if args.command == "knobs":
             return cmd_knobs(args)
         if args.command == "precompute":
             return cmd_precompute(args)
+        if args.command == "sweep":
+            from core.sweep.cli import cmd_sweep
+            return cmd_sweep(args)
         from core.bench import cmd_bench
         return cmd_bench(args)
     except (ConfigError, KeyError) as exc:

@@ -44,6 +44,15 @@ def cmd_bench(args) -> int:
                        "Gradient Flow (LSTM, T=80, hidden 64), aggregate training steps per "
                        "second:", ["concurrent runs", "threads per run", "steps/s"],
                        lambda r: [r["concurrent"], r["threads"], f"{r['steps_per_s']:.0f}"])
+    if getattr(args, "sweep", False):
+        from core.sweep.bench import bench_sweep, report_rows
+        result = bench_sweep()
+        if args.json:
+            print(json.dumps(result, indent=1))
+            return 0
+        return _report(report_rows(result), False, "Sweep on Ray vs in-process (measured on a "
+                       "shared machine: other load inflates every time):", ["", "measured"],
+                       lambda row: row)
     labs = [lab for lab in all_labs().values() if not args.labs or lab.id in args.labs]
     rows = [bench_lab(lab) for lab in labs]
     title = (f"device: {device_label()}, torch {torch.__version__}, threads "

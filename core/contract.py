@@ -176,6 +176,7 @@ class Preset:
     note: str
     overrides: dict = field(default_factory=dict)
     show: tuple = ()
+    sweep: str = ""  # the name of one of the lab's sweeps this step of the story runs
 
 
 @dataclass(frozen=True)
@@ -207,6 +208,7 @@ class LabSpec:
     # The 3-6 knobs the presets turn: drawn beside Train; the rest fold under "More settings".
     primary: tuple = ()
     studies: tuple = ()  # Study, in the order the page shows them
+    sweeps: tuple = ()  # core.sweep.SweepSpec with names: the curves a lecture shows
     # (metric, what it says): how clear the default demo's headline picture is when it ends
     # (e.g. alignment entropy / ln T_x), reported by `python -m core bench`.
     picture: tuple = ()

@@ -18,6 +18,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Callable
 
+from core import settings
 from core.contract import Result
 from core.slots import SLOTS, RunRefused, Ticket, max_concurrent_runs
 
@@ -156,7 +157,7 @@ class Run:
             with self._lock:
                 self._state = "running"
                 self._started_at = time.monotonic()
-            result = self._job(self._on_step, self._should_stop)
+            result = self._execute()
             reason = self._first_reason if result.status == "stopped" else None
             if reason == "time_cap":
                 result.message = (self._stop_message(reason, queued=False) + " "
@@ -176,6 +177,14 @@ class Run:
             with self._lock:
                 for name, value in final.items():
                     setattr(self, name, value)
+
+    def _execute(self):
+        """The job, in this thread, or in an actor on the Ray cluster when one is set."""
+        address = settings.ray_address()
+        if address is None:
+            return self._job(self._on_step, self._should_stop)
+        from core.remote_run import run_on_cluster  # Ray loads only on a cluster's server
+        return run_on_cluster(self._job, self._on_step, self._should_stop, address)
 
     def running_for(self) -> float:
         """Seconds since the run left the queue (0 while it waits)."""

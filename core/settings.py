@@ -69,6 +69,25 @@ def _directory(text: str) -> Path:
     return path
 
 
+def _ray_address(text: str) -> str | None:
+    value = text.strip()
+    if not value:
+        return None
+    host, sep, port = value.rpartition(":")
+    if "://" in value or (sep and host and port.isdigit() and 0 < int(port) < 65536):
+        return value
+    raise ValueError
+
+
+def _one_of(*choices: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        value = text.strip().lower()
+        if value not in choices:
+            raise ValueError
+        return value
+    return parse
+
+
 MAX_RUNS = Setting("RNNLAB_MAX_RUNS", 2, _whole_number(1, 64),
                    "a whole number of training slots from 1 to 64")
 # One browser tab is one session. Two lets a student compare two runs side by side.
@@ -96,8 +115,23 @@ CACHE = Setting("RNNLAB_CACHE", ROOT / "cache", _directory,
 DEVICE = Setting("RNNLAB_DEVICE", None, _device,
                  "cpu, cuda, cuda:N, mps or auto")
 
+# A Ray cluster to run sweeps and live runs on; unset: sweeps use an embedded Ray and live
+# runs train in this process's threads.
+RAY_ADDRESS = Setting("RNNLAB_RAY_ADDRESS", None, _ray_address,
+                      "host:port of a Ray cluster's head (or a ray:// address), or empty")
+# The page's sweeps: where their points run (auto = Ray when it starts, else this process),
+# how many run at once, and the largest grid a page accepts. A sweep holds one training slot,
+# so on an embedded Ray it runs one point at a time unless the operator allows more.
+SWEEP_ENGINE = Setting("RNNLAB_SWEEP_ENGINE", "auto", _one_of("auto", "ray", "local"),
+                       "auto, ray or local")
+SWEEP_PARALLEL = Setting("RNNLAB_SWEEP_PARALLEL", 1, _whole_number(1, 4096),
+                         "a whole number of points at once from 1 to 4096")
+MAX_SWEEP_POINTS = Setting("RNNLAB_MAX_SWEEP_POINTS", 60, _whole_number(1, 5000),
+                           "a whole number of points from 1 to 5000")
+
 ALL = (MAX_RUNS, MAX_RUNS_PER_SESSION, MAX_RUNS_PER_ADDRESS, MAX_QUEUE, TORCH_THREADS,
-       MAX_RUN_S, ABANDON_S, CACHE, DEVICE)
+       MAX_RUN_S, ABANDON_S, CACHE, DEVICE, RAY_ADDRESS, SWEEP_ENGINE, SWEEP_PARALLEL,
+       MAX_SWEEP_POINTS)
 
 _notes_lock = threading.Lock()
 # Problems found while using a value, by (setting, the text it held): shown while it holds it.
@@ -177,3 +211,19 @@ def cache_dir() -> Path:
 def device_override() -> str | None:
     """None: choose automatically (CUDA, then MPS, then CPU)."""
     return read(DEVICE)
+
+
+def ray_address() -> str | None:
+    return read(RAY_ADDRESS)
+
+
+def sweep_engine() -> str:
+    return read(SWEEP_ENGINE)
+
+
+def sweep_parallel() -> int:
+    return read(SWEEP_PARALLEL)
+
+
+def max_sweep_points() -> int:
+    return read(MAX_SWEEP_POINTS)

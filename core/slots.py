@@ -11,6 +11,7 @@ first run waiting longer than it takes one slot to free.
 from __future__ import annotations
 
 import itertools
+import sys
 import threading
 from collections import Counter
 from dataclasses import dataclass
@@ -20,6 +21,13 @@ from core import settings
 
 
 def max_concurrent_runs() -> int:
+    """RNNLAB_MAX_RUNS; on a Ray cluster (RNNLAB_RAY_ADDRESS) its CPUs, one run each, once the
+    server has joined it (until then, the setting)."""
+    if settings.ray_address() is not None and "core.remote_run" in sys.modules:
+        try:
+            return sys.modules["core.remote_run"].cluster_cpus(settings.ray_address())
+        except Exception:  # the cluster is unreachable: the run itself will say so
+            return settings.max_runs()
     return settings.max_runs()
 
 

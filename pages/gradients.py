@@ -13,29 +13,50 @@ THEORY = r"""
 **The loop and its Jacobian.** A recurrent cell applies the same map at every step,
 $h_t = \phi(W_{hh} h_{t-1} + W_{xh} x_t + b)$. Backpropagation through time multiplies the
 gradient by $\partial h_{t+1}/\partial h_t$ once per step, so the signal reaching step $t$
-from a loss at step $T$ carries a product of $T-t$ Jacobians. For a linear recurrence
-$h_t = a\,h_{t-1} + W x_t$ that product is exactly $a^{T-t}$:
+from a loss at step $T$ carries a product of $T-t$ Jacobians. For a tanh cell each factor is
+$\mathrm{diag}(1-h_{t+1}^2)\,W_{hh}$: when the spectral radius of $W_{hh}$ is below 1 (and
+$\tanh' \le 1$ only shrinks further) the product vanishes exponentially; far above 1 it can
+explode. A per-step factor of 0.9 leaves $0.9^{49} \approx 0.005$ after 50 steps.
 
-$$\Big\|\frac{\partial L}{\partial h_t}\Big\| = |a|^{T-t}\,\Big\|\frac{\partial L}{\partial h_T}\Big\|.$$
-
-Below 1 it vanishes exponentially (0.9 per step leaves about 0.005 after 50 steps); above 1 it
-explodes. A tanh cell squashes further, since $\tanh' \le 1$.
-
-**Supervision density.** With one loss at the end (many-to-one) the gradient reaching $h_1$
-scales as $a^{T-1}$. With a loss at every step (many-to-many) it is a sum,
-$\sum_{k=0}^{T-1} a^{k} = \frac{1-a^T}{1-a}$, which stays finite for $|a|<1$ (short paths from
-nearby losses always exist), grows like $T$ at $a = 1$ and explodes for $|a|>1$.
+**Supervision density.** For the linear cell $h_t = a\,h_{t-1} + W x_t + b$ every step back
+multiplies by $a$, so the gradient at step $t$ collects the read-out gradients $g_s$ of every
+later step that carries a loss:
+$$\frac{\partial L}{\partial h_t} = \sum_{s \ge t} a^{\,s-t}\, g_s .$$
+With one loss at the end (many-to-one) this is $a^{T-t} g_T$, vanishing for $|a|<1$ and
+exploding for $|a|>1$. With a loss at every step from the mark on (many-to-many) each step adds
+its own term; with equal $g$ the sum reaching $h_1$ is $\sum_{k=0}^{T-1} a^{k} = (1-a^T)/(1-a)$,
+which stays finite for $|a|<1$ — short paths from nearby losses always exist — grows like $T$
+at $a=1$ and explodes for $|a|>1$.
 
 **Gates.** The LSTM's cell state is updated additively, $c_t = f_t \odot c_{t-1} + i_t \odot g_t$,
-so the gradient along it is scaled by the forget gate $f_t$ rather than by $W_{hh}$. A forget
-gate held at 0.99 leaves $0.99^{49} \approx 0.61$ of the signal after 50 steps. A positive
-forget-gate bias starts every unit near "keep", which is why it matters on long lags. The GRU's
-update gate $z_t$ plays the same role: $h_t = (1-z_t)\odot n_t + z_t \odot h_{t-1}$.
+so the gradient along it is scaled by the forget gate $f_t$ rather than by $W_{hh}$: a gate held
+at 0.99 leaves $0.99^{49} \approx 0.61$ of the signal after 50 steps. A positive forget-gate bias
+starts every unit near "keep", which is why it matters on long lags. The GRU's update gate
+$z_t$ plays the same role: $h_t = (1-z_t)\odot n_t + z_t \odot h_{t-1}$. For a gated cell no
+single spectral radius tells the story — the gates do.
 
-**Truncated BPTT.** Cutting the backward pass after $K$ steps caps the cost but also the
-longest dependency that can be learned. If the information the input at lag $d$ carries about
-the target decays as $I(d) \approx I_0 e^{-\lambda d}$, the window $K = \ln(1/\varepsilon)/\lambda$
-keeps every dependency worth more than a fraction $\varepsilon$ of $I_0$.
+**Truncated BPTT.** A window of $K$ steps sends the last step's gradient back exactly $K$
+steps, so the mark is reachable only in sequences whose lag is at most $K$. With lags spread
+geometrically (ratio $q = 1 - 1/\bar d$, overshoots past $T$ redrawn uniformly) that share is
+$p_K = P(\text{lag} \le K) = 1 - q^K + K q^T/T$, and learning exactly those dependencies would
+give accuracy $p_K + (1-p_K)/S$ with $S$ symbols — a reference, not a ceiling: a cell that has
+learned to hold a symbol inside the window can keep holding it beyond. The information the
+input at lag $d$ carries about the target is $I(d) = P(\text{lag}=d)\,\ln S$, decaying like
+$q^d = e^{-\lambda d}$; the window $K = \ln(1/\varepsilon)/\lambda$ keeps every dependency worth
+more than a fraction $\varepsilon$ of the first.
+
+**Where the theory comes from.**
+- *Linear-cell theory line* (dashed, headline figure, linear cell): $\|\sum_{s\ge t} a^{s-t} g_s\|$
+  with the model's own read-out gradients $g_s$ on the probe batch. Assumes the recurrence is
+  exactly linear with $a$ fixed (this cell); checked against autograd in float64 under both
+  supervisions (`tests/test_gradient_theory.py`).
+- *Closed forms against $T$* (Supervision tab): $|a|^{T-1}$ and $|\sum_{k<T} a^k|$ for equal
+  per-step read-out gradients; checked against autograd for $a \in \{0.9, 1, 1.1\}$.
+- *In-window reference* (truncation sweep): $p_K + (1-p_K)/S$ from the task's exact lag
+  distribution, assuming many-to-one supervision and a uniform guess outside the window;
+  $p_K$ is checked against the sampler's frequencies (`tests/test_truncation_theory.py`).
+- *Horizon* $K = \ln(1/\varepsilon)/\lambda$: assumes $I(d)$ decays exponentially; the fitted
+  $\lambda$ is checked against $-\ln(1-1/\bar d)$ on the geometric preset.
 """
 
 
@@ -68,16 +89,33 @@ def numbers(result) -> None:
                    help=f"On fresh sequences; chance is {m['chance_accuracy']:.2f} (1/K).")
     cols[1].metric("‖dL/dh_1‖ / ‖dL/dh_T‖", f"{m['grad_ratio_first_last']:.1e}",
                    help="How much of the gradient at the last step survives to the first.")
-    label = ("Recurrent spectral radius" if result.config["cell"] in ("rnn", "linear")
-             else "Largest spectral radius over gate blocks")
-    cols[2].metric(label, f"{m['recurrent_spectral_radius']:.2f}")
+    by_gate = m.get("recurrent_spectral_radius_by_gate") or {}
+    gated = result.config["cell"] in ("lstm", "gru")
+    cols[2].metric("Largest spectral radius over gate blocks" if gated
+                   else "Recurrent spectral radius", f"{m['recurrent_spectral_radius']:.2f}",
+                   help=("Per gate block: " + ", ".join(f"{g} {r:.2f}" for g, r in
+                                                       by_gate.items()) +
+                         ". For a gated cell no single radius sets the decay: the forget or "
+                         "update gate does.") if gated else
+                   "Below 1 the tanh cell's step Jacobian shrinks the gradient every step.")
     cols[3].metric("Steps trained", result.steps)
 
 
 def over_training(result) -> None:
-    show_figure(viz.gradient_heatmap(result))
-    how_to_read("each row is one measurement during training and each column a timestep; "
-                "colour is log10 of the gradient norm reaching h_t from the loss.")
+    if result.arrays.get("grad_heatmap_truncated"):
+        left, right = st.columns(2)
+        show_figure(viz.gradient_heatmap(result), container=left)
+        show_figure(viz.gradient_heatmap(result, truncated=True), container=right)
+        how_to_read("each row is one measurement during training, each column a timestep; "
+                    "colour is log10 of the gradient norm reaching h_t from the loss. Left, "
+                    "through the whole unrolled sequence, for reference; right, through the "
+                    "graph truncated training actually backpropagates: nothing reaches the "
+                    f"steps behind the window. {result.metrics['tbptt_window_fraction']:.0%} "
+                    "of the sequences have their mark inside it.")
+    else:
+        show_figure(viz.gradient_heatmap(result))
+        how_to_read("each row is one measurement during training and each column a timestep; "
+                    "colour is log10 of the gradient norm reaching h_t from the loss.")
 
 
 def gates_and_inputs(result) -> None:
@@ -100,6 +138,8 @@ def cells_compared(result) -> None:
         show_figure(viz.comparison_bars(result))
         how_to_read("each bar is a model trained for the same steps on the same seed and "
                     "data, measured on fresh test sequences; the dotted line is guessing.")
+    elif result.config["compare_cells"]:
+        st.info("The run ended before the other cells trained; train again to compare.")
     else:
         st.info("Turn on **Compare cells** to train the other cells side by side.")
 
@@ -130,11 +170,13 @@ def truncation_horizon(result) -> None:
 
 def tbptt_sweep(sweep) -> None:
     show_figure(viz.tbptt_sweep_figure(sweep))
-    how_to_read("one model per window K, same seed and data. A window of K steps carries "
-                "the gradient back K steps from the loss, so only sequences whose mark lies "
-                "within the window can be learned; with a spread of lags that is a fraction "
-                f"of them, not none. The horizon suggested K = "
-                f"{sweep.metrics['suggested_tbptt_k']}.")
+    how_to_read("one model per window K, same seed and data, measured on fresh test "
+                "sequences. A window of K steps carries the gradient back K steps from the "
+                "loss, so it reaches the mark only in sequences whose lag is at most K — with "
+                "a spread of lags that is a share of them, not none. The dashed line is what "
+                "learning exactly those would give; a cell that learns to hold a symbol inside "
+                "the window can keep holding it beyond, so it is a reference, not a ceiling. "
+                f"The information horizon suggested K = {sweep.metrics['suggested_tbptt_k']}.")
 
 
 page()

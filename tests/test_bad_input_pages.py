@@ -80,11 +80,16 @@ def text_field(at: AppTest, find: dict):
     return fields[0]
 
 
+PROBE_TABS = {"vrae": "Explore the latent space", "bidirectional": "Look inside",
+              "attention": "Your input"}
+
+
 def open_text_field(at: AppTest, lab_id: str) -> None:
-    """The attention page's text field is in its "Your input" tab; the stack page shows its
-    text field once "type my own" is chosen."""
-    if lab_id == "attention":
-        at.session_state["tabs:attention"] = "Your input"
+    """The stack page shows its text field once "type my own" is chosen; other pages in the
+    tab that holds their probe."""
+    tab = PROBE_TABS.get(lab_id)
+    if tab is not None:
+        at.session_state[f"tabs:{lab_id}"] = tab
         at.run()
         assert not at.exception, at.exception
     if lab_id == "stack":

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from core.analysis.stack_trace import trace_string
 from core.contract import make_config
 from core.export import load_weights, weights_bytes
-from core.labs import all_labs, get_lab
+from core.labs import all_labs, get_lab, vrae_probes
 from core.models.stack_rnn import StackRNN
 from core.tasks import dyck, words
 from core.tasks.direction import MAX_TYPED_LENGTH, parse_sequence
@@ -139,6 +139,25 @@ def test_attention_decode_typed(attention_result, text):
 
 
 @pytest.fixture(scope="module")
+def bidirectional_result():
+    lab = get_lab("bidirectional")
+    return lab.run(lab.make_config({"steps": 5, "eval_every": 5, "hidden": 8, "seq_len": 6,
+                                    "batch": 8}))
+
+
+@settings(FUZZ, max_examples=60)
+@given(text=fuzz_text("abcd0123"), arm=st.sampled_from(("bi", "uni")))
+def test_bidirectional_tag_typed(bidirectional_result, text, arm):
+    """The whole path behind the bidirectional page's text field, through a trained model."""
+    from core.labs.bidirectional import tag_typed
+    view = outcome(lambda: tag_typed(bidirectional_result, text, arm))
+    if view is not None:
+        assert 2 <= len(view["symbols"]) <= MAX_TYPED_LENGTH
+        assert len(view["tags"]) == len(view["correct"]) == len(view["symbols"])
+        assert np.isfinite(np.asarray(view["forward_states"], dtype=float)).all()
+
+
+@pytest.fixture(scope="module")
 def pointer_result():
     lab = get_lab("pointer")
     return lab.run(lab.make_config({"steps": 5, "eval_every": 5, "hidden": 8,
@@ -191,7 +210,7 @@ def test_stack_trace_string(stack_models, text, language, form):
 @FUZZ
 @given(text=fuzz_text("lantern"))
 def test_words_validate_and_encode(text):
-    """pages/vrae.py: the word typed to encode and decode (LatentProbe.reconstruct_word)."""
+    """pages/vrae.py: the word typed to encode and decode (core.tasks.words.encode)."""
     batch = outcome(lambda: words.encode([text]))
     if batch is not None:
         word = batch.words[0]
@@ -202,17 +221,17 @@ def test_words_validate_and_encode(text):
 
 
 @pytest.fixture(scope="module")
-def word_probe():
+def words_result():
     lab = get_lab("vrae")
-    result = lab.run(lab.make_config({"dataset": "words", "steps": 3, "eval_every": 3,
-                                      "hidden": 8}))
-    return result.artifacts["probe"]
+    return lab.run(lab.make_config({"dataset": "words", "steps": 5, "eval_every": 5,
+                                    "hidden": 8}))
 
 
 @settings(FUZZ, max_examples=60)
 @given(text=fuzz_text("lantern"))
-def test_vrae_reconstruct_word(word_probe, text):
-    out = outcome(lambda: word_probe.reconstruct_word(text))
+def test_vrae_typed_word(words_result, text):
+    """The whole path behind the VRAE page's text field (core.labs.vrae_probes.typed_word)."""
+    out = outcome(lambda: vrae_probes.typed_word(words_result, text))
     if out is not None:
         assert out["input"] == text.strip().lower() and isinstance(out["decoded"], str)
 

@@ -98,8 +98,8 @@ def sections(frame: Frame, result, tabs: dict[str, Callable[[], None] | None],
     """The secondary figures, one tab each, drawn only when their tab is open, so the page
     stays short and a rerun computes just what someone is looking at. `tabs` maps a title
     to a function drawing it (None leaves the tab out; without a result they all wait for
-    Train). The lab's studies (drawn by `study_views[name](study_result)`), the theory,
-    export and A/B follow as tabs of their own."""
+    Train). The lab's studies (drawn by `study_views[name](study_result)`), a sweep over
+    any knob, the theory, export and A/B follow as tabs of their own."""
     lab = frame.lab
     drawers: dict[str, Callable[[], None]] = {}
     if result is not None:
@@ -107,6 +107,7 @@ def sections(frame: Frame, result, tabs: dict[str, Callable[[], None] | None],
     for study in lab.studies:
         drawers[study.label] = functools.partial(_study_tab, frame, study.name,
                                                  (study_views or {}).get(study.name))
+    drawers["Sweep"] = functools.partial(_sweep_tab, frame, result)
     drawers["Theory"] = lambda: st.markdown(theory_markdown)
     if result is not None:
         # imported here: the home page uses this module and must not wait for torch
@@ -122,6 +123,11 @@ def sections(frame: Frame, result, tabs: dict[str, Callable[[], None] | None],
             continue
         with tab:
             drawers[name]()
+
+
+def _sweep_tab(frame: Frame, result) -> None:
+    from ui.sweep_panel import sweep_tab  # Ray and the sweep engine load only when opened
+    sweep_tab(frame.lab, frame, result)
 
 
 def _study_tab(frame: Frame, name: str, view) -> None:

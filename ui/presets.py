@@ -26,6 +26,9 @@ def apply_preset(lab, name: str, widget_key, store: dict) -> None:
         value = preset.overrides.get(f.name, getattr(defaults, f.name))
         st.session_state[widget_key(lab.id, f.name)] = value
         store[f.name] = value
+    if preset.sweep:  # this step of the story is a sweep: fill in its form and open its tab
+        from ui.sweep_panel import select_sweep
+        select_sweep(lab, preset.sweep)
 
 
 def preset_picker(lab, widget_key, store: dict):
@@ -48,10 +51,7 @@ def preset_picker(lab, widget_key, store: dict):
     st.pills("Presets — the lab's story, step by step", names, key=pick_key,
              on_change=on_pick, help="Each preset sets every knob; its note says what to look "
                                      "for. Change any knob afterwards to explore.")
-    preset = lab.preset(active) if active else None
-    if preset is not None:
-        st.info(f"**{preset.name}** — {preset.note}", icon=":material/school:")
-    return preset
+    return lab.preset(active) if active else None  # its note is shown beside the figures
 
 
 def preset_fields(lab, preset) -> set[str]:

@@ -82,7 +82,7 @@ def _panel(lab, config, *, key: str, job, total_steps: int, label: str, buttons,
     if snap is not None and snap.finished:
         _keep(snap, key, result_key)
 
-    left, right = buttons.columns([3, 2])
+    left, right = buttons.columns(2)
     if left.button(label, key=f"train:{key}", type="primary", disabled=active or bool(blocked),
                    icon=":material/play_arrow:", width="stretch"):
         try:
@@ -108,7 +108,7 @@ def _panel(lab, config, *, key: str, job, total_steps: int, label: str, buttons,
                                                        config_dict(config), interval)
     elif run is not None or result is not None:
         with view:
-            _finished_view(run, result, headline)
+            _finished_view(run, result, headline, study=not precomputed)
     elif idle:
         view.info(idle, icon=":material/play_arrow:")
     return result
@@ -169,7 +169,7 @@ def _keep(snap, key: str, result_key: str) -> None:
         st.session_state[result_key] = snap.result
 
 
-def _finished_view(run: Run | None, result, headline) -> None:
+def _finished_view(run: Run | None, result, headline, study: bool = False) -> None:
     snap = run.snapshot() if run is not None else None
     if snap is not None and snap.state == "failed":
         st.error(f"The run failed: {escape_markdown(snap.error)}. Earlier results are kept; "
@@ -178,6 +178,9 @@ def _finished_view(run: Run | None, result, headline) -> None:
         st.warning(escape_markdown(snap.stop_message), icon=":material/timer_off:")
     elif result is not None:
         show, text = _STATUS.get(result.status, (st.info, "{status}"))
+        if study and result.status in ("completed", "succeeded"):
+            # a study trains several models to the end: there is no criterion to reach
+            show, text = st.success, "Finished: {steps} training steps over its models."
         message = result.message
         if result.status == "stopped" and message.startswith("stopped by request"):
             message = ""  # the Stop button's own doing: nothing to add

@@ -26,13 +26,22 @@ class LabCard:
     order: int = 100
 
 
-def _card_from_source(source: str) -> LabCard | None:
+def _card_from_source(source: str, where: str = "a lab module") -> LabCard | None:
     for node in ast.parse(source).body:
         if (isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "LAB"
                                                   for t in node.targets)
                 and isinstance(node.value, ast.Call)):
-            fields = {kw.arg: ast.literal_eval(kw.value) for kw in node.value.keywords
-                      if kw.arg in CARD_FIELDS}
+            fields = {}
+            for kw in node.value.keywords:
+                if kw.arg not in CARD_FIELDS:
+                    continue
+                try:
+                    fields[kw.arg] = ast.literal_eval(kw.value)
+                except ValueError:
+                    raise ValueError(
+                        f"{where}: LabSpec's {kw.arg}= must be written as a literal (a string "
+                        f"or number, no names or expressions): the home page reads it from "
+                        f"the source without importing the lab") from None
             return LabCard(**fields)
     return None
 
@@ -43,7 +52,7 @@ def lab_cards() -> tuple[LabCard, ...]:
     for path in sorted(LABS_DIR.glob("*.py")):
         if path.stem.startswith("_") or path.stem == "catalog":
             continue
-        card = _card_from_source(path.read_text(encoding="utf-8"))
+        card = _card_from_source(path.read_text(encoding="utf-8"), f"core/labs/{path.name}")
         if card is not None:
             cards.append(card)
     return tuple(sorted(cards, key=lambda c: (c.order, c.id)))

@@ -21,6 +21,7 @@ from core.analysis.information import dependency_horizon, plugin_mutual_informat
 from core.arms import Arm, Trained, finish, study_status, train_arms
 from core.contract import LabSpec, Preset, Result, Study, knob
 from core.device import build_seeded, pick_device, stream
+from core.sweep.spec import SweepSpec
 from core.models.recurrent import CELLS, RecurrentClassifier
 from core.tasks.recall import MarkedRecall
 from core.train import train
@@ -266,6 +267,13 @@ LAB = LabSpec(
     studies=(Study("tbptt", "Sweep truncation K", "Trains one model per truncation window K "
                    "on the same seed and data, for the full number of steps each.",
                    sweep_tbptt, lambda c: c.steps * len(tbptt_windows(c))),),
+    sweeps=(
+        # lag 300 is capped at T, so the marked symbol is always the first: the dependency
+        # spans the whole sequence and T is the distance the gradient must travel.
+        SweepSpec(name="accuracy vs T", metric="accuracy", seeds=3,
+                  vary={"seq_len": (20, 40, 80, 160), "cell": ("rnn", "lstm", "gru")},
+                  overrides={"lag": 300, "compare_cells": False}),
+    ),
     presets=(
         Preset("tanh forgets", "A tanh RNN must carry the marked symbol 80 steps. The gradient "
                "reaching the mark is a vanishing fraction of the last step's (the ratio is "
@@ -288,5 +296,9 @@ LAB = LabSpec(
                "Run the K sweep to see which windows learn.",
                {"lag": 8, "lag_spread": "geometric", "seq_len": 40, "steps": 600,
                 "compare_cells": False}, show=("lag", "tbptt_k", "mi_fraction")),
+        Preset("accuracy vs T", "The lecture's curve: each cell trained at T = 20, 40, 80 and "
+               "160 with the mark at the first step, three seeds each: press Run sweep in the "
+               "Sweep tab and watch where each cell's accuracy falls to chance.",
+               {"compare_cells": False}, show=("cell",), sweep="accuracy vs T"),
     ))
 

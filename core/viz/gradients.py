@@ -14,9 +14,11 @@ def _log10(values) -> np.ndarray:
     return np.log10(np.clip(arr, 1e-30, None))
 
 
-def gradient_heatmap(result) -> go.Figure:
-    """log10 ||dL/dh_t|| over (timestep × training step), measured on a fixed probe batch."""
-    rows = result.arrays["grad_heatmap"]
+def gradient_heatmap(result, truncated: bool = False) -> go.Figure:
+    """log10 ||dL/dh_t|| over (timestep × training step), measured on a fixed probe batch:
+    through the full unrolled graph, or (truncated) through the graph truncated training
+    backpropagates, where nothing reaches the steps behind the window."""
+    rows = result.arrays["grad_heatmap_truncated" if truncated else "grad_heatmap"]
     T = len(rows[0]) if rows else 0
     fig = go.Figure(go.Heatmap(z=_log10(rows), x=list(range(1, T + 1)),
                                y=result.arrays["grad_heatmap_steps"], colorscale="Viridis",
@@ -24,9 +26,11 @@ def gradient_heatmap(result) -> go.Figure:
     k = result.config.get("tbptt_k", 0)
     if k and k < T:
         fig.add_vline(x=T - k + 0.5, line_dash="dash", line_color="white",
-                      annotation_text=f"truncation K={k}")
-    return style(fig, "Gradient reaching each timestep as training goes (measured)",
-                 "timestep t", "training step", height=360)
+                      annotation_text=f"window K={k}")
+    title = (f"What truncated training receives (K = {k}, measured)" if truncated
+             else "Full backpropagation through time (measured)" if k and k < T
+             else "Gradient reaching each timestep as training goes (measured)")
+    return style(fig, title, "timestep t", "training step", height=360)
 
 
 def headline(live: dict, config: dict) -> go.Figure:
@@ -130,8 +134,14 @@ def tbptt_sweep_figure(sweep_result) -> go.Figure:
     ks = list(acc)
     fig = go.Figure(go.Scatter(x=[str(k) for k in ks], y=[acc[k] for k in ks],
                                mode="lines+markers", name="held-out accuracy (measured)"))
+    reference = sweep_result.metrics.get("in_window_accuracy_by_k") or {}
+    if any(v is not None for v in reference.values()):
+        fig.add_trace(go.Scatter(x=[str(k) for k in ks], y=[reference.get(k) for k in ks],
+                                 mode="lines", line=dict(dash="dash", color="black"),
+                                 name="if only in-window marks are learned: p_K + (1-p_K)/S "
+                                      "(theory)"))
     fig.add_hline(y=sweep_result.metrics["chance_accuracy"], line_dash="dot",
-                  annotation_text="chance 1/K")
+                  annotation_text="chance 1/S")
     fig.update_yaxes(range=[0, 1.05])
     return style(fig, "Accuracy reached with each truncation window",
                  "truncation window K (full = no truncation)", "held-out accuracy")
