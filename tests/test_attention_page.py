@@ -13,7 +13,7 @@ from core.labs import get_lab
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "attention.py")
 LAB = get_lab("attention")
 TABS = ("Over training", "Accuracy by length", "Alignment entropy", "Capacity", "Your input",
-        "Theory", "Export")
+        "Sweep", "Theory", "Export")
 
 
 @pytest.fixture(scope="module")
