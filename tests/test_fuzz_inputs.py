@@ -119,6 +119,27 @@ def test_permutation_parse_numbers_and_scale(text):
 
 
 @pytest.fixture(scope="module")
+def attention_result():
+    lab = get_lab("attention")
+    return lab.run(lab.make_config({"steps": 5, "eval_every": 5, "hidden": 8, "max_len": 6,
+                                    "test_max_len": 8, "compare_none": False}))
+
+
+@settings(FUZZ, max_examples=60)
+@given(text=fuzz_text("abcdefgh"))
+def test_attention_decode_typed(attention_result, text):
+    """The whole path behind the attention page's text field, through the trained model:
+    the length of the text is refused before any parsing, then letters and lengths."""
+    from core.labs.attention_probes import decode_typed
+    shown = outcome(lambda: decode_typed(attention_result, text, samples=3))
+    if shown is not None:
+        assert 1 <= len(shown["input"]) <= 8
+        assert shown["is_probe"] == (not text.strip())
+        assert np.isfinite(shown["greedy"]["log_prob"])
+        assert np.isfinite(np.asarray(shown["greedy"]["attention"], dtype=float)).all()
+
+
+@pytest.fixture(scope="module")
 def bidirectional_result():
     lab = get_lab("bidirectional")
     return lab.run(lab.make_config({"steps": 5, "eval_every": 5, "hidden": 8, "seq_len": 6,
