@@ -35,7 +35,7 @@ HEADLINE_HEIGHT = 340
 LIVE_CHART_HEIGHT = 250
 
 _STATUS = {
-    "succeeded": (st.success, "Reached the lab's success criterion after {steps} steps."),
+    "succeeded": (st.success, "Reached the lab's success criterion; {steps} steps trained."),
     "completed": (st.info, "Finished all {steps} steps without reaching the success criterion."),
     "stopped": (st.warning, "Stopped after {steps} steps; the figures show the model as it "
                             "was. {message}"),
