@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 SATURATION_FRACTION = 0.25  # fit growth only while the error is below this share of saturation
 MIN_FIT_POINTS = 3
@@ -38,6 +39,20 @@ def summarise(errors: np.ndarray) -> HorizonErrors:
     q25, med, q75 = np.percentile(errors, [25, 50, 75], axis=0)
     rmse = np.sqrt(np.mean(errors ** 2, axis=0))
     return HorizonErrors(med.tolist(), q25.tolist(), q75.tolist(), rmse.tolist())
+
+
+def horizon_errors(model, windows: torch.Tensor, context: int, horizon: int) -> HorizonErrors:
+    """A forecaster's error at every horizon on (n, context + horizon, dim) windows: it reads
+    the first `context` steps and rolls out `horizon` (`model.rollout`)."""
+    with torch.no_grad():
+        pred = model.rollout(windows[:, :context], horizon)
+    return summarise(per_window_errors(pred.cpu().numpy(), windows[:, context:].cpu().numpy()))
+
+
+def persistence_errors(last: np.ndarray, truth: np.ndarray) -> HorizonErrors:
+    """The baseline any forecaster should beat: repeat the last observed value (n, 1, dim)
+    at every horizon of `truth` (n, H, dim)."""
+    return summarise(per_window_errors(np.repeat(last, truth.shape[1], axis=1), truth))
 
 
 def saturation_level(states: np.ndarray) -> float:
