@@ -127,12 +127,19 @@ def csv_frame(frame, series, idle: str):
 
 def numbers(result) -> None:
     m = result.metrics
+    system = result.config["system"]
+    theory = {"linear": "The dashed curve is the theory ε·Σ L^j, with ε the iterative model's "
+                        "own one-step error. ",
+              "logistic": "The dashed curve is the estimate ε·Σ e^(λj), with ε the iterative "
+                          "model's own one-step error, drawn up to the saturation line. ",
+              "lorenz": "The dashed curve is the estimate ε·Σ e^(λj), with ε the iterative "
+                        "model's own one-step error, drawn up to the saturation line. "}
     how_to_read(f"left, the training loss of both forecasters; right, each one's median error "
                 f"at every horizon k over {m['test_windows']} held-out windows (log axis; "
                 "while training, over the validation windows), the band holding the middle "
-                "half. A rising straight line is exponential growth. The dashed curve is the "
-                "theory ε·Σ L^j with ε the iterative model's own one-step error; the dotted "
-                "grey curve repeats the last observed value.")
+                "half. A rising straight line is exponential growth. "
+                + theory.get(system, "A recorded series has no theory curve. ")
+                + "The dotted grey curve repeats the last observed value.")
     cols = st.columns(4)
     ref = m["reference_growth_rate"]
     if result.config["system"] == "linear" \

@@ -18,7 +18,7 @@ def extreme_overrides(lab) -> dict:
             continue
         if meta["max"] is not None:
             over[f.name] = meta["max"]
-    over["steps"] = 3
+    over["steps"] = 5  # on the step grid (min 0, step 5) every migrated lab uses
     for name in ("eval_every", "ae_steps"):
         if name in over:
             over[name] = lab.Config.__dataclass_fields__[name].metadata["min"] or 1

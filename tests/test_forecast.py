@@ -1,16 +1,15 @@
 """The forecasting lab's parts: integrators, exponents, error-growth regimes, CSV validation.
 (The lab's runs: tests/test_forecast_lab.py; its presets at full size: test_forecast_slow.py.)"""
-import json
 import math
-import subprocess
-import sys
+import re
 
 import numpy as np
 import pytest
 import torch
 
 from core.analysis.error_growth import (classify_growth, difference_span, growth_rate,
-                                        iterative_bound, per_window_errors, saturation_level)
+                                        growth_verdict, iterative_bound, per_window_errors,
+                                        saturation_level)
 from core.models.forecaster import DirectForecaster, OneStepForecaster
 from core.tasks.dynamics import (LORENZ_LYAPUNOV, load_sunspots, logistic_lyapunov,
                                  logistic_trajectory, longest_window, lorenz_pool,
@@ -198,3 +197,48 @@ def test_good_csv_with_semicolons_gives_the_chosen_column():
     assert series_from_table(table, "temp").tolist() == [2.5, 3.5, -1.0]
 
 
+
+
+def test_the_theory_stretch_is_L_for_the_linear_map_and_e_to_lambda_for_chaos():
+    assert make_system("linear", 4, 8, lipschitz=1.1).stretch_per_step == 1.1
+    assert make_system("logistic", 4, 8, r=4.0).stretch_per_step == pytest.approx(2.0)
+    assert make_system("lorenz", 4, 8, dt=0.1).stretch_per_step == \
+        pytest.approx(math.exp(LORENZ_LYAPUNOV * 0.1))
+    assert make_system("sunspots", 4, 8).stretch_per_step is None
+
+
+def _curves(rate, ref, it_factor=50.0, di_factor=3.0, errors=(0.1, 0.2)):
+    return {"growth_rate_iterative": rate, "reference_growth_rate": ref,
+            "growth_factor_iterative": it_factor, "growth_factor_direct": di_factor,
+            "error_by_horizon_iterative": list(errors), "one_step_error_iterative": errors[0],
+            "growth_fit_points": 10, "error_by_horizon_persistence": [0.5, 0.6],
+            "final_error_iterative": errors[-1], "final_error_direct": 0.3}
+
+
+def test_growth_verdict_judges_each_system_by_what_its_theory_claims():
+    ln = math.log(1.1)
+    assert growth_verdict("linear", 1.1, _curves(1.15 * ln, ln), "exponential", 0.2)[0]
+    assert not growth_verdict("linear", 1.1, _curves(1.25 * ln, ln), "exponential", 0.2)[0]
+    assert not growth_verdict("linear", 1.1, _curves(ln, ln), "linear", 0.2)[0]
+    assert not growth_verdict("linear", 1.1, _curves(ln, ln, di_factor=60), "exponential",
+                              0.2)[0]  # a direct curve that compounds as much fails
+    # below L = 1 only boundedness counts, whatever the rate reads
+    ok, text = growth_verdict("linear", 0.8, _curves(-0.02, math.log(0.8)), "bounded", 0.2)
+    assert ok and "2.00 times its one-step error" in text
+    assert growth_verdict("linear", 1.0, _curves(0.01, 0.0), "linear", 0.2)[0]
+    assert growth_verdict("lorenz", None, _curves(0.12, 0.136), "exponential", 0.2)[0]
+    assert not growth_verdict("lorenz", None, _curves(0.10, 0.136), "exponential", 0.2)[0]
+    assert not growth_verdict("logistic", None, _curves(float("nan"), 0.69), "bounded", 0.2)[0]
+    assert growth_verdict("sunspots", None, _curves(float("nan"), float("nan")), "bounded",
+                          0.2)[0]  # 0.1 one step ahead beats repeating the last value (0.5)
+
+
+def test_every_test_the_theory_tab_cites_exists():
+    """The page's "Where the theory comes from" names the tests that check each line."""
+    from pathlib import Path
+    root = Path(__file__).resolve().parent
+    page = (root.parent / "pages" / "forecast.py").read_text()
+    cited = set(re.findall(r"`(test_\w+)`", page))
+    assert len(cited) >= 5
+    defined = set(re.findall(r"^def (test_\w+)", (root / "test_forecast.py").read_text(), re.M))
+    assert cited <= defined, cited - defined

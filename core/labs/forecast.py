@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from core.analysis.error_growth import (HorizonErrors, classify_growth, expected_regime,
-                                        growth_power, growth_rate, horizon_errors,
+from core.analysis.error_growth import (HorizonErrors, classify_growth, growth_power,
+                                        growth_rate, growth_verdict, horizon_errors,
                                         iterative_bound, persistence_errors, saturation_level)
 from core.arms import ENDED_EARLY, Arm, Trained, finish, train_arms
 from core.contract import ConfigError, LabSpec, Preset, Result, Study, knob
@@ -106,17 +106,6 @@ def build_system(config: Config, series: np.ndarray | None = None) -> SystemWind
                        series=series if config.system == "csv" else None)
 
 
-def theory_stretch(system: SystemWindows) -> float | None:
-    """The stretch per step the theory curve ε·Σ s^j uses: the linear map's Lipschitz
-    constant L (exact), the chaotic systems' average stretch e^λ (an estimate, not a bound:
-    the logistic map's Lipschitz constant is 4), none for a recorded series."""
-    if system.name == "linear":
-        return system.lipschitz
-    if system.name in ("logistic", "lorenz"):
-        return math.exp(system.lyapunov_per_step)
-    return None
-
-
 def _references(system: SystemWindows, windows: torch.Tensor) -> dict:
     """What a set of held-out windows gives any forecaster to beat or to saturate at."""
     C = system.context
@@ -131,9 +120,10 @@ def _live(kind: str, errors: HorizonErrors, step: int, refs: dict, stretch, held
     windows, its fitted growth rate and, for the iterative model, the theory curve built
     from its own one-step error."""
     live = {"step": step, "held_out": held_out, "error": errors.median, "q25": errors.q25,
-            "q75": errors.q75, "rate": growth_rate(errors.median, refs["saturation"])[0]}
+            "q75": errors.q75}
     if kind == "iterative":
-        live.update(persistence=refs["persistence"].median, saturation=refs["saturation"],
+        live.update(rate=growth_rate(errors.median, refs["saturation"])[0],
+                    persistence=refs["persistence"].median, saturation=refs["saturation"],
                     stretch=stretch, theory=(iterative_bound(errors.median[0], stretch,
                                                              len(errors.median))
                                              if stretch else []))
@@ -193,19 +183,19 @@ def run(config: Config, on_step=None, should_stop=None, series: np.ndarray | Non
     spec = {"config": config, "system": system, "device": device, **held_out,
             "stats": (flat.mean(0), np.maximum(flat.std(0), 1e-6)),
             "refs": {k: _references(system, w) for k, w in held_out.items()},
-            "stretch": theory_stretch(system)}
+            "stretch": system.stretch_per_step}
     trained = train_arms([Arm(kind, spec=spec) for kind in KINDS], _train_forecaster,
                          steps=config.steps, on_step=on_step, should_stop=should_stop)
     metrics, arrays = _measure(system, trained, spec)
     complete = len(trained) == len(KINDS)
-    success, verdict = _verdict(system, metrics, arrays["regime"], complete)
+    success, verdict = (growth_verdict(system.name, system.lipschitz, metrics, arrays["regime"],
+                                       RATE_TOLERANCE) if complete else
+                        (False, "Training stopped before the direct model was trained."))
     ended = next((t.log.status for t in trained if t.log.status in ENDED_EARLY), None)
     status = ended or ("stopped" if not complete else
                        "succeeded" if success else "completed")
     return finish("forecast", config, start, trained, metrics=metrics, arrays=arrays,
-                  success=status == "succeeded", status=status, notes=[verdict],
-                  config_extra=({"series_values": len(series)} if config.system == "csv"
-                                else None))
+                  success=status == "succeeded", status=status, notes=[verdict])
 
 
 def _measure(system: SystemWindows, trained: list[Trained], spec: dict) -> tuple[dict, dict]:
@@ -255,36 +245,6 @@ def _measure(system: SystemWindows, trained: list[Trained], spec: dict) -> tuple
                      **{t.name: t.summary["examples"] for t in trained}},
     }
     return metrics, arrays
-
-
-def _verdict(system, m, regime, complete: bool) -> tuple[bool, str]:
-    """The lab's own criterion: the error grows the way the theory says for this system, and
-    the direct curve does not compound the way the iterative one does."""
-    if not complete:
-        return False, "Training stopped before the direct model was trained."
-    # No compounding: from step 1 to step H the direct error grows by a smaller factor.
-    direct_flatter = m["growth_factor_direct"] < m["growth_factor_iterative"]
-    rate, ref = m["growth_rate_iterative"], m["reference_growth_rate"]
-    near = math.isfinite(rate) and abs(rate - ref) <= RATE_TOLERANCE * abs(ref)
-    if system.name == "linear":
-        want = expected_regime(system.lipschitz)
-        if want == "bounded":  # below 1 the error depends on the state: judge it by its size
-            return regime == want, (
-                f"Iterative error stays {regime} (L = {system.lipschitz:g} predicts bounded): "
-                f"at most {max(m['error_by_horizon_iterative']) / m['one_step_error_iterative']:.2f}"
-                f" times its one-step error.")
-        ok = regime == want and direct_flatter and (want == "linear" or near)
-        return ok, (f"Iterative error looks {regime} (L = {system.lipschitz:g} predicts "
-                    f"{want}); fitted rate {rate:.3f}/step vs ln L = {ref:.3f}.")
-    if system.name in ("logistic", "lorenz"):
-        return near and direct_flatter, (f"Fitted growth {rate:.3f}/step vs known exponent "
-                                         f"{ref:.3f}/step over {m['growth_fit_points']} "
-                                         f"differences.")
-    persistence = m["error_by_horizon_persistence"][0]
-    return m["one_step_error_iterative"] < persistence, (
-        f"One-step error {m['one_step_error_iterative']:.3g} (repeating the last value: "
-        f"{persistence:.3g}); error at H {m['final_error_iterative']:.3g} (iterative) vs "
-        f"{m['final_error_direct']:.3g} (direct).")
 
 
 def lab_for_series(series: np.ndarray) -> LabSpec:

@@ -96,6 +96,18 @@ class SystemWindows:
     def length(self) -> int:
         return self.context + self.horizon
 
+    @property
+    def stretch_per_step(self) -> float | None:
+        """The factor by which one step stretches a small error, as the theory curve
+        ε·Σ s^j uses it: the linear map's Lipschitz constant L (exact), a chaotic system's
+        average stretch e^λ (an estimate, not a bound: the logistic map's Lipschitz constant
+        is 4), none for a recorded series."""
+        if self.name == "linear":
+            return self.lipschitz
+        if self.lyapunov_per_step is not None:
+            return math.exp(self.lyapunov_per_step)
+        return None
+
     def sample(self, n: int, gen: torch.Generator, split: str = "train") -> torch.Tensor:
         rng = np.random.default_rng(int(torch.randint(0, 2**31 - 1, (1,), generator=gen,
                                                       device=gen.device)))

@@ -36,8 +36,9 @@ def _error_curves(fig: go.Figure, curves: dict, bands: bool) -> None:
             fig.add_trace(go.Scatter(x=k + k[::-1], y=_finite(data["q75"] + data["q25"][::-1]),
                                      fill="toself", fillcolor=BANDS[kind], line={"width": 0},
                                      hoverinfo="skip", showlegend=False))
-        rate = data.get("rate")
-        fitted = f", rate {rate:.3f}/step" if rate is not None and math.isfinite(rate) else ""
+        rate = data.get("rate")  # the iterative model's only: the theory makes no claim
+        fitted = (f", rate {rate:.3f}/step"  # about the direct curve's rate
+                  if rate is not None and math.isfinite(rate) else "")
         step = f" at step {data['step']}" if data.get("step") is not None else ""
         fig.add_trace(go.Scatter(x=k, y=_finite(data["error"]), mode="lines+markers",
                                  marker={"size": 4}, line={"color": COLORS[kind]},
@@ -50,15 +51,19 @@ def _references(fig: go.Figure, persistence, saturation, theory, stretch, system
                                  y=_finite(persistence), mode="lines",
                                  line={"color": COLORS["persistence"], "dash": "dot"},
                                  name="repeat last value (measured)"))
+    if theory and saturation is not None and math.isfinite(saturation):
+        # the theory describes small errors: past saturation it would only squash the axis
+        theory = [v if v <= saturation else None for v in theory]
     if theory:
         fig.add_trace(go.Scatter(x=list(range(1, len(theory) + 1)), y=_finite(theory),
                                  mode="lines", line={"color": COLORS["iterative"],
                                                      "dash": "dash"},
                                  name=theory_label(system, stretch)))
-    if saturation is not None and math.isfinite(saturation):
-        fig.add_hline(y=saturation, line={"color": "#999", "dash": "dot"},
-                      annotation_text="saturation: two random states apart",
-                      annotation_position="bottom right")
+    if saturation is not None and math.isfinite(saturation) and persistence:
+        # a trace, not add_hline: on a log axis a shape's y is read as log10 of the value
+        fig.add_trace(go.Scatter(x=[1, len(persistence)], y=[saturation, saturation],
+                                 mode="lines", line={"color": "#bbb", "dash": "dashdot"},
+                                 name="saturation: two random states apart"))
 
 
 def headline(live: dict, config: dict) -> go.Figure:
@@ -80,27 +85,14 @@ def headline(live: dict, config: dict) -> go.Figure:
     held = next((d.get("held_out") for d in live.values() if d.get("held_out")), "held-out")
     fig = style(fig, f"Error by horizon on {held} windows", "steps ahead k",
                 "median error |x̂ - x| (log)")
-    fig.update_layout(legend=dict(orientation="v", x=0.01, y=0.99, xanchor="left",
-                                  yanchor="top", bgcolor="rgba(255,255,255,0.7)",
-                                  font=dict(size=10)))
+    # Inside the plot, where the curves are not: a linear map's errors rise to the right
+    # (the top left is free), the others' climb within a few steps to a plateau near the top.
+    left = config.get("system", "linear") == "linear"
+    fig.update_layout(legend=dict(orientation="v", x=0.01 if left else 0.99,
+                                  y=0.99 if left else 0.01, xanchor="left" if left else "right",
+                                  yanchor="top" if left else "bottom",
+                                  bgcolor="rgba(255,255,255,0.7)", font=dict(size=10)))
     return fig
-
-
-def error_by_horizon_figure(result) -> go.Figure:
-    """The finished run's error by horizon on the test windows, full size: medians, the
-    middle half of windows, the persistence baseline, saturation and the theory curve."""
-    m, a = result.metrics, result.arrays
-    curves = {kind: {"error": m[f"error_by_horizon_{kind}"], **a["spread"][kind]}
-              for kind in ("iterative", "direct") if a["spread"].get(kind)}
-    for kind, data in curves.items():
-        data["rate"] = m.get(f"growth_rate_{kind}")
-    fig = go.Figure()
-    _error_curves(fig, curves, bands=True)
-    _references(fig, m["error_by_horizon_persistence"], m.get("saturation_level"),
-                a.get("theory_iterative"), a.get("theory_stretch"), a.get("system", ""))
-    fig.update_yaxes(type="log", exponentformat="power")
-    return style(fig, f"Forecast error against horizon ({m.get('test_windows', '')} test "
-                      "windows)", "steps ahead k", "error |x̂ - x| (log scale)", height=420)
 
 
 def growth_rate_figure(result) -> go.Figure:
