@@ -67,7 +67,7 @@ fitted rate should land near $\lambda$.
 | fitted growth rate | slope of $\ln(e_{k+m} - e_k)$ | one geometric phase before a quarter of saturation | `test_growth_rate_of_the_exact_theory_curve_is_ln_L` (exactly $\ln L$ for $L$ from 0.8 to 2) and `test_growth_rate_reads_chaotic_growth_under_an_offset_and_a_falling_curve` ($A + Be^{rk}$ gives $r$) |
 | dashed curve, logistic map | $\varepsilon\sum_{j<k} e^{\lambda j}$, $\lambda = \ln 2$ at $r = 4$ | errors small enough to grow at the average rate: an estimate | `test_logistic_r4_divergence_grows_at_ln2_per_step`: two true orbits $10^{-10}$ apart separate at $\ln 2$ per step |
 | dashed curve, Lorenz-63 | $\lambda \approx 0.906\,\Delta t$ per sample (Sprott) | the same | `test_lorenz_orbits_separate_at_the_known_exponent`: two true orbits $10^{-8}$ apart |
-| grey line | median distance of two independent states | the error of a forecast that has forgotten its start | a definition, measured on the test windows |
+| saturation line | median distance between two independent states | a forecast that has forgotten its start errs this much | a definition, measured on the test windows (not drawn for the linear map, which has no attractor) |
 """
 
 
@@ -139,7 +139,9 @@ def numbers(result) -> None:
                 "while training, over the validation windows), the band holding the middle "
                 "half. A rising straight line is exponential growth. "
                 + theory.get(system, "A recorded series has no theory curve. ")
-                + "The dotted grey curve repeats the last observed value.")
+                + "The dotted grey curve repeats the last observed value"
+                + ("." if system == "linear" else "; the dash-dot line is the saturation "
+                   "level, where a forecast has forgotten its start."))
     cols = st.columns(4)
     ref = m["reference_growth_rate"]
     if result.config["system"] == "linear" \

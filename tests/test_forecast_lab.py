@@ -200,7 +200,8 @@ def test_sweep_trains_one_linear_run_per_lipschitz_constant_with_nested_progress
                         values=(0.9, 1.1))
     assert r.metrics["sweep_lipschitz"] == [0.9, 1.1]
     assert r.metrics["sweep_reference_rate"] == pytest.approx([math.log(0.9), math.log(1.1)])
-    assert r.status == "completed" and r.steps == 2 * TINY["steps"]
+    assert r.status in ("completed", "succeeded") and r.steps == 2 * TINY["steps"]
+    assert r.success == (r.status == "succeeded") == (r.metrics["sweep_regimes_as_predicted"] == 2)
     assert {e["series"] for e in seen} == {f"L={L} · {k}" for L in ("0.9", "1.1") for k in KINDS}
     progress = [e["progress"] for e in seen]
     assert progress == sorted(progress) and progress[-1] == pytest.approx(1.0)

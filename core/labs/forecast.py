@@ -32,12 +32,15 @@ from core.train import train
 SYSTEMS = ("linear", "logistic", "lorenz", "sunspots", "csv")
 KINDS = ("iterative", "direct")  # the headline model first
 VALIDATION_WINDOWS = 256  # held-out windows the live figure is re-measured on while training
-TEST_WINDOWS = 256  # fresh held-out windows the reported numbers are measured on
+TEST_WINDOWS = 1024  # fresh held-out windows the reported numbers are measured on (with 256
+# the fitted Lorenz rate of one trained model moved by ±15% from one draw of windows to the next)
 STATISTICS_WINDOWS = 2048  # training windows the input normalisation is estimated from
 EXAMPLES = 3
 # Chaotic systems and the expanding linear map (L > 1): the fitted growth rate must land
-# within this fraction of the known rate. Measured over seeds 0-4 on each preset, the fitted
-# rate stays within 15% (tests/test_forecast_slow.py holds every preset to it).
+# within this fraction of the known rate. Measured on the presets over seeds 0-4 (600
+# steps, 1024 test windows): 14 of 15 runs within 16% (L = 1.1: -7% to +16%; logistic: -4%
+# to +10%; Lorenz: -15% to -6%), one Lorenz run 25% low. The presets themselves (seed 0)
+# are held to it by tests/test_forecast_slow.py.
 RATE_TOLERANCE = 0.2
 
 
