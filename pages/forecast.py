@@ -190,9 +190,9 @@ def growth_rate(result) -> None:
 
 def examples(result) -> None:
     show_figure(viz.examples_figure(result))
-    how_to_read("black is the true series (context left of the dotted line), red dots the "
-                "iterative forecast, blue dots the direct one, on held-out test windows. "
-                "Watch where each leaves the truth.")
+    how_to_read("black is the true series (context left of the vertical dotted line), the red "
+                "dotted line the iterative forecast, the blue one the direct forecast, on "
+                "held-out test windows. Watch where each leaves the truth.")
 
 
 def sweep_view(swept) -> None:
@@ -200,8 +200,8 @@ def sweep_view(swept) -> None:
         return
     show_figure(viz.sweep_curves_figure(swept))
     how_to_read("one measured iterative error curve per L, log axis, same seed and data. "
-                "L < 1 stays bounded, L = 1 climbs like a line (a bending curve on this "
-                "axis), L > 1 climbs straight: exponential.")
+                "L < 1 levels off (bounded), L = 1 climbs like a line (a bending curve on "
+                "this log axis), L > 1 keeps climbing with slope ln L (exponential).")
     show_figure(viz.growth_rate_figure(swept))
     how_to_read("the fitted growth rate (slope of ln of the error's differences) of each run "
                 "against ln L. Above L = 1 points near the dashed line show the error "

@@ -4,7 +4,9 @@ Trains a one-step recurrent forecaster and a direct one-to-many forecaster of th
 from the same seed, on the same training windows of one system (core.tasks.dynamics). At
 every measurement each model's error at every horizon is re-measured on held-out validation
 windows (the live headline figure); the reported numbers come from separate test windows,
-set beside the geometric-sum curve of core.analysis.error_growth.
+set beside the geometric-sum curve of core.analysis.error_growth. Validation and test
+windows are independent draws from the held-out part of the system (other initial
+conditions, or a recorded series' last years); nothing is selected on the validation ones.
 """
 from __future__ import annotations
 
