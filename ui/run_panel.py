@@ -90,7 +90,7 @@ def _panel(lab, config, *, key: str, job, total_steps: int, label: str, buttons,
                       max_seconds=MAX_RUN_S, owner=_session_id(),
                       address=st.context.ip_address).start()
             st.session_state[run_key] = run
-            state, active = "queued", True
+            st.rerun()  # draw the page again with Train disabled while the run is on
         except RunRefused as refused:
             buttons.warning(refused.message, icon=":material/block:")
     if right.button("Stop", key=f"stop:{key}", disabled=not active, icon=":material/stop:",
