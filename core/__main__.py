@@ -1,6 +1,6 @@
 """Command line: python -m core list | knobs LAB | run LAB [--set key=value ...] [--json] |
-sweep LAB --vary key=v1,v2 [--seeds N] [--metric NAME] | precompute [LAB ...] |
-bench [LAB ...] [--sweep].
+study LAB NAME [--set key=value ...] [--json] | sweep LAB --vary key=v1,v2 [--seeds N]
+[--metric NAME] | precompute [LAB ...] | bench [LAB ...] [--sweep].
 
 Exit codes: 0 success, 1 when the cache cannot be written, 2 for a bad lab name, preset name,
 knob name or value (the message names which). A bad RNNLAB_* setting does not stop a command:
@@ -28,23 +28,14 @@ def _parse_sets(pairs: list[str]) -> dict:
     return overrides
 
 
-def cmd_list(_args) -> int:
-    for lab in all_labs().values():
-        print(f"{lab.id:<14} {lab.question}")
-    return 0
-
-
 def cmd_run(args) -> int:
     lab = get_lab(args.lab)
     config = lab.make_config(_parse_sets(args.set or []))
-
-    def progress(step, metrics):
-        if not args.json and "eval" in metrics:
-            shown = {k: round(v, 4) for k, v in metrics.items()
-                     if isinstance(v, float) and k != "progress"}
-            print(f"step {step}: {shown}", file=sys.stderr)
-
-    result = lab.run(config, on_step=progress)
+    if getattr(args, "study", None):
+        study = lab.study(args.study)
+        result = study.run(config, on_step=_progress(args))
+    else:
+        result = lab.run(config, on_step=_progress(args))
     if args.json:
         print(result.to_json(indent=1))
     else:
@@ -55,6 +46,24 @@ def cmd_run(args) -> int:
             print(f"  {key}: {value}")
         if result.message:
             print(f"  note: {result.message}")
+    return 0
+
+
+def _progress(args):
+    def progress(step, metrics):
+        if not args.json and "eval" in metrics:
+            shown = {k: round(v, 4) for k, v in metrics.items()
+                     if isinstance(v, float) and k != "progress"}
+            series = f" {metrics['series']}" if metrics.get("series") else ""
+            print(f"step {step}{series}: {shown}", file=sys.stderr)
+    return progress
+
+
+def cmd_list(args) -> int:
+    del args
+    for lab in all_labs().values():
+        studies = ", ".join(s.name for s in lab.studies)
+        print(f"{lab.id:<14} {lab.question}" + (f" (studies: {studies})" if studies else ""))
     return 0
 
 
@@ -88,6 +97,12 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("lab")
     run.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a knob")
     run.add_argument("--json", action="store_true", help="print the Result as JSON")
+    study = sub.add_parser("study", help="run one of a lab's declared studies (python -m "
+                                         "core list names them)")
+    study.add_argument("lab")
+    study.add_argument("study")
+    study.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a knob")
+    study.add_argument("--json", action="store_true", help="print the Result as JSON")
     knob_cmd = sub.add_parser("knobs", help="a lab's knobs, defaults and bounds")
     knob_cmd.add_argument("lab")
     add_sweep_parser(sub)
@@ -110,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "list":
             return cmd_list(args)
-        if args.command == "run":
+        if args.command in ("run", "study"):
             return cmd_run(args)
         if args.command == "knobs":
             return cmd_knobs(args)

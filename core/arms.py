@@ -58,14 +58,17 @@ def train_arms(arms: list[Arm], train_one: TrainOne, *, steps: int,
 
     The first arm is the headline model and trains up to `steps` (it may stop early at the
     lab's success criterion). With `rivals_match_main` every later arm gets exactly the steps
-    the first one took; otherwise each gets `steps` (or its own `Arm.steps`). Once any arm is
-    stopped or diverges, or `should_stop()` holds, the arms not yet trained are skipped.
+    the first one took; otherwise each gets `steps` (or its own `Arm.steps`). Once an arm is
+    stopped, or `should_stop()` holds, the arms not yet trained are skipped; so are the rivals
+    of a headline arm that diverged (they would have nothing to match), while independent arms
+    (`rivals_match_main=False`) go on past one that diverged.
     """
     total_weight = sum(a.weight for a in arms) or 1.0
     trained: list[Trained] = []
     base = 0.0
     for i, arm in enumerate(arms):
-        if i and (any(t.log.status in ENDED_EARLY for t in trained)
+        if i and (any(t.log.status == "stopped" for t in trained)
+                  or (rivals_match_main and trained[0].log.status == "diverged")
                   or (should_stop is not None and should_stop())):
             break
         if arm.steps is not None:

@@ -12,37 +12,34 @@ equal that setting (a test checks it) and cover both kinds of file the app takes
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 
 from core.export import MAX_CHECKPOINT_BYTES
-from core.labs.applications_dna_probe import MAX_TYPED_BASES as DNA_MAX_BASES
-from core.labs.attention import Config as AttentionConfig
-from core.labs.stack import Config as StackConfig
 from core.tasks import direction, permutation, words
 from core.tasks.series_csv import MAX_BYTES as CSV_MAX_BYTES
 from core.tasks.series_csv import MAX_COLUMNS as CSV_MAX_COLUMNS  # noqa: F401 (listed here)
 
 
-def _knob_max(config_cls, name: str) -> int:
-    field = {f.name: f for f in dataclasses.fields(config_cls)}[name]
-    return int(field.metadata["max"])
-
-
+# The longest inputs the labs' knobs allow (Attention's test_max_len, Stack's test_len,
+# Applications' dna_length): stated here, not read from the labs, so a lab can import this
+# module; a test checks that they agree with the knobs.
+ATTENTION_LONGEST_INPUT = 40
+STACK_LONGEST_STRING = 100
+APPLICATIONS_LONGEST_DNA = 400
 CHARS_PER_SYMBOL = 3  # a letter, a comma and a space
 CHARS_PER_NUMBER = 26  # sign, 17 significant digits, point, exponent, comma, space
 
 # Applications page: "Type or paste a DNA sequence" (bases; spaces and line breaks ignored).
-APPLICATIONS_DNA_MAX_CHARS = 2 * DNA_MAX_BASES
+APPLICATIONS_DNA_MAX_CHARS = 2 * APPLICATIONS_LONGEST_DNA
 # Attention page: "Type an input" (letters; the longest test input the lab allows).
-ATTENTION_INPUT_MAX_CHARS = CHARS_PER_SYMBOL * _knob_max(AttentionConfig, "test_max_len")
+ATTENTION_INPUT_MAX_CHARS = CHARS_PER_SYMBOL * ATTENTION_LONGEST_INPUT
 # Bidirectional page: "Symbols (a, b, ...)".
 BIDIRECTIONAL_INPUT_MAX_CHARS = CHARS_PER_SYMBOL * direction.MAX_TYPED_LENGTH
 # Pointer page: "Numbers to decode".
 POINTER_NUMBERS_MAX_CHARS = CHARS_PER_NUMBER * permutation.MAX_TYPED_LENGTH
 # Stack page: "Your string" (brackets; spaces are ignored). The model's own capacity, at most
 # the longest test string plus two, is the tighter per-model bound the page already passes.
-STACK_STRING_MAX_CHARS = 2 * (_knob_max(StackConfig, "test_len") + 2)
+STACK_STRING_MAX_CHARS = 2 * (STACK_LONGEST_STRING + 2)
 # VRAE page: "Type a word to encode and decode" (letters a-z).
 VRAE_WORD_MAX_CHARS = CHARS_PER_SYMBOL * words.MAX_LETTERS
 

@@ -1,205 +1,261 @@
-import math
-
-import numpy as np
+"""Seq2seq and Attention: the fixed-context bottleneck, attention maps, decoding."""
 import pandas as pd
 import streamlit as st
-import torch
 
-from core.analysis.alignment import alignment_entropy, entropy_ratio, simulate_alignment
-from core.analysis.decoding import beam_search, greedy, sample
 from core.labs import get_lab
-from core.labs.attention import CAPACITY_HIDDEN, capacity_sweep, decoding_study, make_task
-from core.tasks.transduction import EOS
+from core.labs.attention_probes import (MAX_BEAM_WIDTH, alignment_theory, capacity_table,
+                                        checkpoint_view, decode_typed)
+from core.text_limits import ATTENTION_INPUT_MAX_CHARS
 from core.viz import attention as viz
-from ui.lab_page import lab_header, lab_controls, theory
-from ui.run_panel import run_panel
-from ui.figures import show_figure
 from ui.escape import escape_markdown
+from ui.figures import show_figure
+from ui.lab_page import how_to_read, lab_frame, sections
+from ui.run_panel import run_panel
 
 LAB = get_lab("attention")
-lab_header(LAB)
-config = lab_controls(LAB)
-result = run_panel(LAB, config)
 
+THEORY = r"""
+**The bottleneck.** A sequence-to-sequence model reads $x_{1:T_x}$ with an encoder and hands
+the decoder one vector $c$, here the encoder's final state. Everything the decoder writes must
+pass through $c$. Count what it must carry: to be right on every input of length $T$, $c$ needs
+a different value for every different right answer. Copy, reverse and interleave rearrange
+positions, so each of the $V^T$ inputs has its own answer: $T\log_2 V$ bits. Sort's answer is
+the input's letters in order, so inputs with the same letters share it: $\log_2\binom{T+V-1}{V-1}$
+bits. A vector of $d_h$ numbers with $q$ usable bits each takes at most $2^{d_h q}$ values. In
+practice the fixed vector gives out long before this count, because packing and unpacking the
+symbols has to be learned.
 
-def until_eos(tokens):
-    tokens = list(tokens)
-    return tokens[:tokens.index(EOS) + 1] if EOS in tokens else tokens
-
-
-if result is not None:
-    cfg = LAB.make_config(result.config)
-    task = make_task(cfg)
-    model = result.artifacts.get("model")
-    probe = result.arrays["probe"]
-    longest = max(cfg.max_len, cfg.test_max_len)
-
-    st.subheader("What attention looks at")
-    typed = st.text_input("Type an input (letters " + ", ".join(task.alphabet) + ")",
-                          value="", key="attention-typed",
-                          help=f"Lengths 1 to {longest}. Leave empty for the probe input.")
-    source = probe
-    if typed.strip():
-        try:
-            source = task.encode(typed, 1, longest)
-        except ValueError as e:
-            st.error(escape_markdown(e))
-        if model is None and source is not probe:
-            st.info("This result was loaded without its trained model; showing the probe.")
-            source = probe
-    names_in = task.decode(source)
-    if cfg.attention == "none":
-        st.info("Without attention there is no alignment to show: the decoder sees only the "
-                "encoder's final state.")
-    elif source is probe:
-        cps = result.arrays["checkpoints"]
-        step = st.select_slider("Checkpoint (training step)", options=cps["steps"],
-                                value=cps["steps"][-1], key="attention-scrub")
-        k = cps["steps"].index(step)
-        weights = np.asarray(cps["attention"][k])
-        out_names = task.decode(cps["output"][k])
-        show_figure(viz.attention_heatmap(weights, names_in, out_names,
-                                              f"Attention at step {step}"))
-    else:
-        dec = greedy(model, torch.tensor([source]), max_len=len(source) + 2)
-        weights = dec.attention[0].numpy()
-        out_names = task.decode(dec.tokens[0])
-        show_figure(viz.attention_heatmap(weights, names_in, out_names,
-                                              "Attention of the trained model"))
-        target = task.decode(task.target_for(source))
-        ok = until_eos(dec.tokens[0].tolist())[:-1] == task.target_for(source)
-        st.write(f"Output **{' '.join(out_names)}** · target {' '.join(target)} · "
-                 + ("correct" if ok else "wrong"))
-    if cfg.attention != "none":
-        st.caption("How to read this: each row is one output step, each column one input "
-                   "position; dark cells are where that step looked. For reverse, look for "
-                   "the anti-diagonal; drag the checkpoint slider to watch it form.")
-        rows = weights[:len(source)]
-        show_figure(viz.step_entropy_figure(alignment_entropy(rows), len(source)))
-        st.caption(f"Entropy of each output step's attention (measured). Mean / ln T_x = "
-                   f"{entropy_ratio(rows):.2f} for this input; 1 would be the uniform "
-                   "alignment, 0 a single position.")
-
-    st.subheader("Alignment entropy: measured and in theory")
-    if "alignment_entropy_ratio" in result.metrics:
-        st.metric("Mean entropy ratio H/ln T_x over the training lengths",
-                  f"{result.metrics['alignment_entropy_ratio']:.2f}")
-    width = st.slider("Width σ of the simulated Gaussian alignment", 0.3, 5.0, 1.0, 0.1,
-                      key="attention-sigma")
-    sim = simulate_alignment(result.arrays["lengths"], width)
-    show_figure(viz.alignment_simulation_figure(
-        vars(sim), result.metrics.get("alignment_entropy_ratio_by_length"), width))
-    st.caption("Markers are computed from simulated alignment matrices, dashed and dotted "
-               "lines are closed forms (theory), the blue line is the trained model. The "
-               "closed form ½ln(2πeσ²) holds for σ ≳ 1 away from the edges; look for the "
-               "gap to ln T_x growing with length.")
-
-    st.subheader("The bottleneck: accuracy against input length")
-    show_figure(viz.accuracy_by_length_figure(result.metrics, result.arrays["train_lengths"],
-                                                  cfg.attention))
-    st.caption("Greedy decoding on fresh inputs of each length (measured). Same data, seed "
-               "and steps for both models; look for where the no-attention curve collapses "
-               "while attention holds.")
-    show_figure(viz.training_curve_figure(result.history, result.arrays.get("rival_history")))
-    st.caption("Held-out accuracy over the training lengths at each checkpoint, and the "
-               "attention's entropy ratio falling as it learns where to look.")
-
-    st.markdown("**Capacity argument** for the context vector: H(c) ≤ d_h·q bits against "
-                "the T·log₂V bits the target needs (theory, an upper bound).")
-    q = st.slider("Usable bits per unit q", 1, 32, 2, key="attention-q")
-    lengths = result.arrays["lengths"]
-    st.dataframe(pd.DataFrame({
-        "input length T": lengths,
-        "bits needed T·log₂V": [round(L * math.log2(cfg.symbols), 1) for L in lengths],
-        f"capacity d_h·q ({cfg.hidden}·{q})": [cfg.hidden * q] * len(lengths)}),
-        hide_index=True)
-    st.caption("At float precision the bound is far from binding: the measured collapse "
-               "happens long before the capacity is used up, because the encoder must also "
-               "learn to pack the symbols and the decoder to unpack them.")
-    sweep = run_panel(LAB, config, key="attention-sweep",
-                      job=lambda on_step, should_stop: capacity_sweep(config, on_step,
-                                                                      should_stop),
-                      label="Run d_h sweep (no attention)",
-                      total_steps=config.steps * len(CAPACITY_HIDDEN))
-    if sweep is not None and "capacity" in sweep.arrays:
-        show_figure(viz.capacity_figure(sweep.arrays["capacity"]))
-        st.caption("Measured sequence accuracy of the no-attention model as the context "
-                   "shrinks; each curve is one input length. Look for longer inputs needing "
-                   "a larger d_h.")
-
-    st.subheader("Decoding: greedy, beam search, sampling")
-    if model is None:
-        st.info("Decoding needs the trained model; train to explore it.")
-    else:
-        c1, c2, c3 = st.columns(3)
-        beam_width = c1.slider("Beam width", 1, 8, 3, key="attention-beam")
-        alpha = c2.slider("Length normalisation α", 0.0, 1.5, 0.6, 0.1, key="attention-alpha")
-        temp = c3.slider("Sampling temperature τ", 0.1, 3.0, 1.0, 0.1, key="attention-temp")
-        src = torch.tensor(source)
-        g = greedy(model, src.unsqueeze(0), max_len=len(source) + 2)
-        beam = beam_search(model, src, beam_width, len(source) + 2, alpha)
-        st.write(f"Greedy: **{' '.join(task.decode(until_eos(g.tokens[0].tolist())))}** "
-                 f"(log p = {float(g.log_prob[0]):.3f}) · beam: "
-                 f"**{' '.join(task.decode(beam.tokens))}** (log p = {beam.log_prob:.3f}, "
-                 f"score = {beam.score:.3f})")
-        show_figure(viz.beam_tree_figure(beam.tree, lambda t: task.decode([t])[0],
-                                             beam_width))
-        st.caption("Every prefix the beam kept, by step and rank; squares ended with </s>. "
-                   "Hover for the cumulative log-probability. Width 1 is greedy decoding.")
-        st.dataframe(pd.DataFrame([{"hypothesis": " ".join(task.decode(h["tokens"])),
-                                    "log p": round(h["log_prob"], 3),
-                                    "score log p/|y|^α": round(h["score"], 3)}
-                                   for h in beam.hypotheses]), hide_index=True)
-        n = 20
-        drawn = sample(model, src.unsqueeze(0).repeat(n, 1), len(source) + 2, temp,
-                       torch.Generator().manual_seed(cfg.seed))
-        outs = [until_eos(r) for r in drawn.tokens.tolist()]
-        target = task.target_for(source) + [EOS]
-        st.write(f"{n} samples at τ = {temp}: {sum(o == target for o in outs)} correct, "
-                 f"{len({tuple(o) for o in outs})} distinct.")
-        st.caption("Higher temperature flattens the distribution: more distinct outputs, "
-                   "fewer correct ones on a task with one right answer.")
-
-    st.markdown("**When several outputs are valid** (task `shuffle`: any permutation of the "
-                "input is right): cross-entropy alone vs cross-entropy plus an entropy-matching "
-                "penalty, each decoded greedily and by sampling.")
-    study = run_panel(LAB, config, key="attention-decoding",
-                      job=lambda on_step, should_stop: decoding_study(config, on_step,
-                                                                      should_stop),
-                      label="Train both objectives on shuffle", total_steps=2 * config.steps)
-    if study is not None and "decoding_study" in study.arrays:
-        st.dataframe(pd.DataFrame(study.arrays["decoding_study"]), hide_index=True)
-        st.caption(f"Measured on 40 inputs × 10 decodings each. Target entropy H* = "
-                   f"{study.metrics['target_entropy']:.3f} nats per step (exact, from the "
-                   "task). Look for the trade-off: greedy is valid but never varies; hotter "
-                   "sampling varies more and breaks more outputs.")
-
-theory(r"""
-**The bottleneck.** A sequence-to-sequence model reads $x_{1:T_x}$ with an encoder and
-hands the decoder one vector $c$, usually the encoder's final state. Everything the decoder
-writes must pass through $c$. By the data processing inequality $I(c; y_{1:T_y}) \le H(c)$, and a
-vector of $d_h$ components with $q$ usable bits each holds at most $H(c) \le d_h\,q$ bits; a
-reversal of $T$ symbols from an alphabet of $V$ needs $T \log_2 V$ of them. As $T$ grows,
-the fixed vector runs out — in practice long before the bound, because packing and
-unpacking the symbols has to be learned.
-
-**Attention.** Instead, let every decoder step $t$ look at all encoder states $h_i$:
-scores $e_{ti}$ (additive $v^\top\tanh(W_q s_t + W_k h_i)$, dot $s_t^\top h_i$, or
-$s_t^\top W h_i$), weights $\alpha_{t} = \mathrm{softmax}(e_t)$, and a fresh context
+**Attention.** Instead, every decoder step $t$ looks at all encoder states $h_i$: scores
+$e_{ti}$ (additive $v^\top\tanh(W_q s_t + W_k h_i)$, dot $s_t^\top h_i$, or general
+$s_t^\top W h_i$), weights $\alpha_t = \mathrm{softmax}(e_t)$ and a fresh context
 $c_t = \sum_i \alpha_{ti} h_i$. Nothing has to be squeezed into one vector.
 
-**Alignment entropy.** $H(\alpha_t) = -\sum_i \alpha_{ti}\ln\alpha_{ti}$ measures how
-focused a step is. A decoder without attention knows nothing about where to look: the
-uniform alignment, with the maximal $\ln T_x$. A Gaussian alignment of width $\sigma$ has
-about $\tfrac12\ln(2\pi e\sigma^2)$, which does not grow with $T_x$, so the ratio
-$H/\ln T_x$ falls as inputs get longer.
+**Alignment entropy.** $H(\alpha_t) = -\sum_i \alpha_{ti}\ln\alpha_{ti}$ measures how focused a
+step is. A decoder that knows nothing about where to look has the uniform alignment, whose
+entropy is the largest possible, $\ln T_x$. A Gaussian alignment of width $\sigma$ has about
+$\tfrac12\ln(2\pi e\sigma^2)$, which does not grow with $T_x$, so the ratio $H/\ln T_x$ falls
+as inputs get longer. A low entropy also means a clear heatmap: a row's largest weight is at
+least $e^{-H(\alpha_t)}$, so rows of mean entropy $\bar H$ hold on average at least
+$e^{-\bar H} = T_x^{-r}$ of their weight on one position, where $r = \bar H/\ln T_x$. That is
+why training goes on after the accuracy criterion until $r$ is small: the picture the run ends
+on is a sharp alignment, not a blurred band.
 
-**Decoding.** The model defines $p(y\mid x)$; greedy decoding takes the most probable
-token at each step. Beam search keeps the $B$ best prefixes by $\log p$ and can recover
-from a locally attractive mistake; with $B=1$ it *is* greedy. Raw $\log p$ favours short
-outputs, so finished hypotheses are compared by $\log p / |y|^\alpha$. Sampling with
-temperature $\tau$ draws from $p^{1/\tau}$: diversity at the cost of accuracy. When several
-outputs are valid, one can instead train for diversity: cross-entropy plus
-$\lambda\,(H(p_\theta) - H^\*)^2$, a penalty on the gap between the model's predictive
-entropy and the target's.
-""")
+**Decoding.** The model defines $p(y\mid x)$; greedy decoding takes the most probable token at
+each step. Beam search keeps the $B$ best prefixes by $\log p$ and can recover from a locally
+attractive mistake; with $B=1$ it *is* greedy. Raw $\log p$ favours short outputs, so finished
+hypotheses are compared by $\log p / |y|^\alpha$. Sampling with temperature $\tau$ draws from
+$p^{1/\tau}$: diversity at the cost of accuracy. When several outputs are valid (shuffle: any
+order of the input's letters), one can train for diversity instead: cross-entropy plus
+$\lambda\,(H(p_\theta) - H^{\ast})^2$, where $H^{\ast}$ is the target's own entropy per step.
+For $m$ letters with counts $n_k$, a random order is uniform over $m!/\prod_k n_k!$ orders, so
+over the $m+1$ steps (the last emits the end token, with no choice)
+$H^{\ast} = \ln(m!/\prod_k n_k!)/(m+1)$.
+
+**Where the theory comes from.**
+- *Uniform alignment, $\ln T_x$* (dashed lines in the entropy figures): the entropy of $T_x$
+  equal weights; exact. `test_uniform_alignment_entropy_is_log_T` computes it from the matrix.
+- *Gaussian alignment, $\tfrac12\ln(2\pi e\sigma^2)$* (dotted line of the alignment figure): the
+  entropy of a continuous Gaussian, a good value for weights on unit bins when $\sigma \gtrsim 1$
+  and the centre is far from the edges (near an edge the row is cut and its entropy lower).
+  `test_gaussian_alignment_entropy_matches_closed_form_away_from_edges` checks it against the
+  discretised matrix.
+- *Largest weight $\ge e^{-\bar H}$* (the stop rule): min-entropy never exceeds Shannon
+  entropy, and Jensen's inequality for the convex $e^{-H}$; equality for rows uniform over $k$
+  positions. `test_peak_weight_floor_holds_and_is_met_by_uniform_rows` checks both on random and
+  exact rows.
+- *Bits needed* (capacity table): a counting bound; $q$ is a knob, not a measurement.
+  `test_bits_needed_counts_the_distinct_answers` enumerates every input by brute force.
+- *Target entropy $H^{\ast}$* (decoding study): exact for uniformly random orders.
+  `test_closed_form_matches_the_recursion_on_small_multisets` compares it with the chain rule
+  step by step.
+- *Beam width 1 is greedy*: `test_beam_width_one_is_greedy` decodes both ways.
+"""
+
+
+def page() -> None:
+    frame = lab_frame(LAB)
+    c = frame.config
+    rival = (", and the same network without attention on the same data"
+             if c.attention != "none" and c.compare_none else "")
+    result = run_panel(LAB, frame, headline=viz.headline, colors=viz.COLORS, idle=(
+        f"Press **Train** to train a seq2seq with {c.attention} attention to {c.task} inputs "
+        f"of {c.min_len} to {c.max_len} letters{rival}."))
+    if result is not None:
+        numbers(result)
+    sections(frame, result, {
+        "Over training": result and (lambda: over_training(result)),
+        "Accuracy by length": result and (lambda: accuracy_by_length(result)),
+        "Alignment entropy": result and (lambda: alignment_entropy(result)),
+        "Capacity": result and (lambda: capacity(result)),
+        "Your input": result and (lambda: your_input(result)),
+    }, THEORY, study_views={"capacity": capacity_sweep, "decoding": decoding_study})
+
+
+def numbers(result) -> None:
+    m = result.metrics
+    how_to_read("left, the training loss of every model; right, the attention map of one "
+                "probe input at the latest measurement (each row an output step, each column "
+                "an input position; dark is where that step looked) beside the exact-match "
+                "accuracy on held-out inputs of each length. For reverse, look for the "
+                "anti-diagonal; without attention, look for accuracy falling with length.")
+    cols = st.columns(4)
+    comparison = m.get("comparison") or {}
+    main = result.config["attention"]
+    cols[0].metric(f"Test accuracy ({main})", _fraction(m["accuracy"]),
+                   help=f"Exact match over the training lengths, {m['test_per_length']} fresh "
+                        "inputs per length.")
+    if main != "none" and "none" in comparison:
+        cols[1].metric("Test accuracy (none)", _fraction(comparison["none"]["accuracy"]),
+                       help="The same network without attention, same data and steps.")
+    if m.get("alignment_entropy_ratio") is not None:
+        cols[2].metric("Alignment entropy / ln T_x", f"{m['alignment_entropy_ratio']:.2f}",
+                       help=f"1 is the uniform alignment, 0 a single position. Training goes "
+                            f"on after the accuracy criterion until it is at most "
+                            f"{m['sharp_ratio']} on held-out inputs. Rows hold on average "
+                            f"{m['alignment_peak_weight']:.2f} of their weight on one input "
+                            "position.")
+    seconds = m.get("seconds_to_success")
+    cols[3].metric("Time to criterion", "—" if seconds is None else f"{seconds:.1f} s",
+                   help=f"Training time until held-out accuracy first reached "
+                        f"{m['stop_accuracy']:.0%}"
+                        + ("" if m.get("steps_to_success") is None
+                           else f", at step {m['steps_to_success']}")
+                        + f"; the run took {result.steps} steps.")
+
+
+def _fraction(value) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+def over_training(result) -> None:
+    steps = result.arrays["checkpoints"]["steps"]
+    if not steps:
+        st.info("This run saved no measurement.")
+        return
+    step = st.select_slider("Measurement (training step)", options=steps, value=steps[-1],
+                            key="attention-scrub")
+    view = checkpoint_view(result, step)
+    if view["attention"] is None:
+        st.info("Without attention there is no alignment to show: the decoder sees only the "
+                f"encoder's final state. At step {step} it wrote "
+                f"**{' '.join(view['output'])}** for **{' '.join(view['input'])}**.")
+    else:
+        left, right = st.columns(2)
+        show_figure(viz.attention_heatmap(view["attention"], view["input"], view["output"],
+                                          f"Attention on the probe at step {step}"),
+                    container=left)
+        show_figure(viz.step_entropy_figure(view["step_entropy"], len(view["input"])),
+                    container=right)
+        how_to_read(f"drag the slider to watch the alignment form. Right: each output step's "
+                    f"entropy; mean / ln T_x = {view['entropy_ratio']:.2f} at this step "
+                    "(1 is uniform, 0 a single position).")
+    show_figure(viz.training_curve_figure(result.arrays["histories"],
+                                          result.metrics.get("sharp_ratio")))
+    how_to_read(f"held-out accuracy over the training lengths "
+                f"({result.metrics['validation_per_length']} inputs per length) at each "
+                "measurement, and the attention's entropy ratio falling as it learns where "
+                "to look; training stops once the accuracy criterion holds and the ratio is "
+                "under the dashed line.")
+
+
+def accuracy_by_length(result) -> None:
+    show_figure(viz.accuracy_by_length_figure(result.metrics, result.arrays["train_lengths"]))
+    how_to_read(f"greedy decoding of {result.metrics['test_per_length']} fresh inputs per "
+                "length after training, every model trained on the same data for the same "
+                "steps. Look for where the no-attention curve collapses while attention "
+                "holds, and for both fading beyond the shaded training lengths.")
+
+
+def alignment_entropy(result) -> None:
+    width = st.slider("Width σ of the simulated Gaussian alignment", 0.3, 5.0, 1.0, 0.1,
+                      key="attention-sigma")
+    sim = alignment_theory(result, width)
+    show_figure(viz.alignment_simulation_figure(sim, width))
+    how_to_read(f"markers are entropies computed from simulated alignment matrices (Gaussian "
+                f"rows centred on {sim['centres']}), dashed and dotted lines their closed "
+                "forms, the blue line the trained model on the test inputs. The closed form "
+                "½ln(2πeσ²) holds for σ ≳ 1 away from the edges; look for the gap to ln T_x "
+                "growing with length.")
+
+
+def capacity(result) -> None:
+    q = st.slider("Usable bits per unit q", 1, 32, 2, key="attention-q")
+    rows = capacity_table(result, q)
+    d_h = result.config["hidden"]
+    st.dataframe(pd.DataFrame({
+        "input length T": [r["length"] for r in rows],
+        "bits needed": [round(r["bits_needed"], 1) for r in rows],
+        f"capacity d_h·q ({d_h}·{q})": [r["capacity"] for r in rows],
+        "fits": ["yes" if r["fits"] else "no" for r in rows]}), hide_index=True, height=260)
+    how_to_read("bits needed is log₂ of the number of different right answers at that length "
+                "(T·log₂V for copy, reverse and interleave; fewer for sort, whose inputs with "
+                "the same letters share an answer). A context of d_h numbers with q usable bits "
+                "each cannot tell more inputs apart. At float precision the bound is far from "
+                "binding: the measured collapse comes long before, because the encoder must "
+                "learn to pack the symbols and the decoder to unpack them. The d_h sweep tab "
+                "measures it.")
+
+
+def your_input(result) -> None:
+    if not (result.artifacts.get("models") or {}):
+        st.info("Decoding your own input needs the trained model; press **Train**.")
+        return
+    typed = st.text_input("Type an input (letters; leave empty for the probe input)",
+                          key="attention-typed", max_chars=ATTENTION_INPUT_MAX_CHARS)
+    c1, c2, c3 = st.columns(3)
+    width = c1.slider("Beam width", 1, MAX_BEAM_WIDTH, 3, key="attention-beam")
+    alpha = c2.slider("Length normalisation α", 0.0, 1.5, 0.6, 0.1, key="attention-alpha")
+    temperature = c3.slider("Sampling temperature τ", 0.1, 3.0, 1.0, 0.1,
+                            key="attention-temp")
+    try:
+        shown = decode_typed(result, typed, width, alpha, temperature)
+    except ValueError as err:
+        st.error(escape_markdown(str(err)), icon=":material/error:")
+        return
+    g = shown["greedy"]
+    st.markdown(f"Input **{' '.join(shown['input'])}** · target "
+                f"**{' '.join(shown['target'])}** · greedy **{' '.join(g['output'])}** "
+                f"({'correct' if g['correct'] else 'wrong'}, log p = {g['log_prob']:.3f})")
+    if g["attention"] is not None:
+        left, right = st.columns(2)
+        show_figure(viz.attention_heatmap(g["attention"], shown["input"], g["output"],
+                                          f"Attention of the trained {shown['arm']} model"),
+                    container=left)
+        show_figure(viz.step_entropy_figure(g["step_entropy"], len(shown["input"])),
+                    container=right)
+    beam = shown["beam"]
+    st.markdown(f"Beam search: **{' '.join(beam['output'])}** (log p = {beam['log_prob']:.3f}, "
+                f"score = {beam['score']:.3f})")
+    show_figure(viz.beam_tree_figure(beam["tree"], beam["width"]))
+    st.dataframe(pd.DataFrame([{"hypothesis": " ".join(h["output"]),
+                                "log p": round(h["log_prob"], 3),
+                                "score log p/|y|^α": round(h["score"], 3)}
+                               for h in beam["hypotheses"]]), hide_index=True)
+    s = shown["samples"]
+    st.markdown(f"{s['count']} samples at τ = {s['temperature']:g}: {s['correct']} correct, "
+                f"{s['distinct']} distinct.")
+    how_to_read("the beam tree shows every prefix the beam kept, by step and rank; squares "
+                "ended with </s>, hover for the cumulative log-probability. Width 1 is greedy "
+                "decoding. Higher temperature flattens the distribution: more distinct "
+                "outputs, fewer correct ones on a task with one right answer.")
+
+
+def capacity_sweep(sweep) -> None:
+    show_figure(viz.capacity_figure(sweep.arrays["capacity"]))
+    how_to_read(f"each curve is one input length: the no-attention model's sequence accuracy "
+                f"on {sweep.metrics['test_per_length']} fresh inputs per length, trained at "
+                "each context size on the same data. Look for longer inputs needing a larger "
+                "d_h.")
+
+
+def decoding_study(study) -> None:
+    m = study.metrics
+    st.dataframe(pd.DataFrame(m["decoding_study"]), hide_index=True)
+    how_to_read(f"measured on {m['study_inputs']} inputs × {m['samples_per_input']} decodings "
+                f"each. The target entropy H* = {m['target_entropy']:.3f} nats per step is "
+                f"exact for a random order, averaged over {m['reference_inputs']} inputs. "
+                "Look for the trade-off: greedy is valid but never varies; hotter sampling "
+                "varies more and breaks more outputs.")
+
+
+page()

@@ -41,6 +41,7 @@ def test_bad_sequences_are_refused_naming_the_problem(text, fragment):
 
 
 def test_the_page_limit_admits_the_longest_sequence_with_separators():
+    assert MAX_TYPED_BASES == LAB.Config.__dataclass_fields__["dna_length"].metadata["max"]
     assert APPLICATIONS_DNA_MAX_CHARS >= 2 * MAX_TYPED_BASES
     parse_bases("A " * MAX_TYPED_BASES, 6)
 

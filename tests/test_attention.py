@@ -1,25 +1,19 @@
 """Seq2seq and attention: scores, entropies and decoding checked against independent
-computations, then the lab end to end."""
-import json
+computations (the lab end to end is in test_attention_lab.py)."""
 import math
-import pathlib
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import torch
 
 from core.analysis.alignment import (alignment_entropy, entropy_ratio, gaussian_alignment,
-                                     gaussian_entropy_closed_form, simulate_alignment,
-                                     uniform_alignment)
+                                     gaussian_entropy_closed_form, peak_weight_floor,
+                                     simulate_alignment, uniform_alignment)
 from core.analysis.decoding import (beam_search, entropy_matching_loss, greedy,
-                                    normalised_score, predictive_entropy, sample)
-from core.labs.attention import LAB
+                                    normalised_score, predictive_entropy, sample,
+                                    score_by_length, until_eos)
 from core.models.seq2seq import Seq2Seq
 from core.tasks.transduction import EOS, TransductionTask, target_positions
-
-REPO = pathlib.Path(__file__).resolve().parents[1]
 
 
 def _model(attention, cell="gru", seed=0, hidden=16):
@@ -60,6 +54,25 @@ def test_simulation_gaussian_below_uniform():
     assert all(g < u for g, u in zip(sim.gaussian_simulated, sim.uniform_simulated))
     assert np.allclose(sim.uniform_simulated, np.log([4, 8, 16]))
     assert sim.ratio_simulated[-1] < sim.ratio_simulated[0]  # focus matters more as T grows
+
+
+def test_peak_weight_floor_holds_and_is_met_by_uniform_rows():
+    """The stop rule's reading of the entropy: rows of mean entropy H hold on average at least
+    e^(-H) on their largest weight, with equality for rows uniform over k positions."""
+    rng = np.random.default_rng(1)
+    for concentration in (0.05, 0.5, 5.0):
+        rows = rng.dirichlet(np.full(12, concentration), size=40)
+        assert rows.max(-1).mean() >= peak_weight_floor(alignment_entropy(rows).mean()) - 1e-12
+    for k in (1, 3, 7):
+        rows = np.zeros((5, 10))
+        rows[:, :k] = 1.0 / k
+        assert rows.max(-1).mean() == pytest.approx(
+            peak_weight_floor(alignment_entropy(rows).mean()))
+    # at a ratio r of ln T_x the floor is T_x^(-r); at the lab's stop ratio, as its comment
+    # says, 0.76 at T_x = 10 and 0.85 at T_x = 4
+    from core.labs.attention import SHARP_RATIO
+    assert peak_weight_floor(SHARP_RATIO * math.log(10)) == pytest.approx(0.76, abs=0.005)
+    assert peak_weight_floor(SHARP_RATIO * math.log(4)) == pytest.approx(0.85, abs=0.005)
 
 
 # ---- attention scores ----------------------------------------------------------------------
@@ -173,6 +186,29 @@ def test_entropy_matching_loss_against_direct_formula():
         float(ce + 2.0 * (h - 0.5) ** 2), abs=1e-6)
 
 
+def test_scores_by_length_against_a_loop_and_stop_between_lengths():
+    """Exact match counts a row right only when all T symbols and the EOS are; a stop
+    request between lengths leaves the lengths not yet decoded out."""
+    model = _model("dot", hidden=8)
+    task = TransductionTask("reverse", 5)
+    gen = torch.Generator().manual_seed(2)
+    batches = {L: task.sample(6, L, gen) for L in (2, 3, 4)}
+    scores = score_by_length(model, batches)
+    for L, b in batches.items():
+        dec = greedy(model, b.source, max_len=L + 1)
+        right = [until_eos(row) == t for row, t in zip(dec.tokens, b.target.tolist())]
+        assert scores.accuracy[L] == pytest.approx(np.mean(right))
+        assert 0 < scores.entropy_ratio[L] <= 1 + 1e-9
+        assert 1 / L - 1e-6 <= scores.peak_weight[L] <= 1
+    assert scores.mean("accuracy", [2, 3, 99]) == pytest.approx(
+        (scores.accuracy[2] + scores.accuracy[3]) / 2)
+    calls = []
+    stopped = score_by_length(model, batches, should_stop=lambda: calls.append(1) or
+                              len(calls) > 1)
+    assert list(stopped.accuracy) == [2]
+    assert until_eos([3, 4, EOS, 5]) == [3, 4, EOS] and until_eos([3, 4]) == [3, 4]
+
+
 # ---- tasks and typed input -----------------------------------------------------------------
 
 def test_task_targets():
@@ -197,62 +233,6 @@ def test_typed_input_validation():
         task.encode("  ")
 
 
-# ---- the lab -------------------------------------------------------------------------------
-
-def test_tiny_run_end_to_end():
-    config = LAB.make_config({"steps": 20, "eval_every": 10, "hidden": 16, "max_len": 6,
-                              "test_max_len": 8})
-    seen = []
-    result = LAB.run(config, on_step=lambda s, m: seen.append(m))
-    m = result.metrics
-    assert result.steps == 20 and {"dot", "none"} <= {e["series"] for e in seen}
-    assert set(m["accuracy_by_length"]) == set(range(4, 9))
-    assert 0.0 < m["alignment_entropy_ratio"] <= 1.0 + 1e-9
-    assert set(m["comparison"]["none"]["accuracy_by_length"]) == set(range(4, 9))
-    cps = result.arrays["checkpoints"]
-    assert cps["steps"] == [10, 20] and len(cps["attention"]) == 2
-    assert np.allclose(np.asarray(cps["attention"][-1]).sum(-1), 1.0, atol=1e-3)
-    json.loads(result.to_json())
-
-
-def test_no_attention_run_has_no_entropy_metric():
-    result = LAB.run(LAB.make_config({"steps": 5, "attention": "none", "hidden": 8}))
-    assert "alignment_entropy_ratio" not in result.metrics
-    assert "comparison" not in result.metrics
-
-
-def test_stop_request_is_honoured():
-    result = LAB.run(LAB.make_config({"steps": 500, "hidden": 8}), should_stop=lambda: True)
-    assert result.status == "stopped" and result.steps == 0
-
-
-@pytest.mark.skipif(not (REPO / "core" / "__main__.py").exists(), reason="no command line yet")
-def test_command_line_metrics():
-    out = subprocess.run([sys.executable, "-m", "core", "run", "attention", "--set", "steps=5",
-                          "--json"], capture_output=True, text=True, cwd=REPO, check=True)
-    metrics = json.loads(out.stdout)["metrics"]
-    for key in ("accuracy", "token_accuracy", "accuracy_by_length", "alignment_entropy_ratio"):
-        assert key in metrics
-
-
-@pytest.mark.slow
-def test_default_demo_aligns_and_beats_the_bottleneck():
-    torch.set_num_threads(1)
-    result = LAB.run(LAB.make_config())
-    m = result.metrics
-    assert result.success and m["accuracy"] >= 0.9
-    assert m["alignment_entropy_ratio"] < 0.5
-    # the final attention map of the probe has its mass on the anti-diagonal
-    final = np.asarray(result.arrays["checkpoints"]["attention"][-1])
-    L = len(result.arrays["probe"])
-    on_anti = final[np.arange(L), np.arange(L)[::-1]]
-    assert on_anti.mean() > 0.5
-    # at the longest training length attention holds up where the bottleneck has collapsed
-    longest = result.config["max_len"]
-    none = m["comparison"]["none"]["accuracy_by_length"]
-    assert m["accuracy_by_length"][longest] >= 0.7 and none[longest] <= 0.2
-
-
 def test_permutation_entropy_chain_rule():
     """Summed over the steps, the per-step entropies of a random permutation are the entropy
     of the permutation itself: ln(T! / Π n_k!) by the chain rule."""
@@ -271,12 +251,3 @@ def test_shuffle_targets_are_valid_permutations():
     for s, t in zip(b.source.tolist(), b.target.tolist()):
         assert task.is_valid(s, t[:-1]) and t[-1] == EOS
     assert not task.is_valid([2, 3], [2, 2])
-
-
-def test_decoding_study_tiny():
-    from core.labs.attention import decoding_study
-    r = decoding_study(LAB.make_config({"steps": 5, "hidden": 8, "max_len": 5}), n_inputs=4,
-                       n_samples=3)
-    rows = r.metrics["decoding_study"]
-    assert len(rows) == 8 and all(0 <= row["valid"] <= 1 for row in rows)
-    assert all(row["distinct_per_input"] == 1 for row in rows if row["decoding"] == "greedy")

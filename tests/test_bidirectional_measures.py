@@ -173,3 +173,34 @@ def test_typed_sequences_are_validated_with_a_named_problem():
         parse_sequence("a", 4)
     with pytest.raises(ValueError, match="at most"):
         parse_sequence("a" * 65, 4)
+
+
+@pytest.mark.parametrize("name, K", [("lookahead", 4), ("lookahead", 3), ("disambiguation", 5)])
+def test_a_causal_rule_scatters_around_the_bound_as_the_tolerance_says(name, K):
+    """The run's tolerance above the causal bound is sqrt(b(1-b)/n) per standard deviation.
+    A rule that reads the past (tag t with the parity or identity of x_(t-1)) is scored on
+    many independent test sets: its accuracy beats the bound by more than the tolerance
+    (three standard deviations: about 0.13% of the time) in at most 1% of them, and on
+    lookahead (where any rule is right with probability exactly 1/K) its spread is that
+    standard deviation."""
+    from core.labs.bidirectional_training import bound_tolerance, labelled_count
+    task = DirectionTask(name, K, 12, 2)
+    b = task.causal_bound
+    gen = seeded_generator(11)
+    accuracies, counts = [], []
+    for _ in range(300):
+        batch = task.sample(256, gen)
+        previous = torch.cat([batch.tokens[:, :1], batch.tokens[:, :-1]], 1)
+        guess = previous % 2 if name == "disambiguation" else previous
+        keep = batch.target != IGNORE
+        accuracies.append(float((guess[keep] == batch.target[keep]).float().mean()))
+        counts.append(labelled_count(batch, task.level))
+    acc = torch.tensor(accuracies, dtype=torch.float64)
+    n = sum(counts) / len(counts)
+    sigma = (b * (1 - b) / n) ** 0.5
+    assert bound_tolerance(b, int(n)) == pytest.approx(3 * sigma, rel=1e-3)
+    above = sum(a > b + bound_tolerance(b, c) for a, c in zip(accuracies, counts))
+    assert above <= 0.01 * len(accuracies)
+    if name == "lookahead":
+        assert float(acc.mean()) == pytest.approx(b, abs=3 * sigma / len(acc) ** 0.5 + 1e-9)
+        assert float(acc.std()) == pytest.approx(sigma, rel=0.15)

@@ -10,18 +10,25 @@ from core.labs import all_labs
 MEMORY_CAP_MB = 8000  # two such runs at once still fit a 24 GB machine
 
 
+def smallest_positive(meta: dict):
+    """The smallest value above zero a knob's slider offers: min + k·step."""
+    low, step = meta["min"] or 0, meta["step"] or 1
+    return low if low > 0 else step
+
+
 def extreme_overrides(lab) -> dict:
+    """Every numeric knob at its maximum, except the ones that count training steps or
+    steps between measurements (named *steps or *every), which take their smallest positive
+    value so the run stays a few steps long."""
     over = {}
     for f in knobs(lab.Config):
         meta = f.metadata
         if f.name == "seed" or isinstance(f.default, bool) or meta["choices"] is not None:
             continue
-        if meta["max"] is not None:
+        if f.name.endswith(("steps", "every")):
+            over[f.name] = smallest_positive(meta)
+        elif meta["max"] is not None:
             over[f.name] = meta["max"]
-    over["steps"] = 3
-    for name in ("eval_every", "ae_steps"):
-        if name in over:
-            over[name] = lab.Config.__dataclass_fields__[name].metadata["min"] or 1
     return over
 
 

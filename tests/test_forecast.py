@@ -1,27 +1,22 @@
-"""The forecasting lab: integrators, exponents, error-growth regimes, CSV validation, runs."""
-import json
+"""The forecasting lab's parts: integrators, exponents, error-growth regimes, CSV validation.
+(The lab's runs: tests/test_forecast_lab.py; its presets at full size: test_forecast_slow.py.)"""
 import math
-import subprocess
-import sys
+import re
 
 import numpy as np
 import pytest
 import torch
 
 from core.analysis.error_growth import (classify_growth, difference_span, growth_rate,
-                                        iterative_bound, per_window_errors, saturation_level)
-from core.labs import get_lab
+                                        growth_verdict, iterative_bound, per_window_errors,
+                                        saturation_level)
 from core.models.forecaster import DirectForecaster, OneStepForecaster
-from core.tasks.dynamics import (load_sunspots, logistic_lyapunov,
-                                 logistic_trajectory, lorenz_trajectory, make_system,
-                                 minimum_series_length, rk4_step)
+from core.tasks.dynamics import (LORENZ_LYAPUNOV, load_sunspots, logistic_lyapunov,
+                                 logistic_trajectory, longest_window, lorenz_pool,
+                                 lorenz_trajectory, make_system, minimum_series_length,
+                                 rk4_step)
 from core.tasks.series_csv import MAX_BYTES, read_csv_table, series_from_table
 from core.device import seeded_generator
-
-LAB = get_lab("forecast")
-TINY = {"steps": 5, "horizon": 8, "context": 4, "hidden": 8, "eval_every": 5, "batch": 16}
-REQUIRED = ("error_by_horizon_iterative", "error_by_horizon_direct", "growth_rate_iterative",
-            "reference_growth_rate")
 
 
 def oscillator(state):
@@ -63,6 +58,28 @@ def test_logistic_r4_divergence_grows_at_ln2_per_step():
     assert rate == pytest.approx(math.log(2), abs=0.05)
     assert logistic_lyapunov(4.0) == pytest.approx(math.log(2), abs=0.02)
     assert logistic_lyapunov(3.5) < 0  # a stable 4-cycle: errors shrink
+
+
+def test_lorenz_orbits_separate_at_the_known_exponent():
+    """Two true Lorenz-63 orbits 1e-8 apart, from 200 states on the attractor: the lab's
+    estimator applied to their median separation reads the largest Lyapunov exponent
+    0.906 per unit time (Sprott), times the sample step."""
+    dt, pairs = 0.05, 200
+    pool = lorenz_pool(0.15, "test")
+    rng = np.random.default_rng(0)
+    starts = pool[rng.integers(0, pool.shape[0], pairs), rng.integers(0, pool.shape[1], pairs)]
+    nearby = starts + 1e-8 * rng.normal(size=starts.shape)
+    orbits = lorenz_trajectory(np.concatenate([starts, nearby]), 200, dt)
+    separation = np.median(np.linalg.norm(orbits[:pairs] - orbits[pairs:], axis=-1), axis=0)
+    rate, points = growth_rate(separation.tolist(), saturation_level(pool))
+    assert points > 100
+    assert rate == pytest.approx(LORENZ_LYAPUNOV * dt, rel=0.1)
+
+
+def test_lorenz_train_and_test_pools_are_different_orbits():
+    train, test = lorenz_pool(0.15, "train"), lorenz_pool(0.15, "test")
+    assert train.shape == test.shape == (24, 800, 3)
+    assert np.linalg.norm(train[:, None, 0] - test[None, :, 0], axis=-1).min() > 1e-3
 
 
 def test_linear_system_obeys_its_map_and_a_biased_model_follows_the_geometric_sum():
@@ -144,6 +161,8 @@ def test_fixed_series_test_windows_forecast_only_the_held_out_future():
         make_system("csv", 5, 10, series=np.arange(minimum_series_length(5, 10) - 1.0))
     with pytest.raises(ValueError, match="uploaded series"):
         make_system("csv", 5, 10)
+    assert longest_window(309) == 61  # 309 sunspot years: 61 ≤ 0.2 · 308 < 62
+    assert minimum_series_length(61, 0) <= 309 < minimum_series_length(62, 0)
 
 
 @pytest.mark.parametrize("data, message", [
@@ -178,62 +197,48 @@ def test_good_csv_with_semicolons_gives_the_chosen_column():
     assert series_from_table(table, "temp").tolist() == [2.5, 3.5, -1.0]
 
 
-@pytest.mark.parametrize("system", ["linear", "logistic", "lorenz", "sunspots"])
-def test_tiny_run_reports_the_contract_metrics(system):
-    seen = []
-    r = LAB.run(LAB.make_config({**TINY, "system": system}), on_step=lambda s, m: seen.append(m))
-    m = r.metrics
-    for key in REQUIRED:
-        assert key in m
-    assert len(m["error_by_horizon_iterative"]) == 8 == len(m["error_by_horizon_direct"])
-    assert r.steps == 5 and {e["series"] for e in seen} == {"iterative", "direct"}
-    assert 0 <= seen[-1]["progress"] <= 1
-    json.loads(r.to_json())
 
 
-def test_uploaded_series_runs_and_the_csv_system_demands_one():
-    series = np.sin(np.arange(200) * 0.3) + 0.01 * np.arange(200)
-    r = LAB.run(LAB.make_config({**TINY, "system": "csv"}), series=series)
-    assert len(r.metrics["error_by_horizon_persistence"]) == 8
-    with pytest.raises(ValueError):
-        LAB.run(LAB.make_config({**TINY, "system": "csv"}))
+def test_the_theory_stretch_is_L_for_the_linear_map_and_e_to_lambda_for_chaos():
+    assert make_system("linear", 4, 8, lipschitz=1.1).stretch_per_step == 1.1
+    assert make_system("logistic", 4, 8, r=4.0).stretch_per_step == pytest.approx(2.0)
+    assert make_system("lorenz", 4, 8, dt=0.1).stretch_per_step == \
+        pytest.approx(math.exp(LORENZ_LYAPUNOV * 0.1))
+    assert make_system("sunspots", 4, 8).stretch_per_step is None
 
 
-def test_stop_before_training_returns_a_result():
-    r = LAB.run(LAB.make_config(TINY), should_stop=lambda: True)
-    assert r.status == "stopped" and not r.success
+def _curves(rate, ref, it_factor=50.0, di_factor=3.0, errors=(0.1, 0.2)):
+    return {"growth_rate_iterative": rate, "reference_growth_rate": ref,
+            "growth_factor_iterative": it_factor, "growth_factor_direct": di_factor,
+            "error_by_horizon_iterative": list(errors), "one_step_error_iterative": errors[0],
+            "growth_fit_points": 10, "error_by_horizon_persistence": [0.5, 0.6],
+            "final_error_iterative": errors[-1], "final_error_direct": 0.3}
 
 
-def test_cli_reports_the_required_metrics():
-    out = subprocess.run([sys.executable, "-m", "core", "run", "forecast", "--set", "steps=5",
-                          "--set", "system=logistic", "--set", "r=4", "--set", "lipschitz=1.1",
-                          "--set", "horizon=6", "--set", "seed=1", "--json"],
-                         capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr
-    data = json.loads(out.stdout)
-    for key in REQUIRED:
-        assert key in data["metrics"]
-    assert len(data["metrics"]["error_by_horizon_iterative"]) == 6
-    assert data["metrics"]["reference_growth_rate"] == pytest.approx(math.log(2))
+def test_growth_verdict_judges_each_system_by_what_its_theory_claims():
+    ln = math.log(1.1)
+    assert growth_verdict("linear", 1.1, _curves(1.15 * ln, ln), "exponential", 0.2)[0]
+    assert not growth_verdict("linear", 1.1, _curves(1.25 * ln, ln), "exponential", 0.2)[0]
+    assert not growth_verdict("linear", 1.1, _curves(ln, ln), "linear", 0.2)[0]
+    assert not growth_verdict("linear", 1.1, _curves(ln, ln, di_factor=60), "exponential",
+                              0.2)[0]  # a direct curve that compounds as much fails
+    # below L = 1 only boundedness counts, whatever the rate reads
+    ok, text = growth_verdict("linear", 0.8, _curves(-0.02, math.log(0.8)), "bounded", 0.2)
+    assert ok and "2.00 times its one-step error" in text
+    assert growth_verdict("linear", 1.0, _curves(0.01, 0.0), "linear", 0.2)[0]
+    assert growth_verdict("lorenz", None, _curves(0.12, 0.136), "exponential", 0.2)[0]
+    assert not growth_verdict("lorenz", None, _curves(0.10, 0.136), "exponential", 0.2)[0]
+    assert not growth_verdict("logistic", None, _curves(float("nan"), 0.69), "bounded", 0.2)[0]
+    assert growth_verdict("sunspots", None, _curves(float("nan"), float("nan")), "bounded",
+                          0.2)[0]  # 0.1 one step ahead beats repeating the last value (0.5)
 
 
-def test_sweep_trains_one_linear_run_per_lipschitz_constant():
-    from core.labs.forecast import sweep
-    r = sweep(LAB.make_config(TINY), (0.9, 1.1))
-    assert r.metrics["sweep_lipschitz"] == [0.9, 1.1]
-    assert r.metrics["sweep_reference_rate"] == pytest.approx([math.log(0.9), math.log(1.1)])
-    json.loads(r.to_json())
-
-
-def test_theory_legend_names_the_stretch_it_uses_and_no_direct_theory_is_drawn():
-    from types import SimpleNamespace
-    from core.viz.forecast import error_by_horizon_figure
-    r = LAB.run(LAB.make_config({**TINY, "system": "logistic"}))
-    assert "theory_direct" not in r.arrays
-    names = [t.name for t in error_by_horizon_figure(r).data]
-    theory = [n for n in names if n.startswith("theory")]
-    assert theory == ["theory estimate: ε·Σ e^(λj) (e^λ = 2)"]  # not "L = 2": its L is 4
-    linear = SimpleNamespace(metrics=r.metrics, arrays={**r.arrays, "system": "linear",
-                                                        "theory_stretch": 1.1})
-    assert [t.name for t in error_by_horizon_figure(linear).data
-            if t.name.startswith("theory")] == ["theory: ε·Σ L^j (L = 1.1)"]
+def test_every_test_the_theory_tab_cites_exists():
+    """The page's "Where the theory comes from" names the tests that check each line."""
+    from pathlib import Path
+    root = Path(__file__).resolve().parent
+    page = (root.parent / "pages" / "forecast.py").read_text()
+    cited = set(re.findall(r"`(test_\w+)`", page))
+    assert len(cited) >= 5
+    defined = set(re.findall(r"^def (test_\w+)", (root / "test_forecast.py").read_text(), re.M))
+    assert cited <= defined, cited - defined

@@ -18,10 +18,11 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.analysis.stack_trace import trace_string
-from core.contract import make_config
+from core.contract import Result, make_config
+from core.device import build_seeded
 from core.export import load_weights, weights_bytes
-from core.labs import all_labs, get_lab
+from core.labs import all_labs, get_lab, vrae_probes
+from core.labs.stack import trace_typed
 from core.models.stack_rnn import StackRNN
 from core.tasks import dyck, words
 from core.tasks.direction import MAX_TYPED_LENGTH, parse_sequence
@@ -118,6 +119,46 @@ def test_permutation_parse_numbers_and_scale(text):
 
 
 @pytest.fixture(scope="module")
+def attention_result():
+    lab = get_lab("attention")
+    return lab.run(lab.make_config({"steps": 5, "eval_every": 5, "hidden": 8, "max_len": 6,
+                                    "test_max_len": 8, "compare_none": False}))
+
+
+@settings(FUZZ, max_examples=60)
+@given(text=fuzz_text("abcdefgh"))
+def test_attention_decode_typed(attention_result, text):
+    """The whole path behind the attention page's text field, through the trained model:
+    the length of the text is refused before any parsing, then letters and lengths."""
+    from core.labs.attention_probes import decode_typed
+    shown = outcome(lambda: decode_typed(attention_result, text, samples=3))
+    if shown is not None:
+        assert 1 <= len(shown["input"]) <= 8
+        assert shown["is_probe"] == (not text.strip())
+        assert np.isfinite(shown["greedy"]["log_prob"])
+        assert np.isfinite(np.asarray(shown["greedy"]["attention"], dtype=float)).all()
+
+
+@pytest.fixture(scope="module")
+def bidirectional_result():
+    lab = get_lab("bidirectional")
+    return lab.run(lab.make_config({"steps": 5, "eval_every": 5, "hidden": 8, "seq_len": 6,
+                                    "batch": 8}))
+
+
+@settings(FUZZ, max_examples=60)
+@given(text=fuzz_text("abcd0123"), arm=st.sampled_from(("bi", "uni")))
+def test_bidirectional_tag_typed(bidirectional_result, text, arm):
+    """The whole path behind the bidirectional page's text field, through a trained model."""
+    from core.labs.bidirectional import tag_typed
+    view = outcome(lambda: tag_typed(bidirectional_result, text, arm))
+    if view is not None:
+        assert 2 <= len(view["symbols"]) <= MAX_TYPED_LENGTH
+        assert len(view["tags"]) == len(view["correct"]) == len(view["symbols"])
+        assert np.isfinite(np.asarray(view["forward_states"], dtype=float)).all()
+
+
+@pytest.fixture(scope="module")
 def pointer_result():
     lab = get_lab("pointer")
     return lab.run(lab.make_config({"steps": 5, "eval_every": 5, "hidden": 8,
@@ -149,18 +190,22 @@ def test_dyck_validate(text, language):
 
 @pytest.fixture(scope="module")
 def stack_models():
-    torch.manual_seed(0)
-    return {lang: StackRNN(len(dyck.alphabet(lang)), 8, len(dyck.state_names(lang)),
-                           capacity=16) for lang in dyck.LANGUAGES}
+    return {lang: build_seeded(0, lambda: StackRNN(len(dyck.alphabet(lang)), 8,
+                                                   len(dyck.state_names(lang)), capacity=16))
+            for lang in dyck.LANGUAGES}
 
 
 @settings(FUZZ, max_examples=80)
 @given(text=fuzz_text("()[]ab"), language=st.sampled_from(dyck.LANGUAGES),
        form=st.sampled_from(("per_step", "recognition")))
-def test_stack_trace_string(stack_models, text, language, form):
-    """The whole path behind the stack page's text field, through a stack model."""
+def test_stack_trace_typed(stack_models, text, language, form):
+    """The whole path behind the stack page's text field (core.labs.stack.trace_typed),
+    through a stack model."""
     model = stack_models[language]
-    trace = outcome(lambda: trace_string(model, text, language, form))
+    result = Result(lab="stack", config={"task": language, "form": form}, metrics={},
+                    success=False, status="completed", steps=0, wall_s=0.0,
+                    artifacts={"models": {"stack": model}})
+    trace = outcome(lambda: trace_typed(result, text))
     if trace is not None:
         n = len(trace["text"])
         assert 1 <= n <= model.capacity
@@ -170,7 +215,7 @@ def test_stack_trace_string(stack_models, text, language, form):
 @FUZZ
 @given(text=fuzz_text("lantern"))
 def test_words_validate_and_encode(text):
-    """pages/vrae.py: the word typed to encode and decode (LatentProbe.reconstruct_word)."""
+    """pages/vrae.py: the word typed to encode and decode (core.tasks.words.encode)."""
     batch = outcome(lambda: words.encode([text]))
     if batch is not None:
         word = batch.words[0]
@@ -181,17 +226,17 @@ def test_words_validate_and_encode(text):
 
 
 @pytest.fixture(scope="module")
-def word_probe():
+def words_result():
     lab = get_lab("vrae")
-    result = lab.run(lab.make_config({"dataset": "words", "steps": 3, "eval_every": 3,
-                                      "hidden": 8}))
-    return result.artifacts["probe"]
+    return lab.run(lab.make_config({"dataset": "words", "steps": 5, "eval_every": 5,
+                                    "hidden": 8}))
 
 
 @settings(FUZZ, max_examples=60)
 @given(text=fuzz_text("lantern"))
-def test_vrae_reconstruct_word(word_probe, text):
-    out = outcome(lambda: word_probe.reconstruct_word(text))
+def test_vrae_typed_word(words_result, text):
+    """The whole path behind the VRAE page's text field (core.labs.vrae_probes.typed_word)."""
+    out = outcome(lambda: vrae_probes.typed_word(words_result, text))
     if out is not None:
         assert out["input"] == text.strip().lower() and isinstance(out["decoded"], str)
 

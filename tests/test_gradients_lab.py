@@ -132,3 +132,14 @@ def test_horizon_fit_recovers_the_geometric_lag_distribution():
     assert r.metrics["mi_decay_rate"] == pytest.approx(expected, rel=0.15)
     k = r.metrics["suggested_tbptt_k"]
     assert k == math.ceil(math.log(1 / 0.05) / r.metrics["mi_decay_rate"])
+
+
+def test_cli_runs_a_declared_study_and_names_an_unknown_one():
+    sets = sum((["--set", f"{k}={v}"] for k, v in TINY.items()), [])
+    out = subprocess.run([sys.executable, "-m", "core", "study", "gradients", "tbptt", "--json",
+                          *sets], capture_output=True, text=True, check=True)
+    data = json.loads(out.stdout)
+    assert set(data["metrics"]["accuracy_by_k"]) == {"K=5", "K=10", "full"}
+    bad = subprocess.run([sys.executable, "-m", "core", "study", "gradients", "horizon"],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "its studies: tbptt" in bad.stderr

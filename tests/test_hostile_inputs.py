@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import shown_text
 from core import text_limits
+from core.contract import knobs
 from core.export import MAX_CHECKPOINT_BYTES, weights_bytes
 from core.tasks import direction, permutation, words
 from core.tasks.series_csv import MAX_BYTES, MAX_COLUMNS, read_csv_table
@@ -107,3 +108,12 @@ def test_each_text_limit_admits_the_longest_valid_input():
     assert text_limits.STACK_STRING_MAX_CHARS >= 2 * 100  # test_len's maximum, with spaces
     assert all(isinstance(v, int) and v > 0 for k, v in vars(text_limits).items()
                if k.endswith("_MAX_CHARS"))
+
+
+def test_the_text_limits_follow_the_longest_inputs_the_knobs_allow():
+    from core.labs import get_lab
+    fields = {lab: {f.name: f for f in knobs(get_lab(lab).Config)} for lab in ("attention",
+                                                                           "stack")}
+    assert fields["attention"]["test_max_len"].metadata["max"] == \
+        text_limits.ATTENTION_LONGEST_INPUT
+    assert fields["stack"]["test_len"].metadata["max"] == text_limits.STACK_LONGEST_STRING

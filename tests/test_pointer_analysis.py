@@ -167,3 +167,54 @@ def test_parse_numbers_names_the_problem():
         parse_numbers(",".join(["1"] * 50))
     assert scale_to_unit([3, 1, 5]) == [0.5, 0.0, 1.0]
     assert scale_to_unit([2, 2]) == [0.5, 0.5]
+
+
+def test_fixed_order_floor_is_log_k_factorial():
+    """A set of k targets listed in a uniformly random order: averaged over the k! orders,
+    the teacher-forced fixed-order loss of any model is at least log k! (Gibbs), and a model
+    uniform over the members not yet fed sits on it exactly."""
+    k, n = 3, 6
+    members = [4, 1, 2]
+    orders = [list(p) for p in itertools.permutations(members)]
+    # the optimal model: at step t, uniform over the k - t members not fed yet
+    best = []
+    for order in orders:
+        lp = torch.full((1, k, n), float("-inf"))
+        for t in range(k):
+            remaining = [j for j in members if j not in order[:t]]
+            lp[0, t, remaining] = -math.log(len(remaining))
+        best.append(float(sequence_nll(lp, torch.tensor([order]))))
+    assert best == pytest.approx([log_factorial(k)] * len(orders), rel=1e-6)
+    # a real network (random weights, masking on), teacher-forced on each order in turn
+    torch.manual_seed(5)
+    model = PointerNet(1, 16, "pointer")
+    x = torch.rand(1, n, 1, generator=torch.Generator().manual_seed(6))
+    with torch.no_grad():
+        losses = [float(sequence_nll(model(x, k, feed=torch.tensor([o]), masking=True)
+                                     .log_probs, torch.tensor([o]))) for o in orders]
+    assert sum(losses) / len(losses) >= log_factorial(k)
+    # whereas the matched loss of a model that emits the set (in any order) is 0
+    emit = torch.full((1, k, n), float("-inf"))
+    for t, j in enumerate(sorted(members)):
+        emit[0, t, j] = 0.0
+    for order in orders:
+        matched, _ = hungarian_set_loss(emit, torch.tensor([order]))
+        assert float(matched) == 0.0
+
+
+def test_evaluation_stops_between_lengths():
+    from core.analysis.pointer_eval import evaluate_lengths, sample_by_length, score_batches
+    torch.manual_seed(0)
+    model = PointerNet(1, 8, "pointer")
+    task = PermutationTask("sort", 3, 6)
+    calls = []
+
+    def stop_after(n):
+        return lambda: calls.append(1) or len(calls) > n
+    scores = evaluate_lengths(model, task, range(3, 9), 4, torch.Generator().manual_seed(0),
+                              True, "cpu", should_stop=stop_after(2))
+    assert sorted(scores) == [3, 4]
+    calls.clear()
+    batches = sample_by_length(task, range(3, 9), 4, torch.Generator().manual_seed(0), "cpu")
+    assert sorted(score_batches(model, task, batches, True, stop_after(3))) == [3, 4, 5]
+    assert sorted(score_batches(model, task, batches, True)) == list(range(3, 9))

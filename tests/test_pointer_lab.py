@@ -2,25 +2,29 @@
 import json
 import subprocess
 import sys
+import threading
 
 import pytest
 import torch
 
+from core.analysis.permutation import log_factorial
 from core.contract import ConfigError, Result
 from core.labs import get_lab
 from core.labs.pointer import decode_typed
+from core.text_limits import POINTER_NUMBERS_MAX_CHARS
 from core.viz import pointer as viz
 
 LAB = get_lab("pointer")
 REQUIRED = ("accuracy", "token_accuracy", "accuracy_by_length", "valid_permutation_rate",
-            "zeroed_decoder_loss", "t_log_t")
+            "zeroed_decoder_loss", "t_log_t", "accuracy_beyond_training", "seconds_to_success")
 TINY = {"steps": 5, "eval_every": 5, "batch": 16, "hidden": 8, "min_len": 3, "max_len": 5,
         "test_max_len": 7}
 
 
 def _figures(result):
-    figs = [viz.accuracy_by_length(result), viz.uniform_loss_bars(result),
-            viz.training_curves(result)]
+    figs = [viz.headline(result.arrays["live"], result.config),
+            viz.uniform_loss_bars(result), viz.training_curves(result),
+            viz.valid_rate_by_length(result)]
     if result.config["task"] == "select":
         figs.append(viz.set_loss_bars(result))
     for example in result.arrays["probes"].values():
@@ -29,36 +33,123 @@ def _figures(result):
     return figs
 
 
+@pytest.fixture(scope="module")
+def tiny_runs():
+    return {task: LAB.run(LAB.make_config({**TINY, "task": task, "set_size": 2}))
+            for task in ("sort", "identity", "select")}
+
+
 @pytest.mark.parametrize("task", ["sort", "identity", "select"])
-def test_tiny_run_has_every_metric_and_figure(task):
-    result = LAB.run(LAB.make_config({**TINY, "task": task, "set_size": 2}))
+def test_tiny_run_has_every_metric_and_figure(tiny_runs, task):
+    result = tiny_runs[task]
     m = result.metrics
     for key in REQUIRED:
         assert key in m
     assert set(m["accuracy_by_length"]) == set(range(3, 8))
-    assert set(m["comparison"]) == ({"pointer", "vocab"} if task != "select" else
-                                    {"pointer · hungarian", "vocab · hungarian",
-                                     "pointer · fixed"})
+    arms = ({"pointer", "vocab"} if task != "select" else
+            {"pointer · hungarian", "vocab · hungarian", "pointer · fixed"})
+    assert set(m["comparison"]) == arms
+    assert set(result.arrays["histories"]) == arms and set(result.artifacts["models"]) == arms
     assert m["valid_permutation_rate"] == 1.0  # pointer with masking, even untrained
     assert m["zeroed_decoder_loss"] == pytest.approx(m["t_log_t"], rel=1e-5)
     # The vocab decoder has 5 classes: inputs of 6 and 7 need positions it cannot name.
     if task != "select":
         vocab = m["comparison"]["vocab"]
         assert vocab["accuracy_by_length"][6] == 0.0 and vocab["accuracy_by_length"][7] == 0.0
+        assert vocab["accuracy_beyond_training"] == 0.0
+    else:
+        assert m["fixed_order_loss_floor"] == pytest.approx(log_factorial(2))
     restored = Result.from_dict(json.loads(result.to_json()))
     for fig in _figures(result) + _figures(restored):
         assert fig.layout.xaxis.title.text
+
+
+def test_the_headline_ends_on_the_test_set_numbers(tiny_runs):
+    """The figure beside the live loss: each decoder's exact match per length, measured on
+    the test set at the end (the same numbers the metrics report)."""
+    result = tiny_runs["sort"]
+    for name, live in result.arrays["live"].items():
+        by_len = result.metrics["comparison"][name]["accuracy_by_length"]
+        assert live["measured_on"] == "test" and live["step"] == result.steps
+        assert live["lengths"] == list(range(3, 8))
+        assert live["accuracy"] == [by_len[n] for n in live["lengths"]]
+    fig = viz.headline(result.arrays["live"], result.config)
+    assert len(fig.data) == 2 and fig.layout.yaxis.title.text
+    assert any("vocabulary ends" in a.text for a in fig.layout.annotations)
+
+
+def test_live_entries_measure_every_length_on_held_out_inputs():
+    seen = []
+    LAB.run(LAB.make_config({**TINY, "steps": 10, "compare_decoders": False}),
+            on_step=lambda s, m: seen.append(m))
+    live = [m["live"] for m in seen if "live" in m]
+    assert [entry["step"] for entry in live] == [5, 10]
+    for entry in live:
+        assert entry["measured_on"] == "held-out" and entry["lengths"] == list(range(3, 8))
+        assert all(0.0 <= a <= 1.0 for a in entry["accuracy"])
+    assert {m["series"] for m in seen} == {"pointer"}
+
+
+def test_the_headline_draws_with_no_data_and_with_one_decoder():
+    config = LAB.make_config(TINY).__dict__
+    empty = viz.headline({}, config)
+    assert not empty.data and "waiting" in empty.layout.annotations[-1].text
+    one = viz.headline({"pointer": {"lengths": [3, 4], "accuracy": [1.0, 0.5], "step": 5,
+                                    "measured_on": "held-out", "per_length": 32}}, config)
+    assert len(one.data) == 1 and "step 5" in one.data[0].name
+
+
+def test_steps_to_criterion_is_reported_without_stopping_early():
+    """The run reports when held-out exact match first reached the criterion but goes on:
+    an identity mapping is learned within the first measurement."""
+    r = LAB.run(LAB.make_config({**TINY, "task": "identity", "steps": 60, "eval_every": 10,
+                                 "hidden": 16, "compare_decoders": False}))
+    assert r.steps == 60
+    assert r.metrics["steps_to_criterion"] is not None and r.metrics["steps_to_criterion"] < 60
+    assert r.metrics["seconds_to_success"] == r.metrics["seconds_to_criterion"] > 0
+    assert r.success and r.status == "succeeded"
 
 
 def test_stop_request_returns_a_result():
     result = LAB.run(LAB.make_config({**TINY, "steps": 50}), should_stop=lambda: True)
     assert result.status == "stopped" and result.steps == 0
     assert set(result.metrics["comparison"]) == {"pointer"}
+    live = result.arrays["live"]["pointer"]  # the untrained model, measured after the stop
+    assert live["measured_on"] == "held-out" and live["step"] == 0
+    assert result.metrics["accuracy"] is None and "not measured" in result.message
+    json.loads(result.to_json())
+    for fig in _figures(result):
+        assert fig.layout.xaxis.title.text
 
 
-def test_bad_length_range_is_a_config_error():
-    with pytest.raises(ConfigError, match="shortest"):
-        LAB.run(LAB.make_config({**TINY, "min_len": 6, "max_len": 4}))
+def test_a_stop_during_the_test_set_ends_it_between_lengths():
+    """Training polls should_stop once per step, then the test set once per length: a stop
+    that arrives after the fifth step cuts the test after two lengths."""
+    calls = []
+
+    def stop_late():
+        calls.append(1)
+        return len(calls) > TINY["steps"] + 2
+    result = LAB.run(LAB.make_config({**TINY, "compare_decoders": False}),
+                     should_stop=stop_late)
+    m = result.metrics
+    assert result.steps == TINY["steps"] and result.status == "stopped"
+    assert sorted(m["accuracy_by_length"]) == [3, 4]
+    assert m["accuracy_beyond_training"] is None and m["trained_loss_at_T"] is None
+    assert result.arrays["live"]["pointer"]["measured_on"] == "held-out"
+
+
+def test_contradicting_knobs_are_config_errors_naming_them():
+    with pytest.raises(ConfigError, match="min_len: the shortest"):
+        LAB.make_config({**TINY, "min_len": 6, "max_len": 4})
+    with pytest.raises(ConfigError, match="test_max_len"):
+        LAB.make_config({**TINY, "max_len": 8, "test_max_len": 6})
+    with pytest.raises(ConfigError, match="set_size"):
+        LAB.make_config({**TINY, "task": "select", "set_size": 3})
+    LAB.make_config({**TINY, "set_size": 3})  # the set size only matters for select
+    for preset in LAB.presets:
+        LAB.make_config(preset.overrides)
+    LAB.make_config(LAB.smoke)
 
 
 def test_typed_input_decodes_or_names_the_problem():
@@ -72,17 +163,49 @@ def test_typed_input_decodes_or_names_the_problem():
         decode_typed(result, "1, 2, x")
     with pytest.raises(ValueError, match="unknown model"):
         decode_typed(result, "1, 2", arm="vocab")
+    with pytest.raises(ValueError, match=f"at most {POINTER_NUMBERS_MAX_CHARS} characters"):
+        decode_typed(result, "1, " * 10_000)
+    decode_typed(result, ", ".join(["-1.2345678901234567e-123"] * 40))  # the longest valid
+    stored = Result.from_dict(json.loads(result.to_json()))
+    with pytest.raises(ValueError, match="train first"):
+        decode_typed(stored, "1, 2")
 
 
-def test_cli_prints_required_metrics():
+def test_a_run_beside_another_gives_the_same_numbers_as_alone():
+    """Every draw comes from the run's own streams: the process-wide generator is left as it
+    was, and two runs at once give exactly what each gives alone."""
+    config = LAB.make_config({**TINY, "steps": 15, "compare_decoders": False,
+                              "task": "select", "set_size": 2, "compare_set_loss": False})
+    before = torch.random.get_rng_state()
+    alone = [h["loss"] for h in LAB.run(config).history if "loss" in h]
+    assert torch.equal(torch.random.get_rng_state(), before)
+    together = {}
+
+    def run(i):
+        together[i] = [h["loss"] for h in LAB.run(config).history if "loss" in h]
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert together[0] == alone and together[1] == alone
+    other = LAB.run(LAB.make_config({**config.__dict__, "seed": 1})).history
+    assert [h["loss"] for h in other if "loss" in h] != alone
+
+
+def test_cli_prints_required_metrics_and_refuses_contradictions():
     out = subprocess.run([sys.executable, "-m", "core", "run", "pointer", "--set", "steps=5",
-                          "--set", "hidden=8", "--json"], capture_output=True, text=True,
-                         timeout=300)
+                          "--set", "hidden=8", "--set", "eval_every=5", "--json"],
+                         capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     for key in REQUIRED:
         assert key in data["metrics"]
     assert data["config"]["task"] == "sort" and data["config"]["decoder"] == "pointer"
+    bad = subprocess.run([sys.executable, "-m", "core", "run", "pointer", "--set", "min_len=9",
+                          "--set", "max_len=4"], capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and "min_len" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1
 
 
 @pytest.mark.slow
@@ -91,14 +214,19 @@ def test_default_sort_demo_succeeds():
     assert (config.task, config.decoder, config.masking) == ("sort", "pointer", True)
     result = LAB.run(config)
     m = result.metrics
-    assert result.success
+    assert result.success and result.status == "succeeded"
     assert m["accuracy"] >= 0.9
+    assert m["steps_to_criterion"] is not None and m["steps_to_criterion"] < config.steps
     assert m["valid_permutation_rate"] == 1.0  # every decoded output at every length
     assert m["zeroed_decoder_loss"] == pytest.approx(m["t_log_t"], rel=1e-5)
     vocab = m["comparison"]["vocab"]
     assert vocab["accuracy"] < m["accuracy"]
     assert all(vocab["accuracy_by_length"][n] == 0.0 for n in range(11, 16))
     assert m["trained_loss_at_T"] < vocab["trained_loss_at_T"] < m["t_log_t"]
+    # The picture the lecture needs: the pointer keeps sorting past its training lengths,
+    # and the vocabulary decoder has learned the lengths it can name before falling to 0.
+    assert m["accuracy_beyond_training"] >= 0.85
+    assert vocab["accuracy_by_length"][config.min_len] >= 0.8
 
 
 def test_runs_with_the_default_device_set_to_meta():
@@ -109,5 +237,14 @@ def test_runs_with_the_default_device_set_to_meta():
         result = LAB.run(LAB.make_config({**TINY, "task": "select", "set_size": 2}))
     finally:
         torch.set_default_device(None)
-    assert result.status == "completed"
+    assert result.status in ("completed", "succeeded")
     assert result.metrics["valid_permutation_rate"] == 1.0
+
+
+def test_the_named_sweep_fits_the_lab():
+    import math
+
+    from core.sweep.named import lab_sweeps
+    from core.sweep.spec import plan_sweep
+    [spec] = lab_sweeps(LAB).values()
+    assert plan_sweep(LAB, spec).total == spec.seeds * math.prod(map(len, spec.vary.values()))

@@ -53,6 +53,14 @@ def test_a_stopped_headline_arm_skips_the_rivals():
     assert study_status(trained, 2) == "stopped"
 
 
+def test_a_diverged_arm_skips_matched_rivals_but_not_independent_arms():
+    train_one, calls = _fake_arm(status="diverged")
+    assert len(train_arms([Arm("a"), Arm("b")], train_one, steps=5)) == 1
+    train_one, calls = _fake_arm(status="diverged")
+    trained = train_arms([Arm("a"), Arm("b")], train_one, steps=5, rivals_match_main=False)
+    assert [t.name for t in trained] == ["a", "b"]
+
+
 def test_should_stop_between_arms_skips_the_rest():
     train_one, calls = _fake_arm()
     trained = train_arms([Arm("a"), Arm("b")], train_one, steps=5, should_stop=lambda: True)

@@ -5,10 +5,13 @@ import numpy as np
 import pytest
 import torch
 
-from core.analysis.stack_trace import depth_correlation, pearson, trace_string
+from core.analysis.stack_trace import (action_agreement, correct_strings, depth_correlation,
+                                       exact_actions, fraction_by_length, live_trace, pearson,
+                                       score_strings, trace_string)
 from core.models.stack_rnn import StackRNN, stack_update
-from core.tasks.dyck import (LANGUAGES, PAIRS, encode, make_negative, negative_kinds,
-                             random_balanced, run_stack, sample_strings, state_names, validate)
+from core.tasks.dyck import (LANGUAGES, PAIRS, batch_slice, encode, make_negative,
+                             negative_kinds, random_balanced, run_stack, sample_strings,
+                             state_names, validate)
 
 
 def balanced_by_reduction(text: str, language: str) -> bool:
@@ -157,3 +160,62 @@ def test_trace_rejects_bad_text_and_traces_unbalanced():
     t = trace_string(model, ")(]", "dyck2")
     assert t["true_state"] == ["broken"] * 3 and not t["balanced"]
     assert len(t["actions"]) == 3 and len(t["predicted_state"]) == 3
+
+
+def test_exact_actions_on_hand_worked_strings():
+    assert exact_actions("(()())", "dyck1") == ["push", "push", "pop", "push", "pop", "pop"]
+    assert exact_actions("([)]", "dyck2") == ["push", "push", "halt", "halt"]
+    assert exact_actions("aabb", "anbn") == ["push", "push", "pop", "pop"]
+    assert exact_actions("abab", "anbn") == ["push", "pop", "halt", "halt"]
+
+
+def test_action_agreement_is_one_for_the_exact_actions_and_a_third_for_uniform():
+    exact = exact_actions("([])(", "dyck2")
+    one_hot = [[1.0, 0.0, 0.0] if e == "push" else [0.0, 1.0, 0.0] for e in exact]
+    assert action_agreement(one_hot, exact) == 1.0
+    assert action_agreement([[1 / 3] * 3] * len(exact), exact) == pytest.approx(1 / 3)
+    # characters after a break do not count
+    assert action_agreement([[1.0, 0, 0], [0, 0, 1.0]], ["push", "halt"]) == 1.0
+    assert action_agreement([[0.2, 0.7, 0.1]], ["halt"]) is None
+
+
+def test_the_hand_wired_stack_agrees_with_the_exact_actions():
+    live = live_trace(hand_wired_stack(), "([()])[]", "dyck2")
+    assert live["exact"] == exact_actions("([()])[]", "dyck2")
+    assert live["agreement"] > 0.999
+
+
+def test_chunked_scores_equal_one_pass_and_stop_between_chunks():
+    strings = sample_strings(40, [4, 8, 12], "dyck2", torch.Generator().manual_seed(5))
+    batch = encode(strings, "dyck2")
+    model = hand_wired_stack()
+    scores = score_strings(model, batch, "per_step", "dyck2", chunk=7)
+    assert torch.equal(scores.correct, correct_strings(model, batch, "per_step"))
+    assert scores.depth_correlation == pytest.approx(depth_correlation(model, batch, 3))
+    assert scores.action_means["opener"]["push"] > 0.999
+    assert scores.action_means["closer"]["pop"] > 0.999
+    asked = []
+
+    def stop_after_two():
+        asked.append(1)
+        return len(asked) > 2
+    assert score_strings(model, batch, "per_step", "dyck2", stop_after_two, chunk=7) is None
+    assert len(asked) == 3  # asked before each chunk, stopped at the third
+    part = batch_slice(batch, 7, 14)
+    assert torch.equal(part.lengths, batch.lengths[7:14])
+
+
+def test_fraction_by_length():
+    right = torch.tensor([True, False, True, True])
+    lengths = torch.tensor([2, 2, 4, 4])
+    assert fraction_by_length(right, lengths, [2, 4, 6]) == [0.5, 1.0, None]
+
+
+def test_strings_and_batches_never_touch_the_default_device():
+    torch.set_default_device("meta")
+    try:
+        gen = torch.Generator().manual_seed(0)
+        batch = encode(sample_strings(8, [4, 6], "dyck2", gen), "dyck2")
+    finally:
+        torch.set_default_device(None)
+    assert batch.x.device.type == "cpu" and batch.state.device.type == "cpu"

@@ -35,7 +35,7 @@ HEADLINE_HEIGHT = 340
 LIVE_CHART_HEIGHT = 250
 
 _STATUS = {
-    "succeeded": (st.success, "Reached the lab's success criterion after {steps} steps."),
+    "succeeded": (st.success, "Reached the lab's success criterion; {steps} steps trained."),
     "completed": (st.info, "Finished all {steps} steps without reaching the success criterion."),
     "stopped": (st.warning, "Stopped after {steps} steps; the figures show the model as it "
                             "was. {message}"),
@@ -90,7 +90,7 @@ def _panel(lab, config, *, key: str, job, total_steps: int, label: str, buttons,
                       max_seconds=MAX_RUN_S, owner=_session_id(),
                       address=st.context.ip_address).start()
             st.session_state[run_key] = run
-            state, active = "queued", True
+            st.rerun()  # draw the page again with Train disabled while the run is on
         except RunRefused as refused:
             buttons.warning(refused.message, icon=":material/block:")
     if right.button("Stop", key=f"stop:{key}", disabled=not active, icon=":material/stop:",
@@ -108,7 +108,7 @@ def _panel(lab, config, *, key: str, job, total_steps: int, label: str, buttons,
                                                        config_dict(config), interval)
     elif run is not None or result is not None:
         with view:
-            _finished_view(run, result, headline)
+            _finished_view(run, result, headline, study=not precomputed)
     elif idle:
         view.info(idle, icon=":material/play_arrow:")
     return result
@@ -169,7 +169,7 @@ def _keep(snap, key: str, result_key: str) -> None:
         st.session_state[result_key] = snap.result
 
 
-def _finished_view(run: Run | None, result, headline) -> None:
+def _finished_view(run: Run | None, result, headline, study: bool = False) -> None:
     snap = run.snapshot() if run is not None else None
     if snap is not None and snap.state == "failed":
         st.error(f"The run failed: {escape_markdown(snap.error)}. Earlier results are kept; "
@@ -178,6 +178,9 @@ def _finished_view(run: Run | None, result, headline) -> None:
         st.warning(escape_markdown(snap.stop_message), icon=":material/timer_off:")
     elif result is not None:
         show, text = _STATUS.get(result.status, (st.info, "{status}"))
+        if study and result.status in ("completed", "succeeded"):
+            # a study trains several models to the end: there is no criterion to reach
+            show, text = st.success, "Finished: {steps} training steps over its models."
         message = result.message
         if result.status == "stopped" and message.startswith("stopped by request"):
             message = ""  # the Stop button's own doing: nothing to add

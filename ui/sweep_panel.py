@@ -42,7 +42,7 @@ def sweep_tab(lab, frame, last_result) -> None:
                       max_seconds=MAX_RUN_S, owner=_session_id(),
                       address=st.context.ip_address).start()
             st.session_state[run_key], st.session_state[plan_key] = run, plan
-            active = True
+            st.rerun()  # draw the tab again with Run sweep disabled while it runs
         except RunRefused as refused:
             st.warning(refused.message, icon=":material/block:")
     if right.button("Stop", key=f"stop:{key}", disabled=not active, icon=":material/stop:",

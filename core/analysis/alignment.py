@@ -34,6 +34,18 @@ def entropy_ratio(weights) -> float:
     return float(alignment_entropy(w).mean() / math.log(tx))
 
 
+def peak_weight_floor(mean_entropy: float) -> float:
+    """The least mean largest weight that attention rows of mean entropy H̄ (nats) can have.
+
+    For one row, max_i α_i ≥ e^(-H(α)): the min-entropy -ln max_i α_i never exceeds the
+    Shannon entropy, since H = Σ α_i (-ln α_i) ≥ Σ α_i (-ln max α) = -ln max α. The map
+    H ↦ e^(-H) is convex, so by Jensen the mean over rows obeys
+    mean_t max_i α_ti ≥ mean_t e^(-H(α_t)) ≥ e^(-H̄). Rows uniform over k positions meet it
+    with equality (largest weight 1/k, entropy ln k). At a ratio r = H̄/ln T_x this reads
+    T_x^(-r)."""
+    return math.exp(-mean_entropy)
+
+
 def uniform_alignment(ty: int, tx: int) -> np.ndarray:
     return np.full((ty, tx), 1.0 / tx)
 

@@ -28,10 +28,11 @@ def task_loss(model: DirectionalTagger, batch: DirectionBatch, level: str,
 
 
 def sample_future_mask(shape, p: float, gen: torch.Generator, device) -> torch.Tensor | None:
-    """Each position's future is hidden from the backward pass with probability p."""
+    """Each position's future is hidden from the backward pass with probability p (drawn on
+    the CPU from `gen`, so every device sees the same mask)."""
     if p <= 0:
         return None
-    return (torch.rand(shape, generator=gen) < p).to(device)
+    return (torch.rand(shape, generator=gen, device="cpu") < p).to(device)
 
 
 def all_hidden(batch: DirectionBatch) -> torch.Tensor:

@@ -13,11 +13,13 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
+from core.analysis.alignment import entropy_ratio
 from core.models.seq2seq import Memory, Seq2Seq, select_memory, select_state
-from core.tasks.transduction import EOS, SOS
+from core.tasks.transduction import EOS, SOS, TransductionBatch
 
 
 @dataclass
@@ -76,6 +78,53 @@ def sample(model: Seq2Seq, source: torch.Tensor, max_len: int, temperature: floa
         return torch.multinomial(probs, 1, generator=gen).squeeze(1).to(log_probs.device)
 
     return _free_run(model, source, max_len, pick)
+
+
+def until_eos(tokens) -> list:
+    """A decoded row up to and including its first EOS (the whole row if it never ends)."""
+    tokens = list(tokens.tolist() if hasattr(tokens, "tolist") else tokens)
+    return tokens[:tokens.index(EOS) + 1] if EOS in tokens else tokens
+
+
+@dataclass
+class LengthScores:
+    """Greedy decoding scored per input length (dicts keyed by length)."""
+    accuracy: dict = field(default_factory=dict)  # exact match, EOS included
+    token_accuracy: dict = field(default_factory=dict)  # fraction of the T symbols right
+    entropy_ratio: dict = field(default_factory=dict)  # mean H(α_t)/ln T_x (attention only)
+    peak_weight: dict = field(default_factory=dict)  # mean over rows of max_i α_ti
+
+    def mean(self, name: str, lengths) -> float | None:
+        """The mean of one score over `lengths` (those measured; None if none was)."""
+        values = [getattr(self, name)[L] for L in lengths if L in getattr(self, name)]
+        return float(np.mean(values)) if values else None
+
+
+@torch.no_grad()
+def score_by_length(model: Seq2Seq, batches: dict[int, TransductionBatch],
+                    should_stop=None) -> LengthScores:
+    """Greedy decoding of each length's batch: exact-match accuracy (all T symbols and the
+    EOS), token accuracy, and, with attention, the alignment entropy ratio and the mean
+    largest weight of the rows that emit the T symbols. `should_stop()` is read between
+    lengths, so a long final measurement ends within one length's decoding of a Stop."""
+    was_training = model.training
+    model.eval()
+    scores = LengthScores()
+    try:
+        for L, b in batches.items():
+            if should_stop is not None and should_stop():
+                break
+            dec = greedy(model, b.source, max_len=L + 1)
+            pred = F.pad(dec.tokens, (0, L + 1 - dec.tokens.shape[1]), value=-1)[:, :L + 1]
+            scores.accuracy[L] = float((pred == b.target).all(1).float().mean())
+            scores.token_accuracy[L] = float((pred[:, :L] == b.target[:, :L]).float().mean())
+            if dec.attention is not None:
+                maps = dec.attention[:, :L].cpu().numpy()  # the rows that emit the L symbols
+                scores.entropy_ratio[L] = float(np.mean([entropy_ratio(m) for m in maps]))
+                scores.peak_weight[L] = float(maps.max(-1).mean())
+    finally:
+        model.train(was_training)
+    return scores
 
 
 def normalised_score(log_prob: float, length: int, alpha: float) -> float:

@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 SATURATION_FRACTION = 0.25  # fit growth only while the error is below this share of saturation
 MIN_FIT_POINTS = 3
@@ -38,6 +39,20 @@ def summarise(errors: np.ndarray) -> HorizonErrors:
     q25, med, q75 = np.percentile(errors, [25, 50, 75], axis=0)
     rmse = np.sqrt(np.mean(errors ** 2, axis=0))
     return HorizonErrors(med.tolist(), q25.tolist(), q75.tolist(), rmse.tolist())
+
+
+def horizon_errors(model, windows: torch.Tensor, context: int, horizon: int) -> HorizonErrors:
+    """A forecaster's error at every horizon on (n, context + horizon, dim) windows: it reads
+    the first `context` steps and rolls out `horizon` (`model.rollout`)."""
+    with torch.no_grad():
+        pred = model.rollout(windows[:, :context], horizon)
+    return summarise(per_window_errors(pred.cpu().numpy(), windows[:, context:].cpu().numpy()))
+
+
+def persistence_errors(last: np.ndarray, truth: np.ndarray) -> HorizonErrors:
+    """The baseline any forecaster should beat: repeat the last observed value (n, 1, dim)
+    at every horizon of `truth` (n, H, dim)."""
+    return summarise(per_window_errors(np.repeat(last, truth.shape[1], axis=1), truth))
 
 
 def saturation_level(states: np.ndarray) -> float:
@@ -150,3 +165,40 @@ def iterative_bound(eps: float, lipschitz: float, horizon: int) -> list:
         power *= lipschitz
         out.append(eps * total)
     return out
+
+
+def growth_verdict(system: str, lipschitz: float | None, m: dict, regime: str,
+                   tolerance: float) -> tuple[bool, str]:
+    """Whether a pair of forecasters shows what the theory says for `system`, and why, from
+    their measured curves `m` (the forecast lab's metrics) and the iterative curve's `regime`.
+
+    Linear map: the regime L predicts (`expected_regime`). Below L = 1 that is all: a trained
+    model's error there depends on the state and need not follow ε·Σ L^j term by term, so it
+    is judged by staying bounded. Above 1 the fitted rate must also lie within `tolerance`
+    (a fraction) of ln L. Chaotic systems: the fitted rate within `tolerance` of the known
+    exponent. In both, the direct error must grow by a smaller factor from step 1 to step H
+    than the iterative one (nothing compounds). A recorded series: the iterative model must
+    beat repeating the last value one step ahead.
+    """
+    direct_flatter = m["growth_factor_direct"] < m["growth_factor_iterative"]
+    rate, ref = m["growth_rate_iterative"], m["reference_growth_rate"]
+    near = math.isfinite(rate) and abs(rate - ref) <= tolerance * abs(ref)
+    if system == "linear":
+        want = expected_regime(lipschitz)
+        if want == "bounded":
+            worst = max(m["error_by_horizon_iterative"]) / m["one_step_error_iterative"]
+            return regime == want, (f"Iterative error looks {regime} (L = {lipschitz:g} "
+                                    f"predicts bounded): its largest is {worst:.2f} times its "
+                                    "one-step error.")
+        ok = regime == want and direct_flatter and (want == "linear" or near)
+        return ok, (f"Iterative error looks {regime} (L = {lipschitz:g} predicts {want}); "
+                    f"fitted rate {rate:.3f}/step vs ln L = {ref:.3f}.")
+    if system in ("logistic", "lorenz"):
+        return near and direct_flatter, (f"Fitted growth {rate:.3f}/step vs known exponent "
+                                         f"{ref:.3f}/step over {m['growth_fit_points']} "
+                                         "differences.")
+    persistence = m["error_by_horizon_persistence"][0]
+    return m["one_step_error_iterative"] < persistence, (
+        f"One-step error {m['one_step_error_iterative']:.3g} (repeating the last value: "
+        f"{persistence:.3g}); error at H {m['final_error_iterative']:.3g} (iterative) vs "
+        f"{m['final_error_direct']:.3g} (direct).")

@@ -184,3 +184,15 @@ def spectral_radius_by_gate(model: RecurrentClassifier) -> dict:
     blocks = w.split(model.hidden, dim=0)
     return {name: float(torch.linalg.eigvals(b).abs().max())
             for name, b in zip(GATE_BLOCKS[model.cell], blocks)}
+
+
+def linear_sweep(a_values, lengths) -> dict:
+    """The gradient reaching h_1 as T grows, for each a and both supervisions: measured by
+    autograd beside the closed form (the Supervision figures of Gradient Flow)."""
+    curves = {}
+    for a in a_values:
+        for sup in ("many_to_one", "many_to_many"):
+            curves[f"{sup}|{a}"] = {
+                "measured": [linear_gradient_at_first_step(a, T, sup) for T in lengths],
+                "closed_form": [linear_gradient_closed_form(a, T, sup) for T in lengths]}
+    return {"T": list(lengths), "curves": curves}

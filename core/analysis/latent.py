@@ -1,9 +1,9 @@
-"""Measurements of a Gaussian latent space: KL per dimension, active units, KL weight
-schedules, interpolation paths and a 2-D projection.
+"""Measurements of a Gaussian latent space: a sampling check of the KL, active units, KL
+weight schedules, interpolation paths and a 2-D projection.
 
-For q(z|x) = N(μ, diag σ²) and p(z) = N(0, I) the KL divergence has the closed form
-    KL(q ‖ p) = ½ Σ_d (μ_d² + σ_d² − 1 − log σ_d²),
-summed over dimensions; averaged over the data, each term is that dimension's share.
+The closed-form KL(q ‖ p) = ½ Σ_d (μ_d² + σ_d² − 1 − log σ_d²) lives with the model that
+optimises it (core.models.vrae.gaussian_kl); `monte_carlo_kl` estimates the same quantity
+from log-densities alone, as an independent check.
 """
 from __future__ import annotations
 
@@ -15,18 +15,14 @@ import torch
 SCHEDULES = ("none", "linear", "sigmoid", "cyclical")
 
 
-def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """KL(N(μ, σ²) ‖ N(0, 1)) per element, closed form; sum over the last axis for a vector."""
-    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
-
-
 def monte_carlo_kl(mu: torch.Tensor, logvar: torch.Tensor, samples: int,
                    gen: torch.Generator | None = None) -> torch.Tensor:
     """E_q[log q(z) − log p(z)] estimated from `samples` draws z = μ + σ·ε, per element.
 
-    An independent check of `gaussian_kl`: no formula for the KL is used, only the two
-    log-densities evaluated at sampled points."""
-    eps = torch.randn((samples, *mu.shape), generator=gen, dtype=mu.dtype).to(mu.device)
+    An independent check of core.models.vrae.gaussian_kl: no formula for the KL is used, only
+    the two log-densities evaluated at sampled points."""
+    eps = torch.randn((samples, *mu.shape), generator=gen, dtype=mu.dtype,
+                      device=gen.device if gen is not None else "cpu").to(mu.device)
     std = (0.5 * logvar).exp()
     z = mu + std * eps
     log_q = -0.5 * (((z - mu) / std).pow(2) + logvar + math.log(2 * math.pi))
@@ -34,17 +30,12 @@ def monte_carlo_kl(mu: torch.Tensor, logvar: torch.Tensor, samples: int,
     return (log_q - log_p).mean(0)
 
 
-def kl_per_dimension(mu: torch.Tensor, logvar: torch.Tensor) -> list[float]:
-    """Average KL of each latent dimension over a batch of posteriors, nats."""
-    return gaussian_kl(mu, logvar).mean(0).tolist()
-
-
 def active_units(mu: torch.Tensor, threshold: float = 0.01) -> tuple[int, list[float]]:
     """Dimensions whose posterior mean varies across the data: Cov_x(E_q[z_d]) > threshold
     (Burda, Grosse & Salakhutdinov 2016). A dimension the encoder ignores has the same μ for
     every input, so its variance is ~0 — this is how posterior collapse shows per dimension."""
     variance = mu.detach().float().var(0, unbiased=True) if mu.shape[0] > 1 else \
-        torch.zeros(mu.shape[1])
+        torch.zeros(mu.shape[1], device=mu.device)
     values = variance.tolist()
     return sum(v > threshold for v in values), values
 

@@ -1,6 +1,9 @@
 """Held-out measurements of a trained pointer or vocab decoder: greedy accuracy per length,
 the zeroed-output (uniform) check against T·log T, both set losses, and one decoded example
 with its distribution at every step for the figures.
+
+Every function draws its inputs from a generator the caller passes (a named stream of the
+run's seed, core.device.stream), never from the process-wide one.
 """
 from __future__ import annotations
 
@@ -10,35 +13,63 @@ import torch
 
 from core.analysis.permutation import (decode_scores, hungarian_set_loss, log_factorial,
                                        sequence_nll, t_log_t)
-from core.device import seeded_generator
 from core.models.pointer import PointerNet
-from core.tasks.permutation import PermutationTask
+from core.tasks.permutation import PermutationBatch, PermutationTask
+
+REFERENCE_BATCH = 256  # sequences each single-length check (losses, uniform check) scores
+
+
+def sample_by_length(task: PermutationTask, lengths, per_length: int, gen: torch.Generator,
+                     device) -> dict[int, PermutationBatch]:
+    """A fixed held-out set: `per_length` inputs of every length, drawn once from `gen`."""
+    return {n: task.sample(per_length, gen, n=n, device=device) for n in lengths}
 
 
 @torch.no_grad()
-def evaluate_lengths(model: PointerNet, task: PermutationTask, lengths, per_length: int,
-                     seed: int, masking: bool, device) -> dict[int, dict]:
-    """Greedy free-running decoding scored per length on samples drawn from `seed`."""
-    gen = seeded_generator(seed)
+def score_batches(model: PointerNet, task: PermutationTask, batches: dict[int, PermutationBatch],
+                  masking: bool, should_stop=None) -> dict[int, dict]:
+    """Greedy free-running decoding scored per length (decode_scores). Checks `should_stop`
+    between lengths and returns the lengths scored so far when it holds."""
     scores = {}
-    for n in lengths:
-        b = task.sample(per_length, gen, n=n, device=device)
+    for n, b in batches.items():
+        if should_stop is not None and should_stop():
+            break
         out = model(b.x, task.out_len(n), masking=masking)
         scores[n] = decode_scores(out.choices, b.target, n, task.is_set)
     return scores
 
 
-def mean_score(scores: dict[int, dict], key: str) -> float:
+@torch.no_grad()
+def evaluate_lengths(model: PointerNet, task: PermutationTask, lengths, per_length: int,
+                     gen: torch.Generator, masking: bool, device,
+                     should_stop=None) -> dict[int, dict]:
+    """Like score_batches on fresh samples, drawn one length at a time (a large test set is
+    never held in memory at once); stops between lengths when `should_stop()` holds."""
+    scores = {}
+    for n in lengths:
+        if should_stop is not None and should_stop():
+            break
+        scores.update(score_batches(model, task, {n: task.sample(per_length, gen, n=n,
+                                                                 device=device)}, masking))
+    return scores
+
+
+def mean_score(scores: dict[int, dict], key: str) -> float | None:
+    """Mean of one score over lengths (each length weighs the same); None when no length
+    was scored (a stopped run, or no length in the range asked for)."""
+    if not scores:
+        return None
     return sum(s[key] for s in scores.values()) / len(scores)
 
 
 @torch.no_grad()
-def uniform_check(model: PointerNet, task: PermutationTask, T: int, seed: int, device) -> dict:
-    """Loss per sequence at length T of the trained model, and of a copy whose output layer
-    is zeroed (uniform output, masking off: T·log T in theory). For select the check runs on
-    the identity mapping, so the decoder still makes T choices among T."""
+def uniform_check(model: PointerNet, task: PermutationTask, T: int, gen: torch.Generator,
+                  device) -> dict:
+    """Loss per sequence at length T of a copy of the model whose output layer is zeroed
+    (every logit 0, masking off: T·log T in theory, whatever the other weights). For select
+    the check runs on the identity mapping, so the decoder still makes T choices among T."""
     check_task = task if not task.is_set else PermutationTask("identity", T, T)
-    b = check_task.sample(256, seeded_generator(seed), n=T, device=device)
+    b = check_task.sample(REFERENCE_BATCH, gen, n=T, device=device)
     steps = check_task.out_len(T)
     zeroed = copy.deepcopy(model)
     for p in zeroed.output_layer():
@@ -50,10 +81,11 @@ def uniform_check(model: PointerNet, task: PermutationTask, T: int, seed: int, d
 
 
 @torch.no_grad()
-def set_losses(model: PointerNet, task: PermutationTask, seed: int, masking: bool,
+def set_losses(model: PointerNet, task: PermutationTask, gen: torch.Generator, masking: bool,
                device) -> dict:
-    """Both set losses per sequence on held-out data at the longest training length."""
-    b = task.sample(256, seeded_generator(seed), n=task.max_len, device=device)
+    """Both set losses per sequence on held-out data at the longest training length: the
+    Hungarian-matched loss of free decoding and the teacher-forced fixed-order loss."""
+    b = task.sample(REFERENCE_BATCH, gen, n=task.max_len, device=device)
     free = model(b.x, task.set_size, masking=masking)
     forced = model(b.x, task.set_size, feed=b.target, masking=masking)
     matched, _ = hungarian_set_loss(free.log_probs, b.target)
@@ -62,9 +94,10 @@ def set_losses(model: PointerNet, task: PermutationTask, seed: int, masking: boo
 
 
 @torch.no_grad()
-def trained_loss_at(model: PointerNet, task: PermutationTask, T: int, seed: int, masking: bool,
-                    device) -> float:
-    b = task.sample(256, seeded_generator(seed), n=T, device=device)
+def trained_loss_at(model: PointerNet, task: PermutationTask, T: int, gen: torch.Generator,
+                    masking: bool, device) -> float:
+    """Teacher-forced loss per sequence at length T (comparable with T·log T)."""
+    b = task.sample(REFERENCE_BATCH, gen, n=T, device=device)
     out = model(b.x, task.out_len(T), feed=b.target, masking=masking)
     return float(sequence_nll(out.log_probs, b.target).mean())
 

@@ -8,9 +8,10 @@ import re
 import torch
 
 from core.models.dna import saliency
+from core.text_limits import APPLICATIONS_LONGEST_DNA
 from core.tasks.dna_grammar import BASES, DnaGrammar, grammar_holds, occurrences
 
-MAX_TYPED_BASES = 400  # the longest sequence the lab trains on (its dna_length maximum)
+MAX_TYPED_BASES = APPLICATIONS_LONGEST_DNA  # the longest sequence the lab trains on
 _SKIPPED = re.compile(r"\s+")  # line breaks and spaces, as a pasted FASTA body has
 
 

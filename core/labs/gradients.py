@@ -13,11 +13,10 @@ from dataclasses import dataclass
 import torch
 
 from core.analysis.gradient_flow import (gradient_norms_through_time, linear_cell_gradient_norms,
-                                         linear_gradient_at_first_step,
-                                         linear_gradient_closed_form, sequence_loss,
+                                         linear_sweep, sequence_loss,
                                          spectral_radius_by_gate)
 from core.analysis.truncation import in_window_accuracy, window_fraction
-from core.analysis.information import dependency_horizon, plugin_mutual_information
+from core.analysis.information import recall_horizon
 from core.arms import Arm, Trained, finish, study_status, train_arms
 from core.contract import LabSpec, Preset, Result, Study, knob
 from core.device import build_seeded, pick_device, stream
@@ -156,24 +155,8 @@ def _accuracy(model: RecurrentClassifier, batch) -> float:
 
 def _horizon(config: Config):
     """Information the input at each lag carries about the target, from the task's samples."""
-    task = _task(config)
-    b = task.sample(INFORMATION_SAMPLES, stream(config.seed, "information"))
-    symbol_and_mark = (b.tokens * 2 + b.x[:, :, -1].long()).numpy()
-    target = b.target.numpy()
-    T = task.seq_len
-    mi = [plugin_mutual_information(symbol_and_mark[:, T - d], target) for d in range(1, T + 1)]
-    return dependency_horizon(mi, config.mi_fraction)
-
-
-def _linear_sweep() -> dict:
-    """The gradient reaching h_1 as T grows, measured by autograd and in closed form."""
-    sweep = {}
-    for a in SWEEP_A:
-        for sup in ("many_to_one", "many_to_many"):
-            sweep[f"{sup}|{a}"] = {
-                "measured": [linear_gradient_at_first_step(a, T, sup) for T in SWEEP_T],
-                "closed_form": [linear_gradient_closed_form(a, T, sup) for T in SWEEP_T]}
-    return {"T": list(SWEEP_T), "curves": sweep}
+    batch = _task(config).sample(INFORMATION_SAMPLES, stream(config.seed, "information"))
+    return recall_horizon(batch, config.mi_fraction)
 
 
 def _arm(config: Config, cell: str, device, name: str | None = None) -> Arm:
@@ -215,7 +198,7 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
         "grad_heatmap": main.extra["heatmap"], "grad_heatmap_steps": main.extra["heatmap_steps"],
         "grad_heatmap_truncated": main.extra["heatmap_truncated"],
         "gate_means": profile.gate_means, "gate_units": profile.gate_units,
-        "linear_sweep": _linear_sweep(),
+        "linear_sweep": linear_sweep(SWEEP_A, SWEEP_T),
     }
     if config.cell == "linear":
         arrays["theory_grad_norms"] = main.live["theory"]

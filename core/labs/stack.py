@@ -3,9 +3,10 @@
 Trains a recurrent network with a differentiable stack (core.models.stack_rnn) and, on the
 same data stream and seed, an LSTM and a tanh RNN of the same hidden size, on a bracket
 language (core.tasks.dyck) with strings up to `train_len` characters. Every model is then
-tested on longer strings, up to `test_len`, which also nest deeper than anything seen in
-training. The stack model's push / pop / no-op choices and stack contents are traced on
-example strings and compared with the exact pushdown automaton.
+tested on longer strings, up to `test_len`; the run also counts how many of those nest deeper
+than any string seen in training and scores the models on that subset. The stack model's
+push / pop / no-op choices are traced on a probe string as it trains (the headline figure)
+and on example strings after, against the exact pushdown automaton.
 
 The default task is the per-step form of Dyck-2: after every character predict the state of
 the exact automaton (empty, which opener is on top, or broken). That is a learning signal at
@@ -13,25 +14,33 @@ every character, so the stack model learns in a few hundred steps.
 """
 from __future__ import annotations
 
+import functools
 import math
 import time
 from dataclasses import dataclass
 
-from core.analysis.stack_trace import (FORMS, accuracy, accuracy_by_length, action_means,
-                                       depth_correlation, recognised, sequence_loss, trace_string)
-from core.contract import LabSpec, Preset, Result, knob
-from core.device import pick_device, seed_everything, seeded_generator
-from core.models.stack_rnn import MODELS, build_model
-from core.tasks.dyck import (LANGUAGES, alphabet, encode, make_negative, negative_kinds,
-                             random_balanced, sample_strings, state_names)
-from core.train import train
+import torch
 
-EARLY_STOP_ACCURACY = 0.995  # on the 256 held-out training-length strings checked en route
-SUCCESS_ACCURACY = 0.99  # on 1024 fresh strings of the training lengths
-SUCCESS_LONG = 0.95  # on the longer strings: the lab's claim is generalisation
-EVAL_STRINGS = 256
-PER_LENGTH = 48
-PROBE_STEPS = 150  # steps each initialisation gets before the best one is kept
+from core.analysis.stack_trace import FORMS, Scores, trace_string
+from core.arms import Arm, finish, train_arms
+from core.contract import ConfigError, LabSpec, Preset, Result, knob
+from core.device import pick_device, stream
+from core.labs.stack_training import (PROBE_STEPS, StackData, lengths, make_data,
+                                      scored_by_length, train_model)
+from core.models.stack_rnn import MODELS
+from core.sweep.spec import SweepSpec
+from core.tasks.dyck import (LANGUAGES, make_negative, negative_kinds, random_balanced,
+                             sample_strings, state_names)
+
+SUCCESS_ACCURACY = 0.99  # on fresh test strings of the training lengths
+SUCCESS_LONG = 0.95  # on the longer test strings: the lab's claim is generalisation
+# Below this height-depth correlation the stack model has left its stack idle and
+# remembered in its hidden state instead (the page says so and suggests more tries).
+STUCK_CORRELATION = 0.8
+# How often that happens: the stack model alone over several seeds, with one initialisation
+# and with three (the metric is 1 for a stuck run, so its mean over seeds is the rate).
+STUCK_SWEEP = SweepSpec(name="stuck rate vs initialisations", metric="stack_stuck", seeds=8,
+                        vary={"tries": (1, 3)}, overrides={"model": "stack", "compare": False})
 
 
 @dataclass
@@ -57,9 +66,9 @@ class Config:
                             min=-6.0, max=3.0, step=0.5)
     train_len: int = knob(20, "Longest training string", "Training strings have even "
                           "lengths from 2 to this.", min=4, max=40, step=2)
-    test_len: int = knob(50, "Longest test string", "Long test strings have lengths above the "
-                         "training range up to this (at least twice the training length "
-                         "is a fair test).", min=8, max=100, step=2)
+    test_len: int = knob(50, "Longest test string", "Longer test strings have the even "
+                         "lengths above the training range up to this (at least twice the "
+                         "training length is a fair test).", min=8, max=100, step=2)
     tries: int = knob(1, "Initialisations tried", "Each model starts from this many random "
                       f"initialisations, each trained {PROBE_STEPS} steps on the same batches; "
                       "the best on held-out strings goes on. More tries make a stuck stack "
@@ -67,210 +76,119 @@ class Config:
     lr: float = knob(0.02, "Learning rate", "Adam step size.", min=1e-4, max=0.1, widget="log")
     steps: int = knob(800, "Training steps", "Most optimiser steps for the headline model; "
                       "it stops early once 99.5% of held-out training-length strings are right "
-                      "at two measurements in a row.",
-                      min=0, max=5000, step=50)
+                      "at two measurements in a row (the stack model: and its pushes and pops "
+                      "are clear).", min=0, max=5000, step=5)
     batch: int = knob(64, "Batch size", "Strings per step (half of them hard negatives).",
                       min=8, max=256, step=8)
     eval_every: int = knob(50, "Measure every", "Steps between accuracy measurements.",
                            min=1, max=500, step=1)
     seed: int = knob(0, "Seed", "Fixes data and initial weights.", min=0, max=2**31 - 1)
 
-
-def _lengths(config: Config) -> tuple[list[int], list[int]]:
-    """Even lengths only (a balanced string has even length): training 2..N, test above N."""
-    longest_train = max(2, config.train_len - config.train_len % 2)
-    test_len = max(config.test_len - config.test_len % 2, longest_train + 2)
-    return (list(range(2, longest_train + 1, 2)),
-            list(range(longest_train + 2, test_len + 1, 2)))
-
-
-def _new_model(kind: str, config: Config, sets: dict, attempt: int, device):
-    # Attempt 0 uses the run's seed itself; later attempts get their own weight seeds.
-    seed_everything(config.seed + 7919 * attempt)
-    classes = 2 if config.form == "recognition" else len(state_names(config.task))
-    return build_model(kind, len(alphabet(config.task)), config.hidden, classes,
-                       width=config.stack_width, capacity=sets["capacity"],
-                       noop_bias=config.noop_bias).to(device)
-
-
-def _fit(model, data_gen, config: Config, steps: int, offset: int, sets: dict, report,
-         should_stop, early_stop: bool):
-    """Train `model` for up to `steps` steps on `data_gen`, numbering steps from offset+1."""
-    language, form = config.task, config.form
-
-    def step_fn(step: int):
-        batch = encode(sample_strings(config.batch, sets["train_lens"], language, data_gen),
-                       language, sets["device"])
-        return sequence_loss(model(batch.x), batch, form)
-
-    def evaluate(step: int) -> dict:
-        return {"accuracy": accuracy(model, sets["eval_in"], form),
-                "accuracy_long": accuracy(model, sets["eval_long"], form)}
-
-    streak = [0]
-
-    def settled(metrics: dict) -> bool:
-        # Two measurements in a row: the first time in-range strings are all right the
-        # actions are often still soft, and softness costs accuracy on longer strings.
-        streak[0] = streak[0] + 1 if metrics["accuracy"] >= EARLY_STOP_ACCURACY else 0
-        return streak[0] >= 2
-
-    log = train(list(model.parameters()), step_fn, steps=steps, lr=config.lr, clip=1.0,
-                evaluate=evaluate, eval_every=config.eval_every,
-                is_success=settled if early_stop else None,
-                on_step=lambda step, m: report(offset + step, m), should_stop=should_stop)
-    for entry in log.history:
-        entry["step"] += offset
-    return log
-
-
-def _train_model(kind: str, config: Config, steps: int, tries: int, sets: dict, on_step,
-                 should_stop, progress_base: float, progress_span: float, early_stop: bool):
-    """Train one model on the seed's data stream; every model sees the same batches.
-
-    With tries > 1, that many initialisations each train for the first PROBE_STEPS steps
-    (on identical batches) and the one with the best held-out accuracy on training lengths
-    goes on; Joulin & Mikolov likewise kept the best of several runs. Returns the model, its
-    training log and how many initialisations were actually tried.
-    """
-    probe = min(PROBE_STEPS, steps) if tries > 1 else steps
-    total = tries * probe + (steps - probe)
-    done, start = [0], time.perf_counter()
-
-    def reporter(series: str):
-        def report(step: int, metrics: dict) -> None:
-            if on_step is not None:
-                frac = min(1.0, (done[0] + step) / max(total, 1))
-                on_step(step, {**metrics, "series": series,
-                               "progress": progress_base + progress_span * frac})
-        return report
-
-    best, tried = None, 0
-    for attempt in range(tries):
-        series = kind if tries == 1 else f"{kind} #{attempt + 1}"
-        model = _new_model(kind, config, sets, attempt, sets["device"])
-        data_gen = seeded_generator(config.seed)
-        log = _fit(model, data_gen, config, probe, 0, sets, reporter(series), should_stop,
-                   early_stop)
-        done[0] += probe
-        tried += 1
-        score = accuracy(model, sets["eval_in"], config.form)
-        if best is None or score > best[0]:
-            best = (score, model, data_gen, log, series)
-        if log.status != "completed":  # succeeded early, stopped or diverged
-            break
-    _, model, data_gen, log, series = best
-    if log.status == "completed" and steps > probe:
-        done[0] -= probe  # the kept model's own probe steps count once
-        rest = _fit(model, data_gen, config, steps - probe, probe, sets, reporter(series),
-                    should_stop, early_stop)
-        rest.history = log.history + rest.history
-        rest.steps += probe
-        log = rest
-    # Time to success counts every initialisation tried, not just the one kept.
-    log.seconds_to_success = time.perf_counter() - start if log.status == "succeeded" else None
-    model.eval()
-    return model, log, tried
-
-
-def _measure(kind: str, model, config: Config, sets: dict) -> dict:
-    form = config.form
-    return {"accuracy": accuracy(model, sets["test_in"], form),
-            "accuracy_long": accuracy(model, sets["test_long"], form),
-            "recognition_accuracy": float(recognised(model, sets["test_in"], form).float().mean()),
-            "recognition_accuracy_long":
-                float(recognised(model, sets["test_long"], form).float().mean()),
-            "accuracy_by_length": accuracy_by_length(model, sets["by_length"], form,
-                                                     sets["all_lens"])}
+    def check(self) -> None:
+        if self.test_len <= self.train_len:
+            raise ConfigError(f"test_len ({self.test_len}) must be above train_len "
+                              f"({self.train_len}): the test is on longer strings")
 
 
 def example_strings(config: Config) -> list[str]:
-    """Strings to trace: a balanced one of the longest test length, and hard negatives."""
-    gen = seeded_generator(config.seed + 4)
-    _, long_lens = _lengths(config)
-    longest = long_lens[-1]
-    mid = max(2, (config.train_len // 2) * 2)
+    """Strings to trace: a balanced one of the longest test length, one of the longest
+    training length, and one hard negative of each kind."""
+    gen = stream(config.seed, "examples")
+    longest = lengths(config.train_len, config.test_len)[1][-1]
     picks = [sample_strings(1, [longest], config.task, gen, negative_fraction=0.0)[0],
-             sample_strings(1, [mid], config.task, gen, negative_fraction=0.0)[0]]
+             sample_strings(1, [config.train_len], config.task, gen, negative_fraction=0.0)[0]]
     for kind in negative_kinds(config.task):
-        picks.append(make_negative(random_balanced(mid, config.task, gen), kind, config.task, gen))
+        picks.append(make_negative(random_balanced(config.train_len, config.task, gen), kind,
+                                   config.task, gen))
     return picks
+
+
+def trace_typed(result: Result, text: str) -> dict:
+    """Trace a typed string through the trained stack model of `result`. Raises ValueError
+    naming the problem: too long (checked before anything else), characters outside the
+    language, longer than the model's stack, or no stack model in this result."""
+    from core.text_limits import STACK_STRING_MAX_CHARS
+    if len(text) > STACK_STRING_MAX_CHARS:
+        raise ValueError(f"the string has {len(text)} characters; type at most "
+                         f"{STACK_STRING_MAX_CHARS}")
+    model = (result.artifacts.get("models") or {}).get("stack")
+    if model is None:
+        raise ValueError("this result has no trained stack model; train with Model = stack "
+                         "or Compare models on")
+    return trace_string(model, text, result.config["task"], result.config["form"])
+
+
+def _deeper(data: StackData) -> torch.Tensor:
+    """(B,) bool over the longer test strings: nests deeper than any training string did."""
+    return data.test_long.depth.max(dim=1).values.cpu() > data.seen["depth"]
+
+
+def _fraction(scores: Scores | None, kind: str, subset: torch.Tensor | None = None):
+    """The fraction of strings right (`kind`: "correct" or "recognised"), over `subset` if
+    given; None when the scoring was stopped or the subset is empty."""
+    if scores is None:
+        return None
+    right = getattr(scores, kind) if subset is None else getattr(scores, kind)[subset]
+    return float(right.float().mean()) if len(right) else None
+
+
+def _summary(t, deeper: torch.Tensor) -> dict:
+    """One model's test numbers (None where the measurement was stopped)."""
+    s_in, s_long = t.extra.get("in"), t.extra.get("long")
+    return {"accuracy": _fraction(s_in, "correct"),
+            "accuracy_long": _fraction(s_long, "correct"),
+            "accuracy_deeper": _fraction(s_long, "correct", deeper),
+            "recognition_accuracy": _fraction(s_in, "recognised"),
+            "recognition_accuracy_long": _fraction(s_long, "recognised"),
+            "initialisations_tried": t.summary["tried"]}
 
 
 def run(config: Config, on_step=None, should_stop=None) -> Result:
     start = time.perf_counter()
-    device = pick_device()
-    language, form = config.task, config.form
-    train_lens, long_lens = _lengths(config)
-    all_lens = train_lens + long_lens
-    sample = lambda n, lens, s: encode(  # noqa: E731
-        sample_strings(n, lens, language, seeded_generator(config.seed + s)), language, device)
-    sets = {"train_lens": train_lens, "capacity": long_lens[-1] + 2, "all_lens": all_lens,
-            "device": device,
-            "eval_in": sample(EVAL_STRINGS, train_lens, 1),
-            "eval_long": sample(EVAL_STRINGS, long_lens, 2),
-            "test_in": sample(4 * EVAL_STRINGS, train_lens, 3),
-            "test_long": sample(4 * EVAL_STRINGS, long_lens, 5),
-            "by_length": encode([s for n in all_lens for s in sample_strings(
-                PER_LENGTH, [n], language, seeded_generator(config.seed + 6 + n))],
-                language, device)}
+    data = make_data(config, pick_device())
     others = [m for m in MODELS if m != config.model] if config.compare else []
-    span = 1.0 / (1 + len(others))
-    model, log, tried = _train_model(config.model, config, config.steps, config.tries, sets,
-                                     on_step, should_stop, 0.0, span, early_stop=True)
-    trained = {config.model: (model, log, tried)}
-    # The rivals get the number of steps the headline model used (it may have stopped early)
-    # and the same number of initialisations to choose from.
-    for i, kind in enumerate(others):
-        if log.status in ("stopped", "diverged") or (should_stop and should_stop()):
-            break
-        trained[kind] = _train_model(kind, config, log.steps, tried, sets, on_step,
-                                     should_stop, span * (i + 1), span, early_stop=False)
-    measured = {kind: _measure(kind, m, config, sets) for kind, (m, _, _) in trained.items()}
-    main = measured[config.model]
-    metrics = {
-        "accuracy": main["accuracy"], "accuracy_long": main["accuracy_long"],
-        "depth_correlation": None,
-        "recognition_accuracy": main["recognition_accuracy"],
-        "recognition_accuracy_long": main["recognition_accuracy_long"],
-        "final_loss": next((h["loss"] for h in reversed(log.history) if "loss" in h), None),
-        "seconds_to_success": log.seconds_to_success,
-        "initialisations_tried": {k: n for k, (_, _, n) in trained.items()},
-        "train_lengths": [train_lens[0], train_lens[-1]],
-        "test_lengths": [long_lens[0], long_lens[-1]],
-        "comparison": {k: {"accuracy": v["accuracy"], "accuracy_long": v["accuracy_long"],
-                           "recognition_accuracy_long": v["recognition_accuracy_long"]}
-                       for k, v in measured.items()},
-    }
-    arrays = {"lengths": all_lens, "train_len": train_lens[-1],
-              "accuracy_by_length": {k: v["accuracy_by_length"] for k, v in measured.items()},
-              "histories": {k: lg.history for k, (_, lg, _) in trained.items()},
-              "state_names": state_names(language) if form == "per_step" else
-              ["unbalanced", "balanced"]}
-    artifacts = {"models": {k: m for k, (m, _, _) in trained.items()}}
-    if "stack" in trained:
-        stack_model = trained["stack"][0]
-        broken = len(state_names(language)) - 1
-        metrics["depth_correlation"] = depth_correlation(stack_model, sets["test_long"], broken)
-        metrics["stack_actions"] = action_means(stack_model, sets["test_long"], language)
-        arrays["traces"] = [trace_string(stack_model, s, language, form)
+    trained = train_arms([Arm(kind, spec=kind) for kind in [config.model] + others],
+                         functools.partial(train_model, config=config, data=data, shared={}),
+                         steps=config.steps, on_step=on_step, should_stop=should_stop)
+    deeper = _deeper(data)
+    comparison = {t.name: _summary(t, deeper) for t in trained}
+    main = comparison[config.model]
+    lens = data.train_lens + data.long_lens
+    metrics = {**main, "depth_correlation": None, "stack_stuck": None, "stack_actions": None,
+               "probe_action_agreement": None,
+               "train_lengths": [data.train_lens[0], data.train_lens[-1]],
+               "test_lengths": [data.long_lens[0], data.long_lens[-1]],
+               "test_strings": {"training lengths": len(data.test_in.lengths),
+                                "longer": len(data.test_long.lengths),
+                                "per length": len(data.test_in.lengths) // len(data.train_lens)},
+               "training_depth_max": data.seen["depth"],
+               "test_depth_max": int(data.test_long.depth.max()),
+               "deeper_strings": int(deeper.sum()), "comparison": comparison}
+    arrays = {"lengths": lens, "train_len": data.train_lens[-1], "probe": data.probe,
+              "state_names": state_names(config.task) if config.form == "per_step" else
+              ["unbalanced", "balanced"],
+              "accuracy_by_length": {t.name: scored_by_length(t.extra, data)
+                                     for t in trained}}
+    stack = next((t for t in trained if t.name == "stack"), None)
+    if stack is not None:
+        metrics["probe_action_agreement"] = stack.live["agreement"]
+        long_scores = stack.extra.get("long")
+        if long_scores is not None:
+            corr = long_scores.depth_correlation
+            corr = corr if corr is not None and math.isfinite(corr) else None
+            metrics["depth_correlation"] = corr
+            metrics["stack_stuck"] = corr is None or corr < STUCK_CORRELATION
+            metrics["stack_actions"] = long_scores.action_means
+        # a handful of short strings: quick enough to trace even after a stop
+        arrays["traces"] = [trace_string(stack.model, s, config.task, config.form)
                             for s in example_strings(config)]
-    ok = main["accuracy"] >= SUCCESS_ACCURACY and main["accuracy_long"] >= SUCCESS_LONG
-    message = log.message
-    if config.test_len < long_lens[-1]:
-        message = (message + " " if message else "") + (
-            f"test_len raised to {long_lens[-1]} so that some test strings are longer than "
-            f"training.")
-    return Result(lab="stack", config=vars(config).copy(), metrics=_finite(metrics),
-                  success=ok, status=log.status, steps=log.steps,
-                  wall_s=time.perf_counter() - start, history=log.history, arrays=arrays,
-                  message=message, artifacts=artifacts)
-
-
-def _finite(metrics: dict) -> dict:
-    """NaN (e.g. a correlation of a constant) becomes None so the JSON stays valid."""
-    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-            for k, v in metrics.items()}
+    ok = (main["accuracy"] or 0) >= SUCCESS_ACCURACY and \
+        (main["accuracy_long"] or 0) >= SUCCESS_LONG
+    unmeasured = [t.name for t in trained if t.extra.get("long") is None]
+    notes = [f"Stopped before the test strings were scored for: {', '.join(unmeasured)}."
+             ] if unmeasured else []
+    return finish("stack", config, start, trained, metrics=metrics, arrays=arrays,
+                  success=ok, notes=notes)
 
 
 LAB = LabSpec(
@@ -278,11 +196,14 @@ LAB = LabSpec(
     question="What can a network with a stack do that a plain RNN cannot?",
     what_you_see="A recurrent net with a differentiable stack, an LSTM and a tanh RNN learn "
                  "balanced brackets on short strings; on longer, deeper strings the stack net "
-                 "stays right while the others fall. For any string you type: the push / pop "
-                 "/ no-op probabilities at each character and the stack's contents over time, "
-                 "against the true bracket depth.",
+                 "stays right while the others fall. As it trains, its push / pop / no-op "
+                 "choices on a long probe string sharpen into the exact stack's; after, the "
+                 "same for any string you type, with the stack's contents over time.",
     Config=Config, run=run,
     smoke={"steps": 20, "hidden": 8, "eval_every": 10, "train_len": 8, "test_len": 16},
+    primary=("task", "model", "compare", "train_len", "tries", "noop_bias"),
+    picture=("probe_action_agreement", "mean probability of the exact stack's action on the "
+             "probe string"),
     presets=(
         Preset("a stack generalises", "On Dyck-2 the stack RNN pushes on openers and pops on "
                "closers, and stays near-perfect on strings longer than any it trained on; the "
@@ -290,9 +211,17 @@ LAB = LabSpec(
         Preset("an LSTM counts, for a while", "The LSTM alone: fine on training lengths, "
                "falling beyond them.", {"model": "lstm", "compare": False},
                show=("model", "hidden")),
-        Preset("one bracket type", "Dyck-1 needs only a counter; the stack learns it in a "
-               "hundred steps.", {"task": "dyck1"}, show=("task",)),
+        Preset("one bracket type", "Dyck-1 needs only a counter; the stack model learns it "
+               "quickly (the steps it took are shown when it ends).", {"task": "dyck1"},
+               show=("task",)),
         Preset("aⁿbⁿ", "Count the a's, then match them with b's.", {"task": "anbn"},
                show=("task",)),
+        Preset("stuck seeds", "Some initialisations leave the stack idle and remember in the "
+               f"hidden state instead. The stack model alone on {STUCK_SWEEP.seeds} seeds, "
+               f"with {' and with '.join(map(str, STUCK_SWEEP.vary['tries']))} "
+               "initialisations tried: press Run sweep in the Sweep tab; each point is the "
+               "fraction of seeds whose stack height does not follow the depth.",
+               STUCK_SWEEP.overrides, show=("tries", "noop_bias"), sweep=STUCK_SWEEP.name),
     ),
+    sweeps=(STUCK_SWEEP,),
 )

@@ -4,23 +4,26 @@ brought back — and what does the space between two sequences look like?
 Trains a VRAE (core.models.vrae) on waveforms or words with the ELBO
     L = E_q[log p(x|z)] − β·w(step)·KL(q(z|x) ‖ N(0, I)),
 w being the KL annealing weight (core.analysis.latent.kl_weight). Every `eval_every` steps
-it measures, on held-out inputs, the reconstruction term, the KL per latent dimension and the
-number of active units, so posterior collapse (KL → 0, no active units) shows as it happens.
-Optionally it also trains the three plain sequence-autoencoder forms and measures their
-reconstruction error against sequence length (core.analysis.autoencoder_comparison).
+it measures, on a validation set, the reconstruction term, the KL per latent dimension and
+the number of active units, so posterior collapse (KL → 0, no active units) shows as it
+happens; and it decodes the path between two test inputs of different classes, the live
+headline figure. The reported numbers come from a separate test set. Studies: which single
+lever prevents collapse (`levers`), and plain sequence autoencoders (core.labs.vrae_studies).
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 
 import torch
 
-from core.analysis.autoencoder_comparison import compare_decoder_forms
-from core.analysis.latent import SCHEDULES, active_units, kl_weight, project_2d
+from core.analysis.latent import SCHEDULES, kl_weight
 from core.analysis.latent_probes import LatentProbe
-from core.contract import LabSpec, Preset, Result, knob
-from core.device import pick_device, seed_everything, seeded_generator
+from core.arms import Arm, Trained, finish, study_status, train_arms
+from core.contract import LabSpec, Preset, Result, Study, knob
+from core.device import build_seeded, pick_device, stream
+from core.labs.vrae_studies import compare_autoencoders
 from core.models.vrae import VRAE
 from core.tasks.waveforms import Waveforms
 from core.tasks.words import Words
@@ -31,7 +34,18 @@ COLLAPSE_KL = 0.1  # below this the posterior is (nearly) the prior: collapse wa
 MIN_ACTIVE = 2
 MAX_RMSE = 0.35  # waveforms, free-running from μ; the data's own RMS is about 0.7
 MIN_LETTER_ACCURACY = 0.5  # words, free-running from μ
-HELD_OUT = 256
+VALIDATION_SIZE = 256  # inputs early stopping reads
+TEST_SIZE = 256  # inputs the reported numbers, the latent map and the paths come from
+PATH_POINTS = 7  # decoded points on the headline path
+# The knobs that decide whether z is used, each set "off" in the collapsed baseline and
+# "on" by exactly one lever: the single-factor story of the presets and the `levers` study.
+LEVERS_OFF = {"kl_schedule": "none", "word_dropout": 0.0, "z_every_step": False,
+              "obs_std": 0.5}
+LEVERS_ON = {"kl_schedule": "linear", "word_dropout": 0.75, "z_every_step": True,
+             "obs_std": 0.1}
+LEVER_LABELS = {"kl_schedule": "+ KL annealing", "word_dropout": "+ word dropout",
+                "z_every_step": "+ z every step", "obs_std": "+ σ_x = 0.1"}
+BASELINE_LABEL = "every lever off"
 
 
 @dataclass
@@ -73,15 +87,12 @@ class Config:
                        min=0.0, max=10.0, step=0.5)
     batch: int = knob(64, "Batch size", "Sequences per step.", min=8, max=256, step=8)
     steps: int = knob(600, "Training steps", "Most optimiser steps; stops early once the "
-                      "annealing is done and KL, active units and reconstruction pass.",
-                      min=0, max=10000, step=50)
-    eval_every: int = knob(50, "Measure every", "Steps between held-out measurements.",
-                           min=1, max=1000, step=5)
-    autoencoder_comparison: bool = knob(False, "Also compare plain autoencoders", "After the "
-                                        "VRAE, train the three deterministic decoder forms on "
-                                        "waveforms and measure error by sequence length.")
-    ae_steps: int = knob(300, "Autoencoder steps", "Training steps per decoder form.",
-                         min=0, max=5000, step=50)
+                      "annealing is done and KL, active units and reconstruction pass on the "
+                      "validation set.", min=0, max=10000, step=5)
+    eval_every: int = knob(50, "Measure every", "Steps between validation measurements "
+                           "(and redraws of the path).", min=1, max=1000)
+    ae_steps: int = knob(300, "Autoencoder steps", "Training steps per decoder form in the "
+                         "plain autoencoder study.", min=0, max=5000, step=5)
     seed: int = knob(0, "Seed", "Fixes data and initial weights.", min=0, max=2**31 - 1)
 
 
@@ -89,44 +100,12 @@ def make_task(config: Config):
     return Waveforms(seq_len=config.seq_len) if config.dataset == "waveforms" else Words()
 
 
-def _sample(task, n, gen, device, held_out=False):
+def held_out(task, part: str, n: int, seed: int, device):
+    """`n` inputs from the run's `part` stream; words come from that part of the word list."""
+    gen = stream(seed, part)
     if task.kind == "discrete":
-        return task.sample(n, gen, device, held_out=held_out)
+        return task.sample(n, gen, device, part=part)
     return task.sample(n, gen, device)
-
-
-def build_model(config: Config, task, device) -> VRAE:
-    seed_everything(config.seed)
-    return VRAE(task.kind, hidden=config.hidden, latent_dim=config.latent_dim,
-                vocab_size=getattr(task, "vocab_size", 0), z_every_step=config.z_every_step,
-                classes=task.classes if config.conditional else 0).to(device)
-
-
-@torch.no_grad()
-def measure(model: VRAE, probe: LatentProbe, config: Config, gen) -> dict:
-    """Held-out ELBO terms (z sampled), KL per dimension, active units, free-running quality."""
-    held = probe.examples
-    model.eval()
-    terms = model.elbo_terms(held, obs_std=config.obs_std, gen=gen)
-    model.train()
-    recon, kl_dims = terms.reconstruction.mean(), terms.kl.mean(0)
-    n_active, variances = active_units(terms.mu)
-    n = 64 if probe.discrete else len(held.label)  # free-running decodes cost a loop each
-    model.eval()
-    decoded = model.generate(terms.mu[:n], probe.task.seq_len,
-                             held.label[:n] if model.classes else None)
-    model.train()
-    if probe.discrete:
-        target = held.target[:n]
-        mask = target != 0
-        quality = {"free_running_letter_accuracy":
-                   float(((decoded == target) & mask).sum() / mask.sum())}
-    else:
-        quality = {"free_running_rmse": float((decoded - held.x[..., 0]).pow(2).mean().sqrt())}
-    kl = float(kl_dims.sum())
-    return {"elbo": -float(recon) - kl, "reconstruction": float(recon), "kl": kl,
-            "kl_per_dim": kl_dims.tolist(), "active_units": n_active,
-            "unit_variances": variances, **quality}
 
 
 def passes(metrics: dict, weight: float) -> bool:
@@ -138,159 +117,172 @@ def passes(metrics: dict, weight: float) -> bool:
             and metrics["active_units"] >= MIN_ACTIVE and quality)
 
 
-def _pick_pair(probe: LatentProbe) -> tuple[int, int]:
-    """Two held-out inputs of different classes, for the default interpolation."""
-    labels = probe.labels()
-    j = next((k for k, c in enumerate(labels) if c != labels[0]), 1)
-    return 0, j
-
-
-def run(config: Config, on_step=None, should_stop=None) -> Result:
-    start = time.perf_counter()
-    device = pick_device()
+def _train_vrae(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Trained:
+    """Train one VRAE on the seed's streams, measuring on the validation set (which early
+    stopping reads) and redrawing the path between two test inputs as it goes."""
+    config: Config = arm.spec["config"]
+    device = arm.spec["device"]
     task = make_task(config)
-    model = build_model(config, task, device)
-    data_gen, noise_gen = seeded_generator(config.seed), seeded_generator(config.seed + 7)
-    probe = LatentProbe(model, task, _sample(task, HELD_OUT, seeded_generator(config.seed + 1),
-                                             device, held_out=True))
-    eval_gen = seeded_generator(config.seed + 2)
-    heatmap, heatmap_steps, weights, latest = [], [], [], {}
+    with torch.device(device):
+        model = build_seeded(config.seed, lambda: VRAE(
+            task.kind, hidden=config.hidden, latent_dim=config.latent_dim,
+            vocab_size=getattr(task, "vocab_size", 0), z_every_step=config.z_every_step,
+            classes=task.classes if config.conditional else 0))
+    data_gen, noise_gen = stream(config.seed, "train"), stream(config.seed, "noise")
+    validation = LatentProbe(model, task, held_out(task, "validation", VALIDATION_SIZE,
+                                                   config.seed, device))
+    test = LatentProbe(model, task, held_out(task, "test", TEST_SIZE, config.seed, device))
+    pair = test.pair_of_two_classes()
+    heatmap, heatmap_steps, weights = [], [], []
     schedule = dict(total_steps=config.steps, schedule=config.kl_schedule,
                     warmup_fraction=config.warmup_fraction, cycles=config.kl_cycles)
 
     def step_fn(step: int):
-        batch = _sample(task, config.batch, data_gen, device)
+        batch = task.sample(config.batch, data_gen, device)
         terms = model.elbo_terms(batch, word_dropout=config.word_dropout,
                                  obs_std=config.obs_std, gen=noise_gen)
         w = kl_weight(step, **schedule)
         recon, kl = terms.reconstruction.mean(), terms.kl.sum(1).mean()
-        loss = recon + config.beta * w * kl
-        return loss, {"reconstruction": recon.detach(), "kl": kl.detach(), "kl_weight": w}
+        return recon + config.beta * w * kl, {"reconstruction": recon.detach(),
+                                              "kl": kl.detach(), "kl_weight": w}
 
     def evaluate(step: int) -> dict:
-        metrics = measure(model, probe, config, eval_gen)
+        # the same ε at every measurement, so the curves move with the model, not the draw
+        metrics = validation.measure(config.obs_std, stream(config.seed, "statistics"))
         weight = kl_weight(step, **schedule)
         heatmap.append(metrics["kl_per_dim"])
         heatmap_steps.append(step)
         weights.append(weight)
-        latest.clear()
-        latest.update(metrics, weight=weight)
-        return {k: v for k, v in metrics.items() if not isinstance(v, list)} | {"kl_weight": weight}
+        live = {**test.path_payload(*pair, PATH_POINTS), "step": step, "kl": metrics["kl"],
+                "kl_weight": weight}
+        return {**{k: v for k, v in metrics.items() if not isinstance(v, list)},
+                "kl_weight": weight, "live": live}
 
-    total = config.steps + (3 * config.ae_steps if config.autoencoder_comparison else 0)
-
-    def vrae_step(step: int, m: dict) -> None:
-        if on_step is not None:
-            extra = {"series": "vrae", "progress": step / max(total, 1)} \
-                if config.autoencoder_comparison else {}
-            on_step(step, {**m, **extra})
-
-    def ae_step(step: int, m: dict) -> None:  # rescale the comparison's own progress
-        if on_step is not None:
-            done = config.steps + m.get("progress", 0.0) * 3 * config.ae_steps
-            on_step(step, {**m, "progress": done / max(total, 1)})
-
-    log = train(list(model.parameters()), step_fn, steps=config.steps, lr=config.lr,
-                clip=config.clip, evaluate=evaluate, eval_every=config.eval_every,
-                is_success=lambda m: passes(m, m["kl_weight"]), on_step=vrae_step,
+    # the untrained model first: the headline shows at once, every point decoding alike
+    first = evaluate(0) if steps > 0 else None
+    if first is not None and report is not None:
+        report(0, {**first, "eval": True})
+    log = train(list(model.parameters()), step_fn, steps=steps, lr=config.lr, clip=config.clip,
+                evaluate=evaluate, eval_every=config.eval_every,
+                is_success=lambda m: passes(m, m["kl_weight"]), on_step=report,
                 should_stop=should_stop)
+    if first is not None:
+        log.history.insert(0, {"step": 0, **{k: v for k, v in first.items() if k != "live"},
+                               "eval": True})
     if not heatmap_steps or heatmap_steps[-1] != log.steps:
-        evaluate(log.steps)
-    metrics = {k: v for k, v in latest.items() if k != "weight"}
-    metrics["kl_weight_final"] = latest["weight"]
-    metrics["posterior_collapsed"] = metrics["kl"] < COLLAPSE_KL
-    metrics["seconds_to_success"] = log.seconds_to_success
-    arrays = _latent_views(probe, config)
-    interp = arrays["interpolation"]
-    metrics["interpolation_valid_fraction"] = interp["valid_fraction"]
-    if "max_jump" in interp:
-        metrics["interpolation_max_jump"] = interp["max_jump"]
-    else:
-        metrics["interpolation_real_word_fraction"] = interp["real_word_fraction"]
-    arrays.update(kl_heatmap=heatmap, kl_heatmap_steps=heatmap_steps, kl_weights=weights,
-                  schedule_curve=[kl_weight(s, **schedule) for s in range(0, config.steps + 1,
-                                                                          max(config.steps // 200, 1))],
-                  schedule_steps=list(range(0, config.steps + 1, max(config.steps // 200, 1))))
-    metrics["reconstruction_by_length"] = {}
-    message = log.message
-    if metrics["posterior_collapsed"] and log.steps > 0:
-        message = (message + " " if message else "") + (
-            f"Posterior collapse: KL = {metrics['kl']:.3f} nats, so z carries almost nothing "
-            "and the decoder models the data on its own. Try KL annealing or word dropout.")
-    if config.autoencoder_comparison and log.status not in ("stopped", "diverged"):
-        comparison = run_autoencoder_comparison(config, ae_step, should_stop, device=device)
-        metrics["reconstruction_by_length"] = comparison.metrics["reconstruction_by_length"]
-        arrays["autoencoders"] = comparison.arrays["autoencoders"]
-    success = passes(metrics, metrics["kl_weight_final"])
-    return Result(lab="vrae", config=vars(config).copy(), metrics=metrics, success=success,
-                  status=log.status, steps=log.steps, wall_s=time.perf_counter() - start,
-                  history=log.history, arrays=arrays, message=message,
-                  artifacts={"model": model, "probe": probe})
+        live = evaluate(log.steps)["live"]  # measure the final parameters after a stop
+        if report is not None:
+            report(log.steps, {"eval": True, "live": live})
+    summary = test.measure(config.obs_std, stream(config.seed, "statistics"))
+    summary["kl_weight_final"] = weights[-1]
+    return Trained(arm, model, log, summary=summary,
+                   extra={"probe": test, "pair": pair, "heatmap": heatmap,
+                          "heatmap_steps": heatmap_steps, "weights": weights})
 
 
-def _latent_views(probe: LatentProbe, config: Config) -> dict:
-    """Figure data: the latent map, a default interpolation, prior samples, reconstructions
-    and one attribute-arithmetic walk, all decoded by the trained model."""
-    held = probe.examples
-    mu = probe.encode_mean(held).cpu().numpy()
-    xy, explained = project_2d(mu)
-    i, j = _pick_pair(probe)
-    labels = probe.labels()
-    to_class = next((c for c in labels if c != labels[i]), labels[i])
-    return {
-        "latent_2d": xy.tolist(), "latent_explained": explained,
-        "latent_attributes": held.attributes(),
-        "latent_classes": [probe.task.class_names[c] for c in labels],
-        "interpolation": probe.interpolation(i, j, points=9),
-        "prior_samples": probe.prior_samples(8, 1.0, config.seed),
-        "reconstructions": [probe.reconstruct(k) for k in range(4)],
-        "arithmetic": probe.arithmetic(i, to_class, labels[i], [-1.0, -0.5, 0.0, 0.5, 1.0, 1.5]),
-        "examples": [probe.describe(k) for k in range(len(labels))],
-    }
-
-
-def run_autoencoder_comparison(config: Config, on_step=None, should_stop=None,
-                               device=None) -> Result:
-    """The three plain sequence-autoencoder forms on waveforms, same data and seed; a job the
-    page can run on its own (run_panel key "vrae-ae")."""
+def run(config: Config, on_step=None, should_stop=None) -> Result:
     start = time.perf_counter()
-    out = compare_decoder_forms(hidden=config.hidden, steps=config.ae_steps, batch=config.batch,
-                                lr=config.lr, clip=config.clip, seed=config.seed,
-                                device=device or pick_device(), on_step=on_step,
-                                should_stop=should_stop)
-    forms = out["forms"]
-    metrics = {"reconstruction_by_length": {f: r["by_length"] for f, r in forms.items()},
-               "teacher_forced_by_length": {f: r["teacher_forced_by_length"]
-                                            for f, r in forms.items()},
-               "lengths": out["lengths"]}
-    stopped = any(r["status"] == "stopped" for r in forms.values()) or len(forms) < 3
-    return Result(lab="vrae", config=vars(config).copy(), metrics=metrics,
-                  success=not stopped, status="stopped" if stopped else "completed",
-                  steps=sum(r["steps"] for r in forms.values()),
-                  wall_s=time.perf_counter() - start, arrays={"autoencoders": out})
+    [main] = train_arms([Arm("vrae", spec={"config": config, "device": pick_device()})],
+                        _train_vrae, steps=config.steps, on_step=on_step,
+                        should_stop=should_stop)
+    probe, pair = main.extra["probe"], main.extra["pair"]
+    metrics = dict(main.summary, posterior_collapsed=main.summary["kl"] < COLLAPSE_KL)
+    path = probe.interpolation(*pair, points=PATH_POINTS)
+    metrics["interpolation_valid_fraction"] = path["valid_fraction"]
+    if "max_jump" in path:
+        metrics["interpolation_max_jump"] = path["max_jump"]
+        metrics["interpolation_end_rmse"] = path["end_rmse"]
+    else:
+        metrics["interpolation_real_word_fraction"] = path["real_word_fraction"]
+    every = max(config.steps // 200, 1)
+    schedule_steps = list(range(0, config.steps + 1, every))
+    arrays = {**probe.views(config.seed, pair), "path_pair": list(pair),
+              "kl_heatmap": main.extra["heatmap"], "kl_heatmap_steps": main.extra["heatmap_steps"],
+              "schedule_steps": schedule_steps,
+              "schedule_curve": [kl_weight(s, config.steps, config.kl_schedule,
+                                           config.warmup_fraction, config.kl_cycles)
+                                 for s in schedule_steps]}
+    notes = []
+    if metrics["posterior_collapsed"] and main.log.steps > 0:
+        notes.append(f"Posterior collapse: KL = {metrics['kl']:.3f} nats on the test set, so z "
+                     "carries almost nothing and the decoder models the data on its own. Try "
+                     "one lever at a time: KL annealing, word dropout, z at every step, or a "
+                     "smaller σ_x.")
+    return finish("vrae", config, start, [main], metrics=metrics, arrays=arrays, notes=notes,
+                  success=passes(metrics, metrics["kl_weight_final"]),
+                  artifacts={"probe": probe})
+
+
+def lever_configs(config: Config) -> dict[str, Config]:
+    """The collapsed baseline (every lever off, the rest as `config`) and, for each lever,
+    the baseline with that one knob switched on."""
+    baseline = dataclasses.replace(config, **LEVERS_OFF)
+    return {BASELINE_LABEL: baseline, **{
+        LEVER_LABELS[name]: dataclasses.replace(baseline, **{name: value})
+        for name, value in LEVERS_ON.items()
+        if config.dataset == "waveforms" or name != "obs_std"}}
+
+
+def study_levers(config: Config, on_step=None, should_stop=None) -> Result:
+    """Single-factor study of posterior collapse: the baseline with every lever off, then one
+    run per lever with only that knob changed, same seed and data; KL and active units of
+    each on the test set."""
+    start = time.perf_counter()
+    device = pick_device()
+    arms = [Arm(name, spec={"config": c, "device": device})
+            for name, c in lever_configs(config).items()]
+    trained = train_arms(arms, _train_vrae, steps=config.steps, on_step=on_step,
+                         should_stop=should_stop, rivals_match_main=False)
+    by_arm = {t.name: {"kl": t.summary["kl"], "active_units": t.summary["active_units"],
+                       "collapsed": t.summary["kl"] < COLLAPSE_KL} for t in trained}
+    return finish("vrae", config, start, trained, metrics={"levers": by_arm, "kl_clear": KL_MIN},
+                  success=len(trained) == len(arms), status=study_status(trained, len(arms)),
+                  steps=sum(t.log.steps for t in trained))
 
 
 LAB = LabSpec(
     id="vrae", title="Variational Recurrent Autoencoder", order=60, icon=":material/blur_on:",
     question="Can a sequence be squeezed into one latent vector and brought back — and what "
              "does the space between two sequences look like?",
-    what_you_see="ELBO, reconstruction and KL as training goes with the annealing weight, the "
-                 "KL each latent dimension carries (posterior collapse shows as zeros), the "
-                 "latent map coloured by a known attribute, decoded paths between two real "
-                 "inputs, samples from the prior, and plain sequence autoencoders compared.",
+    what_you_see="The path between two held-out inputs decoded as training goes, ELBO, "
+                 "reconstruction and KL with the annealing weight, the KL each latent "
+                 "dimension carries (posterior collapse shows as zeros), the latent map, samples "
+                 "from the prior, and plain sequence autoencoders compared.",
     Config=Config, run=run,
     smoke={"steps": 20, "hidden": 8, "eval_every": 10, "ae_steps": 5},
+    primary=("dataset", "kl_schedule", "word_dropout", "z_every_step", "obs_std", "latent_dim"),
+    picture=("interpolation_end_rmse", "RMSE of the decoded path's ends against its two "
+                                       "test inputs"),
+    studies=(
+        Study("levers", "Which lever prevents collapse", "Trains the settings with every lever "
+              "off (no annealing, no word dropout, z only in the initial state, σ_x = 0.5), "
+              "then once per lever with only that knob on, same seed and data.",
+              study_levers, lambda c: c.steps * len(lever_configs(c))),
+        Study("autoencoders", "Compare plain autoencoders", "Trains the three deterministic "
+              "decoder forms on waveforms with the same data and seed (hidden size, batch, "
+              "learning rate and seed from the settings; Autoencoder steps per form).",
+              compare_autoencoders, lambda c: 3 * c.ae_steps),
+    ),
     presets=(
-        Preset("KL annealing", "Waveforms with a linear KL warm-up and word dropout: the KL "
-               "stays clearly above zero and every latent unit is active.", {},
-               show=("kl_schedule", "word_dropout")),
-        Preset("posterior collapse", "Words, no annealing, no word dropout, a strong decoder: "
-               "the KL goes to zero and the latent is ignored.",
-               {"dataset": "words", "kl_schedule": "none", "word_dropout": 0.0,
-                "z_every_step": False, "hidden": 64, "latent_dim": 8, "steps": 300,
-                "eval_every": 100}, show=("kl_schedule", "word_dropout")),
-        Preset("cyclical schedule", "The KL weight ramps up four times; watch the KL curve "
-               "follow it.", {"kl_schedule": "cyclical"}, show=("kl_schedule", "kl_cycles")),
+        Preset("collapse: every lever off", "No KL annealing, no word dropout, z only in the "
+               "decoder's initial state, a loose likelihood (σ_x = 0.5): the KL falls to zero "
+               "and no latent unit is active. Each preset below changes exactly one of these "
+               "four knobs.", dict(LEVERS_OFF),
+               show=("kl_schedule", "word_dropout", "z_every_step", "obs_std")),
+        Preset("lever: KL annealing", "The collapsed settings with only the KL weight ramped "
+               "from 0 to 1 over half of training.", {**LEVERS_OFF, "kl_schedule": "linear"},
+               show=("kl_schedule", "warmup_fraction")),
+        Preset("lever: word dropout", "The collapsed settings with only 75% of the decoder's "
+               "previous values hidden.", {**LEVERS_OFF, "word_dropout": 0.75},
+               show=("word_dropout",)),
+        Preset("lever: z at every step", "The collapsed settings with only z fed to every "
+               "decoder step.", {**LEVERS_OFF, "z_every_step": True}, show=("z_every_step",)),
+        Preset("lever: σ_x", "The collapsed settings with only a tighter likelihood, σ_x = 0.1, "
+               "so reconstruction errors cost 25 times more against the KL.",
+               {**LEVERS_OFF, "obs_std": 0.1}, show=("obs_std",)),
+        Preset("cyclical schedule", "The KL weight ramps up again and again (Cycles sets how "
+               "often); watch the KL curve follow it.", {"kl_schedule": "cyclical"},
+               show=("kl_schedule", "kl_cycles")),
         Preset("a 2-D latent", "With two latent dimensions the map shows z itself.",
                {"latent_dim": 2}, show=("latent_dim", "beta")),
     ),

@@ -10,6 +10,10 @@ those previous elements so the decoder has to lean on z.
 
 Two data kinds: continuous (one value per step, Gaussian likelihood with a fixed std) and
 discrete (letters, softmax likelihood). A conditional variant gives the class to both sides.
+
+For q(z|x) = N(μ, diag σ²) and p(z) = N(0, I) the KL divergence has the closed form
+    KL(q ‖ p) = ½ Σ_d (μ_d² + σ_d² − 1 − log σ_d²)
+(`gaussian_kl`; core.analysis.latent.monte_carlo_kl checks it by sampling).
 """
 from __future__ import annotations
 
@@ -20,8 +24,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core.analysis.latent import gaussian_kl
 from core.tasks.words import EOS, PAD, SOS, UNK, decode_ids
+
+
+def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(μ, σ²) ‖ N(0, 1)) per element, closed form; sum over the last axis for a vector."""
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
 
 
 @dataclass
@@ -69,13 +77,15 @@ class VRAE(nn.Module):
         if cond is not None:
             feats = torch.cat([feats, cond], -1)
         out, _ = self.encoder(feats)
-        final = out[:, -1] if last is None else out[torch.arange(out.shape[0], device=out.device), last]
+        rows = torch.arange(out.shape[0], device=out.device)
+        final = out[:, -1] if last is None else out[rows, last]
         mu, logvar = self.to_stats(final).chunk(2, dim=-1)
         return mu, logvar.clamp(-12.0, 8.0)
 
     @staticmethod
-    def reparameterise(mu, logvar, gen: torch.Generator | None = None):
-        eps = torch.randn(mu.shape, generator=gen).to(mu.device)
+    def reparameterise(mu, logvar, gen: torch.Generator):
+        """z = μ + σ·ε with ε drawn from the run's own `gen` (never the process-wide one)."""
+        eps = torch.randn(mu.shape, generator=gen, device=gen.device).to(mu.device)
         return mu + (0.5 * logvar).exp() * eps
 
     # -- decoder ---------------------------------------------------------------------------
@@ -99,7 +109,8 @@ class VRAE(nn.Module):
         if self.kind == "discrete":
             tokens = batch.decoder_in
             if word_dropout > 0:
-                drop = torch.rand(tokens.shape, generator=gen).to(tokens.device) < word_dropout
+                drop = torch.rand(tokens.shape, generator=gen,
+                                  device=gen.device).to(tokens.device) < word_dropout
                 tokens = torch.where(drop & (tokens != SOS) & (tokens != PAD),
                                      torch.full_like(tokens, UNK), tokens)
             return self.embed(tokens)
@@ -108,7 +119,8 @@ class VRAE(nn.Module):
         shown = torch.ones_like(prev)
         shown[:, 0] = 0.0
         if word_dropout > 0:
-            keep = (torch.rand(prev.shape, generator=gen) >= word_dropout).float().to(x.device)
+            keep = (torch.rand(prev.shape, generator=gen, device=gen.device)
+                    >= word_dropout).float().to(x.device)
             shown = shown * keep
         return torch.cat([prev * shown, shown], -1)
 
@@ -152,9 +164,11 @@ class VRAE(nn.Module):
         return (err + const).sum((1, 2))
 
     def elbo_terms(self, batch, *, word_dropout: float = 0.0, obs_std: float = 0.1,
-                   gen=None, sample: bool = True) -> ElboTerms:
+                   gen: torch.Generator | None = None) -> ElboTerms:
+        """The ELBO's two terms per sequence, z sampled from q with `gen` (z = μ without one:
+        the deterministic reading of the same model)."""
         mu, logvar = self.encode(batch)
-        z = self.reparameterise(mu, logvar, gen) if sample else mu
+        z = self.reparameterise(mu, logvar, gen) if gen is not None else mu
         output = self.decode_teacher(z, batch, word_dropout, gen)
         return ElboTerms(self.reconstruction_nll(output, batch, obs_std),
                          gaussian_kl(mu, logvar), mu, logvar)

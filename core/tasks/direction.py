@@ -25,6 +25,7 @@ import torch
 IGNORE = -100  # target value cross_entropy skips
 TASKS = ("lookahead", "causal", "disambiguation", "palindrome", "first_token")
 SEQUENCE_TASKS = ("palindrome", "first_token")
+OFFSET_TASKS = ("lookahead", "causal", "disambiguation")  # the tasks whose label looks d away
 MAX_TYPED_LENGTH = 64
 AMBIGUOUS_RATE = 0.25  # disambiguation: share of positions holding the ambiguous symbol 0
 
@@ -35,6 +36,31 @@ def sense_zero_probability(symbols: int) -> float:
     even."""
     evens = (symbols - 1) // 2
     return AMBIGUOUS_RATE + (1.0 - AMBIGUOUS_RATE) * evens / (symbols - 1)
+
+
+def causal_bound(task: str, symbols: int) -> float | None:
+    """Best accuracy any causal model can reach (one that sees x_1..x_t when labelling t),
+    for the tasks whose label is independent of that past; None for the others.
+
+    Symbols at different positions are drawn independently, so a label that is a function
+    of x_{t+d} alone (d ≥ 1) is independent of x_{≤t}, and the best causal rule is to
+    always answer the label's most probable value:
+
+    - lookahead: y_t = x_{t+d}, uniform over K symbols: 1/K.
+    - disambiguation: y_t = x_{t+d} mod 2. x is the ambiguous 0 (even) with probability
+      ρ = AMBIGUOUS_RATE and otherwise uniform on 1..K-1, of which ⌊(K-1)/2⌋ are even,
+      so p = P(y = 0) = ρ + (1-ρ)·⌊(K-1)/2⌋/(K-1) and the bound is max(p, 1-p):
+      5/8 for every odd K, 1/2 at K = 4, 0.55 at K = 6, 4/7 at K = 8.
+    """
+    if task == "lookahead":
+        return 1.0 / symbols
+    if task == "disambiguation" and symbols >= 3:
+        return max(sense_zero_probability(symbols), 1.0 - sense_zero_probability(symbols))
+    return None
+
+
+# How each bound is written on the page: 1/K only where it is 1/K.
+CAUSAL_BOUND_FORMULA = {"lookahead": "1/K", "disambiguation": "max(p, 1 − p)"}
 
 
 @dataclass
@@ -54,7 +80,7 @@ class DirectionTask:
     def __post_init__(self) -> None:
         if self.name not in TASKS:
             raise ValueError(f"unknown task {self.name!r}; expected one of {', '.join(TASKS)}")
-        if self.name in ("lookahead", "causal", "disambiguation") and self.offset >= self.seq_len:
+        if self.name in OFFSET_TASKS and self.offset >= self.seq_len:
             raise ValueError(f"offset d = {self.offset} leaves no labelled position in a "
                              f"sequence of length {self.seq_len}")
         if self.name == "disambiguation" and self.symbols < 3:
@@ -72,25 +98,8 @@ class DirectionTask:
 
     @property
     def causal_bound(self) -> float | None:
-        """Best accuracy any causal model can reach (one that sees x_1..x_t when labelling t),
-        for the tasks whose label is independent of that past; None for the others.
-
-        Symbols at different positions are drawn independently, so a label that is a function
-        of x_{t+d} alone (d ≥ 1) is independent of x_{≤t}, and the best causal rule is to
-        always answer the label's most probable value:
-
-        - lookahead: y_t = x_{t+d}, uniform over K symbols: 1/K.
-        - disambiguation: y_t = x_{t+d} mod 2. x is the ambiguous 0 (even) with probability
-          ρ = AMBIGUOUS_RATE and otherwise uniform on 1..K-1, of which ⌊(K-1)/2⌋ are even,
-          so p = P(y = 0) = ρ + (1-ρ)·⌊(K-1)/2⌋/(K-1) and the bound is max(p, 1-p):
-          5/8 for every odd K, 1/2 at K = 4, 0.55 at K = 6, 4/7 at K = 8.
-        """
-        if self.name == "lookahead":
-            return 1.0 / self.symbols
-        if self.name == "disambiguation":
-            return max(sense_zero_probability(self.symbols),
-                       1.0 - sense_zero_probability(self.symbols))
-        return None
+        """Best accuracy any causal model can reach on this task (see `causal_bound`)."""
+        return causal_bound(self.name, self.symbols)
 
     def labels(self, tokens: torch.Tensor) -> torch.Tensor:
         """The targets for given symbol ids (B, T); the single source of truth for every task."""
@@ -114,23 +123,23 @@ class DirectionTask:
     def sample_tokens(self, n: int, gen: torch.Generator) -> torch.Tensor:
         K, T = self.symbols, self.seq_len
         if self.name == "palindrome":
-            half = torch.randint(0, K, (n, (T + 1) // 2), generator=gen)
+            half = torch.randint(0, K, (n, (T + 1) // 2), generator=gen, device="cpu")
             tokens = torch.cat([half, half[:, :T // 2].flip(1)], 1)
             # Break one mirrored pair in half the sequences: shift one symbol of a pair by a
             # non-zero amount, so the pair differs and the rest still mirrors.
-            broken = torch.rand(n, generator=gen) < 0.5
-            pos = torch.randint(0, T // 2, (n,), generator=gen)
-            shift = torch.randint(1, K, (n,), generator=gen)
-            rows = torch.arange(n)
+            broken = torch.rand(n, generator=gen, device="cpu") < 0.5
+            pos = torch.randint(0, T // 2, (n,), generator=gen, device="cpu")
+            shift = torch.randint(1, K, (n,), generator=gen, device="cpu")
+            rows = torch.arange(n, device="cpu")
             tokens[rows, pos] = torch.where(broken, (tokens[rows, pos] + shift) % K,
                                             tokens[rows, pos])
             return tokens
         if self.name == "disambiguation":
-            # The ambiguous symbol 0 appears at a quarter of positions, other symbols share the rest.
-            ambiguous = torch.rand(n, T, generator=gen) < AMBIGUOUS_RATE
-            other = torch.randint(1, K, (n, T), generator=gen)
+            # The ambiguous symbol 0 takes a quarter of the positions; the others share the rest.
+            ambiguous = torch.rand(n, T, generator=gen, device="cpu") < AMBIGUOUS_RATE
+            other = torch.randint(1, K, (n, T), generator=gen, device="cpu")
             return torch.where(ambiguous, torch.zeros_like(other), other)
-        return torch.randint(0, K, (n, T), generator=gen)
+        return torch.randint(0, K, (n, T), generator=gen, device="cpu")
 
     def encode(self, tokens: torch.Tensor, device=None) -> DirectionBatch:
         x = torch.nn.functional.one_hot(tokens, self.symbols).float()
@@ -140,6 +149,7 @@ class DirectionTask:
         return batch
 
     def sample(self, n: int, gen: torch.Generator, device=None) -> DirectionBatch:
+        """Draw on the CPU from `gen` (the same data on every device), then move."""
         return self.encode(self.sample_tokens(n, gen), device)
 
 

@@ -98,8 +98,8 @@ def random_balanced(length: int, language: str, gen: torch.Generator,
     if language == "anbn":
         return "a" * (length // 2) + "b" * (length // 2)
     openers = list(PAIRS[language])
-    coins = torch.rand(length, generator=gen).tolist()
-    kinds = torch.randint(0, len(openers), (length,), generator=gen).tolist()
+    coins = torch.rand(length, generator=gen, device=gen.device).tolist()
+    kinds = torch.randint(0, len(openers), (length,), generator=gen, device=gen.device).tolist()
     stack, out = [], []
     for i in range(length):
         remaining = length - i
@@ -116,7 +116,7 @@ def make_negative(positive: str, kind: str, language: str, gen: torch.Generator)
     pairs = PAIRS[language]
     closers = {c: o for o, c in pairs.items()}
     chars = list(positive)
-    pick = lambda n: int(torch.randint(0, n, (1,), generator=gen))  # noqa: E731
+    pick = lambda n: int(torch.randint(0, n, (1,), generator=gen, device=gen.device))  # noqa: E731
     if language == "anbn":
         n = len(chars) // 2
         if kind == "prefix_violation":  # one `b` too many: a^(n-1) b^(n+1)
@@ -172,8 +172,8 @@ def sample_strings(n: int, lengths: list[int], language: str, gen: torch.Generat
     """`n` strings with lengths drawn from `lengths` (even), a fraction of them hard negatives
     (kinds in turn, each checked against the exact algorithm)."""
     kinds = negative_kinds(language)
-    picks = torch.randint(0, len(lengths), (n,), generator=gen).tolist()
-    negs = (torch.rand(n, generator=gen) < negative_fraction).tolist()
+    picks = torch.randint(0, len(lengths), (n,), generator=gen, device=gen.device).tolist()
+    negs = (torch.rand(n, generator=gen, device=gen.device) < negative_fraction).tolist()
     out = []
     for i in range(n):
         s = random_balanced(lengths[picks[i]], language, gen, open_prob)
@@ -193,20 +193,32 @@ class DyckBatch:
 
 
 def encode(strings: list[str], language: str, device=None) -> DyckBatch:
-    """One-hot inputs and the exact algorithm's targets, padded to the longest string."""
+    """One-hot inputs and the exact algorithm's targets, padded to the longest string.
+
+    Built as plain lists and made into tensors once, on `device` (CPU when None), so no
+    tensor lands on whatever default device the process has set."""
     chars = alphabet(language)
     T = max(len(s) for s in strings)
-    B = len(strings)
-    x = torch.zeros(B, T, len(chars))
-    state = torch.full((B, T), IGNORE, dtype=torch.long)
-    depth = torch.zeros(B, T)
-    label = torch.zeros(B, dtype=torch.long)
+    device = device if device is not None else "cpu"
+    x = [[[0.0] * len(chars) for _ in range(T)] for _ in strings]
+    state = [[IGNORE] * T for _ in strings]
+    depth = [[0.0] * T for _ in strings]
+    label = []
     for b, s in enumerate(strings):
         ref = run_stack(s, language)
-        x[b, torch.arange(len(s)), torch.tensor([chars.index(c) for c in s])] = 1.0
-        state[b, :len(s)] = torch.tensor(ref.state)
-        depth[b, :len(s)] = torch.tensor(ref.depth, dtype=torch.float)
-        label[b] = int(ref.balanced)
-    lengths = torch.tensor([len(s) for s in strings])
-    return DyckBatch(*(t.to(device) if device is not None else t
-                       for t in (x, state, label, depth, lengths)))
+        for t, c in enumerate(s):
+            x[b][t][chars.index(c)] = 1.0
+        state[b][:len(s)] = ref.state
+        depth[b][:len(s)] = [float(d) for d in ref.depth]
+        label.append(int(ref.balanced))
+    return DyckBatch(x=torch.tensor(x, device=device),
+                     state=torch.tensor(state, dtype=torch.long, device=device),
+                     label=torch.tensor(label, dtype=torch.long, device=device),
+                     depth=torch.tensor(depth, device=device),
+                     lengths=torch.tensor([len(s) for s in strings], device=device))
+
+
+def batch_slice(batch: DyckBatch, start: int, stop: int) -> DyckBatch:
+    """Strings start..stop-1 of a batch (the padding stays as wide as the whole batch)."""
+    return DyckBatch(*(t[start:stop] for t in (batch.x, batch.state, batch.label,
+                                               batch.depth, batch.lengths)))

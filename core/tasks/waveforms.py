@@ -61,10 +61,12 @@ class Waveforms:
     def sample(self, n: int, gen: torch.Generator, device=None,
                seq_len: int | None = None) -> WaveBatch:
         T = seq_len or self.seq_len
-        shape_id = torch.randint(0, len(SHAPES), (n,), generator=gen)
-        period = self.min_period + (self.max_period - self.min_period) * torch.rand(n, generator=gen)
-        phase = 2 * math.pi * torch.rand(n, generator=gen)
-        t = torch.arange(T, dtype=torch.float32)
+        on = gen.device  # drawn where the generator lives, then moved: never on a default device
+        shape_id = torch.randint(0, len(SHAPES), (n,), generator=gen, device=on)
+        period = self.min_period + (self.max_period - self.min_period) * torch.rand(
+            n, generator=gen, device=on)
+        phase = 2 * math.pi * torch.rand(n, generator=gen, device=on)
+        t = torch.arange(T, dtype=torch.float32, device=on)
         angle = 2 * math.pi * t.unsqueeze(0) / period.unsqueeze(1) + phase.unsqueeze(1)
         x = waveform(shape_id.unsqueeze(1), angle).unsqueeze(-1)
         batch = WaveBatch(x, shape_id, period, phase)

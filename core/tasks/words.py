@@ -1,9 +1,11 @@
 """Character-level English words: the discrete data set, from the list shipped in assets/.
 
 assets/words.txt holds 3,953 lowercase words of 3–8 letters taken from SCOWL via Debian's
-`wamerican` package (source and licence in assets/words.LICENSE). Every tenth word is held
-out for measurement. A word is encoded as letters followed by an end token; the decoder reads
-a start token and the previous letters (teacher forcing).
+`wamerican` package (source and licence in assets/words.LICENSE). Two words in ten are held
+out: one set that early stopping reads (validation) and one that the reported numbers come
+from (test), so no reported word was ever trained on or chosen for. A word is encoded as
+letters followed by an end token; the decoder reads a start token and the previous letters
+(teacher forcing).
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ LETTERS = "abcdefghijklmnopqrstuvwxyz"
 VOCAB = ("<pad>", "<s>", "</s>", "<unk>") + tuple(LETTERS)
 MAX_LETTERS = 8
 LENGTH_CLASSES = ("short (3-6)", "long (7-8)")
+SPLITS = ("train", "validation", "test")
 _VALID = re.compile(r"^[a-z]+$")
 
 
@@ -65,7 +68,7 @@ class WordBatch:
         return {"length": self.lengths.tolist(), "first letter": [w[0] for w in self.words]}
 
     def subset(self, index) -> "WordBatch":
-        index = torch.as_tensor(index).reshape(-1)
+        index = torch.as_tensor(index, device=self.letters.device).reshape(-1)
         return WordBatch(self.letters[index], self.decoder_in[index], self.target[index],
                          self.lengths[index], [self.words[i] for i in index.tolist()])
 
@@ -73,15 +76,16 @@ class WordBatch:
 def encode(words: list[str], device=None) -> WordBatch:
     words = [validate_word(w) for w in words]  # typed words arrive with spaces or capitals
     n, L = len(words), MAX_LETTERS
-    letters = torch.full((n, L), PAD, dtype=torch.long)
-    decoder_in = torch.full((n, L + 1), PAD, dtype=torch.long)
-    target = torch.full((n, L + 1), PAD, dtype=torch.long)
+    cpu = torch.device("cpu")  # built here, then moved: never on a default device set elsewhere
+    letters = torch.full((n, L), PAD, dtype=torch.long, device=cpu)
+    decoder_in = torch.full((n, L + 1), PAD, dtype=torch.long, device=cpu)
+    target = torch.full((n, L + 1), PAD, dtype=torch.long, device=cpu)
     for i, word in enumerate(words):
         ids = [VOCAB.index(c) for c in word]
-        letters[i, :len(ids)] = torch.tensor(ids)
-        decoder_in[i, :len(ids) + 1] = torch.tensor([SOS] + ids)
-        target[i, :len(ids) + 1] = torch.tensor(ids + [EOS])
-    lengths = torch.tensor([len(w) for w in words], dtype=torch.long)
+        letters[i, :len(ids)] = torch.tensor(ids, device=cpu)
+        decoder_in[i, :len(ids) + 1] = torch.tensor([SOS] + ids, device=cpu)
+        target[i, :len(ids) + 1] = torch.tensor(ids + [EOS], device=cpu)
+    lengths = torch.tensor([len(w) for w in words], dtype=torch.long, device=cpu)
     tensors = [t.to(device) if device is not None else t
                for t in (letters, decoder_in, target, lengths)]
     return WordBatch(*tensors, words=list(words))
@@ -106,15 +110,22 @@ class Words:
     attribute = "length"
     seq_len = MAX_LETTERS + 1
 
-    def split(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        words = load_words()
-        train = tuple(w for i, w in enumerate(words) if i % 10 != 0)
-        held_out = tuple(w for i, w in enumerate(words) if i % 10 == 0)
-        return train, held_out
+    def split(self, part: str = "train") -> tuple[str, ...]:
+        """The words of one part: "train" (8 in 10), "validation" or "test" (1 in 10 each)."""
+        if part not in SPLITS:
+            raise ValueError(f"unknown split {part!r}; splits: {', '.join(SPLITS)}")
+        keep = {"train": lambda i: i % 10 not in (0, 5), "validation": lambda i: i % 10 == 5,
+                "test": lambda i: i % 10 == 0}[part]
+        return tuple(w for i, w in enumerate(load_words()) if keep(i))
 
-    def sample(self, n: int, gen: torch.Generator, device=None, held_out: bool = False) -> WordBatch:
-        pool = self.split()[1 if held_out else 0]
-        index = torch.randint(0, len(pool), (n,), generator=gen).tolist()
+    def sample(self, n: int, gen: torch.Generator, device=None, part: str = "train") -> WordBatch:
+        """`n` words of `part`: drawn with replacement for training; for a held-out part,
+        distinct words (all of them when `n` exceeds the part)."""
+        pool = self.split(part)
+        if part == "train":
+            index = torch.randint(0, len(pool), (n,), generator=gen, device=gen.device).tolist()
+        else:
+            index = torch.randperm(len(pool), generator=gen, device=gen.device)[:n].tolist()
         return encode([pool[i] for i in index], device)
 
     def describe(self, batch: WordBatch, i: int) -> str:

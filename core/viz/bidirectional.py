@@ -4,13 +4,74 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from core.tasks.direction import CAUSAL_BOUND_FORMULA, causal_bound
+from core.viz.common import style
+
 COLORS = {"uni": "#636EFA", "bi": "#EF553B", "bi, future hidden": "#FFA15A",
           "forward": "#636EFA", "backward": "#EF553B"}
+CLASSES = {"palindrome": 2, "disambiguation": 2}  # the other tasks answer with one of K symbols
+
+
+def bound_label(task: str, bound: float) -> str:
+    """The causal bound as the page writes it: its formula, then its value."""
+    return f"causal bound {CAUSAL_BOUND_FORMULA.get(task, '')} = {bound:.3f} (theory)"
+
+
+def _add_reference_line(fig: go.Figure, config: dict) -> None:
+    """The exact causal bound (dashed) where the task has one, else uniform guessing (dotted)."""
+    task, symbols = config.get("task", ""), int(config.get("symbols", 2))
+    bound = causal_bound(task, symbols)
+    if bound is not None:
+        fig.add_hline(y=bound, line_dash="dash", line_color="black",
+                      annotation_text=bound_label(task, bound), annotation_position="top left")
+    else:
+        chance = 1.0 / CLASSES.get(task, symbols)
+        fig.add_hline(y=chance, line_dash="dot", line_color="gray",
+                      annotation_text=f"uniform guess = {chance:.3f}",
+                      annotation_position="top left")
+
+
+def headline(live: dict, config: dict) -> go.Figure:
+    """The lab's answer, drawn while it trains: each model's accuracy on the validation set
+    over training against the exact causal bound, and at the end each model's test accuracy
+    (and the bidirectional model's with its future hidden) as markers. Over training rather
+    than by position: on lookahead every position is alike, and the story is the causal curve
+    staying on the bound while the bidirectional one leaves it."""
+    fig = go.Figure()
+    for name, data in live.items():
+        fig.add_scatter(x=data.get("step") or [], y=data.get("accuracy") or [],
+                        mode="lines+markers", marker_size=4, name=f"{name} (validation)",
+                        line_color=COLORS.get(name))
+    # The finished run's test numbers, drawn over the curves at each model's last step; the
+    # future-hidden reading is an open ring, so the causal model's star shows through it.
+    for name, data in live.items():
+        end = (data.get("step") or [0])[-1]
+        if data.get("test_accuracy") is not None:
+            fig.add_scatter(x=[end], y=[data["test_accuracy"]], mode="markers",
+                            marker=dict(symbol="star", size=12, color=COLORS.get(name),
+                                        line=dict(width=1, color="black")),
+                            name=f"{name}, test")
+    for name, data in live.items():
+        if data.get("test_accuracy_future_hidden") is not None:
+            end = (data.get("step") or [0])[-1]
+            fig.add_scatter(x=[end], y=[data["test_accuracy_future_hidden"]], mode="markers",
+                            marker=dict(symbol="diamond-open", size=18,
+                                        color=COLORS["bi, future hidden"],
+                                        line=dict(width=3)),
+                            name=f"{name}, future hidden, test")
+    _add_reference_line(fig, config)
+    fig.update_yaxes(range=[0, 1.05])
+    if not live:
+        fig.update_xaxes(range=[0, max(int(config.get("steps", 0)), 1)])
+        fig.add_annotation(text="waiting for the first measurement…", showarrow=False,
+                           xref="paper", yref="paper", x=0.5, y=0.5)
+    return style(fig, "Accuracy while training: causal (uni) vs bidirectional (bi)",
+                 "training step", "held-out accuracy")
 
 
 def accuracy_by_direction(result) -> go.Figure:
-    """Held-out accuracy of each trained direction, the bi model read with its future hidden,
-    and the causal bound 1/K (theory) as a line."""
+    """Test accuracy of each trained direction, the bi model read with its future hidden,
+    and the exact causal bound (theory) as a line."""
     by_dir = result.metrics.get("by_direction", {})
     names, values = [], []
     for d in ("uni", "bi"):
@@ -21,34 +82,13 @@ def accuracy_by_direction(result) -> go.Figure:
         names.append("bi, future hidden")
         values.append(by_dir["bi"]["accuracy_future_hidden"])
     fig = go.Figure(go.Bar(x=names, y=values, marker_color=[COLORS[n] for n in names],
-                           text=[f"{v:.2f}" for v in values], textposition="outside",
+                           text=[f"{v:.3f}" for v in values], textposition="outside",
                            name="measured"))
-    bound = result.metrics.get("causal_bound")
-    if bound is not None:
-        fig.add_hline(y=bound, line_dash="dash", line_color="black",
-                      annotation_text=f"causal bound (theory) = {bound:.3f}")
-    fig.add_hline(y=result.metrics.get("chance_accuracy", 0), line_dash="dot",
-                  line_color="gray", annotation_text="chance",
-                  annotation_position="bottom right")
-    fig.update_layout(title=f"Accuracy on '{result.config['task']}' (held-out, measured)",
-                      xaxis_title="model", yaxis_title="accuracy", yaxis_range=[0, 1.12],
-                      showlegend=False, height=380)
-    return fig
-
-
-def accuracy_curves(result) -> go.Figure:
-    fig = go.Figure()
-    for d, history in result.arrays.get("histories", {}).items():
-        evals = [h for h in history if h.get("eval")]
-        fig.add_scatter(x=[h["step"] for h in evals], y=[h["accuracy"] for h in evals],
-                        mode="lines+markers", name=d, line_color=COLORS[d])
-    bound = result.metrics.get("causal_bound")
-    if bound is not None:
-        fig.add_hline(y=bound, line_dash="dash", line_color="black",
-                      annotation_text="causal bound (theory)")
-    fig.update_layout(title="Held-out accuracy during training", xaxis_title="training step",
-                      yaxis_title="accuracy", yaxis_range=[0, 1.05], height=340)
-    return fig
+    _add_reference_line(fig, result.config)
+    fig.update_yaxes(range=[0, 1.12])
+    fig.update_layout(showlegend=False)
+    return style(fig, f"Test accuracy on '{result.config['task']}' (measured)", "model",
+                 "test accuracy", height=360)
 
 
 def gradient_paths_figure(result) -> go.Figure:

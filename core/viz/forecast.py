@@ -1,62 +1,104 @@
-"""Figures for the forecasting lab: pure functions of a Result (no Streamlit)."""
+"""Figures for the forecasting lab: pure functions of a Result or of live data (no Streamlit)."""
 from __future__ import annotations
 
 import math
 
 import plotly.graph_objects as go
 
+from core.viz.common import style
+
 COLORS = {"iterative": "#d62728", "direct": "#1f77b4", "persistence": "#7f7f7f",
           "truth": "#222222"}
-BANDS = {"iterative": "rgba(214,39,40,0.15)", "direct": "rgba(31,119,180,0.15)"}
+BANDS = {"iterative": "rgba(214,39,40,0.13)", "direct": "rgba(31,119,180,0.13)"}
 
 
 def _finite(values):
     return [v if v is not None and math.isfinite(v) and v > 0 else None for v in values]
 
 
-def error_by_horizon_figure(result) -> go.Figure:
-    """Median error at each horizon (log axis), the interquartile band over test windows, the
-    persistence baseline, and the theory curves drawn dashed."""
-    m, a = result.metrics, result.arrays
-    k = a["horizon_steps"]
-    fig = go.Figure()
+def theory_label(system: str, stretch: float) -> str:
+    """The dashed curve's legend. The linear map's stretch is its Lipschitz constant L. For a
+    chaotic system it is the average stretch per step e^λ (2 for the logistic map at r = 4,
+    whose Lipschitz constant is 4): an estimate, not a bound."""
+    if system == "linear":
+        return f"theory: ε·Σ L^j (L = {stretch:.3g})"
+    return f"theory estimate: ε·Σ e^(λj) (e^λ = {stretch:.3g})"
+
+
+def _error_curves(fig: go.Figure, curves: dict, bands: bool) -> None:
+    """One measured median curve per model, with the middle half of the windows as a band."""
     for kind in ("iterative", "direct"):
-        spread = a["spread"].get(kind)
-        if spread is None:
+        data = curves.get(kind)
+        if not data:
             continue
-        fig.add_trace(go.Scatter(x=k + k[::-1], y=_finite(spread["q75"] + spread["q25"][::-1]),
-                                 fill="toself", fillcolor=BANDS[kind], line={"width": 0},
-                                 hoverinfo="skip", name=f"{kind}: 25–75% of test windows"))
-        fig.add_trace(go.Scatter(x=k, y=_finite(m[f"error_by_horizon_{kind}"]),
-                                 mode="lines+markers", line={"color": COLORS[kind]},
-                                 name=f"{kind} (measured median)"))
-    fig.add_trace(go.Scatter(x=k, y=_finite(m["error_by_horizon_persistence"]), mode="lines",
-                             line={"color": COLORS["persistence"], "dash": "dot"},
-                             name="repeat last value (measured)"))
-    if a.get("theory_iterative"):
-        stretch = a.get("theory_stretch")
-        # The linear map's stretch is its Lipschitz constant L. For a chaotic system it is the
-        # average stretch per step e^λ (2 for the logistic map at r = 4, whose Lipschitz
-        # constant is 4): an estimate, not a bound.
-        label = (f"theory: ε·Σ L^j (L = {stretch:.3g})" if a.get("system") == "linear"
-                 else f"theory estimate: ε·Σ e^(λj) (e^λ = {stretch:.3g})")
-        fig.add_trace(go.Scatter(x=k, y=_finite(a["theory_iterative"]), mode="lines",
-                                 line={"color": COLORS["iterative"], "dash": "dash"},
-                                 name=label))
-    sat = m.get("saturation_level")
-    if sat is not None and math.isfinite(sat):
-        fig.add_hline(y=sat, line={"color": "#999", "dash": "dot"},
-                      annotation_text="two random states apart (saturation)")
-    fig.update_layout(title="Forecast error against horizon",
-                      xaxis_title="steps ahead k", yaxis_title="error |x̂ - x| (log scale)",
-                      yaxis_type="log", legend={"orientation": "h", "y": -0.25})
+        k = list(range(1, len(data["error"]) + 1))
+        if bands and data.get("q25"):
+            fig.add_trace(go.Scatter(x=k + k[::-1], y=_finite(data["q75"] + data["q25"][::-1]),
+                                     fill="toself", fillcolor=BANDS[kind], line={"width": 0},
+                                     hoverinfo="skip", showlegend=False))
+        rate = data.get("rate")  # the iterative model's only: the theory makes no claim
+        fitted = (f", rate {rate:.3f}/step"  # about the direct curve's rate
+                  if rate is not None and math.isfinite(rate) else "")
+        step = f" at step {data['step']}" if data.get("step") is not None else ""
+        fig.add_trace(go.Scatter(x=k, y=_finite(data["error"]), mode="lines+markers",
+                                 marker={"size": 4}, line={"color": COLORS[kind]},
+                                 name=f"{kind}{step} (measured{fitted})"))
+
+
+def _references(fig: go.Figure, persistence, saturation, theory, stretch, system) -> None:
+    if persistence:
+        fig.add_trace(go.Scatter(x=list(range(1, len(persistence) + 1)),
+                                 y=_finite(persistence), mode="lines",
+                                 line={"color": COLORS["persistence"], "dash": "dot"},
+                                 name="repeat last value (measured)"))
+    if theory and saturation is not None and math.isfinite(saturation):
+        # the theory describes small errors: past saturation it would only squash the axis
+        theory = [v if v <= saturation else None for v in theory]
+    if theory:
+        fig.add_trace(go.Scatter(x=list(range(1, len(theory) + 1)), y=_finite(theory),
+                                 mode="lines", line={"color": COLORS["iterative"],
+                                                     "dash": "dash"},
+                                 name=theory_label(system, stretch)))
+    if saturation is not None and math.isfinite(saturation) and persistence:
+        # a trace, not add_hline: on a log axis a shape's y is read as log10 of the value
+        fig.add_trace(go.Scatter(x=[1, len(persistence)], y=[saturation, saturation],
+                                 mode="lines", line={"color": "#bbb", "dash": "dashdot"},
+                                 name="saturation: two random states apart"))
+
+
+def headline(live: dict, config: dict) -> go.Figure:
+    """The lab's answer, drawn while it trains: each model's median error at every horizon
+    on held-out windows (log axis), re-measured at each evaluation, with the geometric-sum
+    curve ε·Σ s^j built from the iterative model's own one-step error ε. A rising straight
+    line is exponential growth; the direct curve has nothing fed back to compound."""
+    fig = go.Figure()
+    _error_curves(fig, live, bands=True)
+    it = next((d for d in live.values() if "persistence" in d), {})
+    _references(fig, it.get("persistence"), it.get("saturation"), it.get("theory"),
+                it.get("stretch"), config.get("system", ""))
+    fig.update_yaxes(type="log", exponentformat="power")
+    horizon = int(config.get("horizon", 1))
+    fig.update_xaxes(range=[0.5, horizon + 0.5])
+    if not live:
+        fig.add_annotation(text="waiting for the first measurement…", showarrow=False,
+                           xref="paper", yref="paper", x=0.5, y=0.5)
+    held = next((d.get("held_out") for d in live.values() if d.get("held_out")), "held-out")
+    fig = style(fig, f"Error by horizon on {held} windows", "steps ahead k",
+                "median error |x̂ - x| (log)")
+    # Inside the plot, where the curves are not: a linear map's errors rise to the right
+    # (the top left is free), the others' climb within a few steps to a plateau near the top.
+    left = config.get("system", "linear") == "linear"
+    fig.update_layout(legend=dict(orientation="v", x=0.01 if left else 0.99,
+                                  y=0.99 if left else 0.01, xanchor="left" if left else "right",
+                                  yanchor="top" if left else "bottom",
+                                  bgcolor="rgba(255,255,255,0.7)", font=dict(size=10)))
     return fig
 
 
 def growth_rate_figure(result) -> go.Figure:
-    """Fitted growth rate (slope of ln of the error's step-to-step increments; see
-    core.analysis.error_growth.growth_rate) against the system's known rate, with
-    the line where they agree. A sweep result adds one point per Lipschitz constant."""
+    """Fitted growth rate (slope of ln of the error's differences e_(k+m) - e_k; see
+    core.analysis.error_growth.growth_rate) against the system's known rate, with the line
+    where they agree. A sweep result adds one point per Lipschitz constant."""
     points = result.arrays.get("sweep")
     if points:
         ref = [p["reference"] for p in points]
@@ -71,15 +113,14 @@ def growth_rate_figure(result) -> go.Figure:
     known = [v for v in ref + meas if v is not None] or [0.0, 1.0]
     lo, hi = min(known + [0.0]) - 0.05, max(known) + 0.05
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="measured = known",
+    fig.add_trace(go.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="fitted = known",
                              line={"color": "#999", "dash": "dash"}))
     fig.add_trace(go.Scatter(x=ref, y=meas, mode="markers+text", text=text,
                              textposition="top center", marker={"size": 11, "color": "#d62728"},
-                             name="iterative model (measured)"))
-    fig.update_layout(title="Fitted error growth vs the known rate",
-                      xaxis_title="known rate per step (ln L, or Lyapunov exponent × Δt)",
-                      yaxis_title="fitted rate per step (slope of ln Δe_k)")
-    return fig
+                             name="iterative model (fitted to its measured error)"))
+    return style(fig, "Fitted error growth vs the known rate",
+                 "known rate per step (ln L, or Lyapunov exponent × Δt)",
+                 "fitted rate per step (slope of ln Δe_k)", height=400)
 
 
 def examples_figure(result, channel: int = 0) -> go.Figure:
@@ -102,10 +143,8 @@ def examples_figure(result, channel: int = 0) -> go.Figure:
                                          name=f"{kind} forecast", legendgroup=kind,
                                          showlegend=show))
     fig.add_vline(x=0.5, line={"color": "#999", "dash": "dot"})
-    fig.update_layout(title="Forecasts over the truth (held-out windows)",
-                      xaxis_title="step (0 = last observed)",
-                      yaxis_title=f"value (channel {channel})")
-    return fig
+    return style(fig, "Forecasts over the truth (held-out test windows)",
+                 "step (0 = last observed)", f"value (channel {channel})", height=400)
 
 
 def sweep_curves_figure(result) -> go.Figure:
@@ -114,8 +153,8 @@ def sweep_curves_figure(result) -> go.Figure:
     for p in result.arrays.get("sweep", []):
         e = p["error_by_horizon_iterative"]
         fig.add_trace(go.Scatter(x=list(range(1, len(e) + 1)), y=_finite(e), mode="lines",
-                                 name=f"L = {p['lipschitz']:g}: {p['regime']}"))
-    fig.update_layout(title="Iterative error by horizon across L (measured)",
-                      xaxis_title="steps ahead k", yaxis_title="median error (log scale)",
-                      yaxis_type="log")
-    return fig
+                                 name=f"L = {p['lipschitz']:g}: {p['regime']} "
+                                      f"(predicts {p['expected_regime']})"))
+    fig.update_yaxes(type="log", exponentformat="power")
+    return style(fig, "Iterative error by horizon across L (measured)", "steps ahead k",
+                 "median error (log scale)", height=400)

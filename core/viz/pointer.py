@@ -1,15 +1,81 @@
-"""Figures for the pointer lab: pure functions of a Result (or of one decoded example)."""
+"""Figures for the pointer lab: pure functions of a Result, of one decoded example, or (the
+headline) of the live accuracy-by-length data a run sends while it trains."""
 from __future__ import annotations
 
 import pandas as pd
 import plotly.graph_objects as go
 
+from core.viz.common import style
+
 THEORY_COLOR = "#9e9e9e"
-ARM_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
+TRAINING_RANGE_COLOR = "#cccccc"
+# One colour per trained model (arm name), shared by the live loss chart and every figure.
+COLORS = {"pointer": "#1f77b4", "vocab": "#d62728",
+          "pointer · hungarian": "#1f77b4", "vocab · hungarian": "#d62728",
+          "pointer · fixed": "#2ca02c", "vocab · fixed": "#9467bd"}
 
 
-def _arm_color(i: int) -> str:
-    return ARM_COLORS[i % len(ARM_COLORS)]
+def _color(name: str) -> str | None:
+    return COLORS.get(name)
+
+
+def _by_length(mapping: dict) -> tuple[list[int], list[float]]:
+    """Lengths and values of a {length: value} map, whether keys are ints or (after JSON)
+    strings."""
+    pairs = sorted((int(k), v) for k, v in mapping.items())
+    return [n for n, _ in pairs], [v for _, v in pairs]
+
+
+def _lengths_frame(fig: go.Figure, config: dict, vocab_shown: bool) -> None:
+    """Shade the training lengths and, when a vocabulary decoder is drawn, mark where its
+    vocabulary ends (it has classes 0..V-1 with V = the longest training input)."""
+    lo, hi = int(config.get("min_len", 1)), int(config.get("max_len", 1))
+    top = max(int(config.get("test_max_len", hi)), hi)
+    fig.add_vrect(x0=lo - 0.5, x1=hi + 0.5, fillcolor=TRAINING_RANGE_COLOR, opacity=0.3,
+                  line_width=0, annotation_text="training lengths",
+                  annotation_position="bottom left")
+    if vocab_shown and top > hi:
+        fig.add_vline(x=hi + 0.5, line_dash="dot", line_color=COLORS["vocab"],
+                      annotation_text=f"vocabulary ends (V = {hi})",
+                      annotation_position="right")
+    fig.update_xaxes(range=[lo - 0.7, top + 0.7], dtick=1 if top - lo <= 20 else 5)
+    fig.update_yaxes(range=[-0.03, 1.05])
+
+
+def headline(live: dict, config: dict) -> go.Figure:
+    """Exact match against input length, one line per decoder trained: while training, on the
+    held-out inputs of each decoder's latest measurement; at the end, on the test set. The
+    training lengths are shaded; a vocabulary decoder scores 0 past its vocabulary, where a
+    pointer's output still grows with the input."""
+    fig = go.Figure()
+    for name, data in live.items():
+        where = ("test set" if data.get("measured_on") == "test"
+                 else f"held-out, step {data.get('step')}")
+        fig.add_trace(go.Scatter(x=data["lengths"], y=data["accuracy"], mode="lines+markers",
+                                 name=f"{name} ({where})", line_color=_color(name)))
+    # the vocabulary's end is marked as soon as a vocab decoder is part of the run
+    vocab_shown = (any(name.startswith("vocab") for name in live)
+                   or config.get("decoder") == "vocab" or config.get("compare_decoders"))
+    _lengths_frame(fig, config, bool(vocab_shown))
+    if not live:
+        fig.add_annotation(text="waiting for the first measurement…", showarrow=False,
+                           xref="paper", yref="paper", x=0.5, y=0.5)
+    return style(fig, "Exact match by input length (measured)", "input length n",
+                 "exact-match accuracy")
+
+
+def valid_rate_by_length(result) -> go.Figure:
+    """Fraction of decoded outputs that are valid (a permutation of the input positions;
+    for sets, distinct positions inside the input), per length, for every decoder."""
+    fig = go.Figure()
+    for name, summary in result.metrics["comparison"].items():
+        xs, ys = _by_length(summary.get("valid_rate_by_length") or {})
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=name,
+                                 line_color=_color(name)))
+    _lengths_frame(fig, result.config, any(n.startswith("vocab")
+                                           for n in result.metrics["comparison"]))
+    return style(fig, "Valid outputs by input length (measured on the test set)",
+                 "input length n", "fraction of valid outputs", height=360)
 
 
 def distribution_heatmap(example: dict) -> go.Figure:
@@ -37,10 +103,9 @@ def distribution_heatmap(example: dict) -> go.Figure:
                                      "line": {"width": 2}}))
     what = "input position (value)" if example["decoder"] == "pointer" else \
         "vocabulary index (value at that position)"
-    fig.update_layout(title=f"{example['decoder']} decoder: where each step puts its mass",
-                      xaxis_title=what, yaxis_title="decoding step",
-                      yaxis={"autorange": "reversed"}, height=360 + 8 * len(probs))
-    return fig
+    fig.update_layout(yaxis={"autorange": "reversed"})
+    return style(fig, f"{example['decoder']} decoder: where each step puts its mass",
+                 what, "decoding step", height=300 + 8 * len(probs))
 
 
 def permutation_arrows(example: dict) -> go.Figure:
@@ -62,12 +127,10 @@ def permutation_arrows(example: dict) -> go.Figure:
         fig.add_annotation(x=t, y=0.05, ax=min(j, n - 1), ay=0.95, xref="x", yref="y",
                            axref="x", ayref="y", showarrow=True, arrowhead=2, arrowwidth=2,
                            arrowcolor="#2ca02c" if right and inside else "#d62728")
-    fig.update_layout(title="Emitted order: arrow from the chosen input position to the step "
-                            "that emitted it (green right, red wrong)",
-                      xaxis_title="position (top: input index, bottom: output step)",
-                      yaxis={"visible": False, "range": [-0.4, 1.4]}, height=320,
-                      showlegend=False)
-    return fig
+    fig.update_layout(yaxis={"visible": False, "range": [-0.4, 1.4]}, showlegend=False)
+    return style(fig, "Emitted order: arrow from the chosen input position to the step that "
+                 "emitted it (green right, red wrong)",
+                 "position (top: input index, bottom: output step)", "", height=300)
 
 
 def permutation_table(example: dict) -> pd.DataFrame:
@@ -83,47 +146,30 @@ def permutation_table(example: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def accuracy_by_length(result) -> go.Figure:
-    """Exact match per input length for every trained decoder, with the training range and
-    the vocabulary's limit marked."""
-    cfg, comp = result.config, result.metrics["comparison"]
-    fig = go.Figure()
-    for i, (name, summary) in enumerate(comp.items()):
-        by_len = summary["accuracy_by_length"]
-        xs = sorted(int(k) for k in by_len)
-        fig.add_trace(go.Scatter(x=xs, y=[by_len[k] if k in by_len else by_len[str(k)]
-                                          for k in xs], mode="lines+markers", name=name,
-                                 line={"color": _arm_color(i)}))
-    fig.add_vrect(x0=cfg["min_len"] - 0.5, x1=cfg["max_len"] + 0.5, fillcolor="#cccccc",
-                  opacity=0.25, line_width=0, annotation_text="training lengths",
-                  annotation_position="top left")
-    fig.update_layout(title="Exact match against input length (measured)",
-                      xaxis_title="input length n", yaxis_title="exact-match accuracy",
-                      yaxis={"range": [-0.02, 1.02]}, height=380)
-    return fig
-
-
 def uniform_loss_bars(result) -> go.Figure:
     """The zeroed decoder's measured loss beside T·log T and log T! (theory), and each trained
-    decoder's loss at the same length (measured)."""
+    decoder's loss at the same length (measured; left out where a stop skipped it)."""
     m, T = result.metrics, result.config["max_len"]
     names = ["T·log T (theory)", "log T! (theory, uniform with masking)",
              "zeroed output layer (measured)"]
     heights = [m["t_log_t"], m["log_t_factorial"], m["zeroed_decoder_loss"]]
     colors = [THEORY_COLOR, THEORY_COLOR, "#ff7f0e"]
-    if not result.config["task"] == "select":
-        for i, (name, summary) in enumerate(m["comparison"].items()):
+    if result.config["task"] != "select":
+        for name, summary in m["comparison"].items():
             loss = summary.get("trained_loss_at_T")
+            if loss is None:
+                continue
             names.append(f"trained {name} (measured)")
-            heights.append(loss if loss is not None else float("nan"))
-            colors.append(_arm_color(i))
-    fig = go.Figure(go.Bar(x=names, y=heights, marker_color=colors,
-                           text=[f"{h:.3f}" if h == h else "∞" for h in heights],
+            heights.append(loss)
+            colors.append(_color(name))
+    # A vocabulary decoder's loss is infinite when T exceeds its vocabulary: plotly cannot
+    # draw inf, so that bar is drawn empty and labelled.
+    finite = [h if h is not None and h != float("inf") else None for h in heights]
+    fig = go.Figure(go.Bar(x=names, y=finite, marker_color=colors,
+                           text=[f"{h:.3f}" if h is not None else "∞" for h in finite],
                            textposition="outside"))
-    fig.update_layout(title=f"Loss per sequence at T = {T} (nats)",
-                      xaxis_title="decoder", yaxis_title="negative log-likelihood (nats)",
-                      height=400)
-    return fig
+    return style(fig, f"Loss per sequence at T = {T} (nats)", "decoder",
+                 "negative log-likelihood (nats)", height=400)
 
 
 def set_loss_bars(result) -> go.Figure:
@@ -131,31 +177,32 @@ def set_loss_bars(result) -> go.Figure:
     fixed-order loss cannot go below when the data lists the set in random order."""
     m = result.metrics
     fig = go.Figure()
-    for i, (name, summary) in enumerate(m["comparison"].items()):
+    for name, summary in m["comparison"].items():
         losses = summary.get("set_losses") or {}
         fig.add_trace(go.Bar(x=["Hungarian-matched loss", "fixed-order loss"],
                              y=[losses.get("hungarian"), losses.get("fixed")], name=name,
-                             marker_color=_arm_color(i)))
+                             marker_color=_color(name)))
     floor = m.get("fixed_order_loss_floor")
     if floor is not None:
         fig.add_hline(y=floor, line_dash="dash", line_color=THEORY_COLOR,
                       annotation_text=f"log k! = {floor:.2f} (theory: fixed-order floor)")
-    fig.update_layout(title="Set losses on held-out inputs (measured, per sequence)",
-                      xaxis_title="how the loss is scored", yaxis_title="nats per sequence",
-                      barmode="group", height=380)
-    return fig
+    fig.update_layout(barmode="group")
+    return style(fig, "Set losses on held-out inputs (measured, per sequence)",
+                 "how the loss is scored", "nats per sequence", height=380)
 
 
 def training_curves(result) -> go.Figure:
-    """Held-out exact match during training for every arm."""
+    """Held-out exact match on the training lengths during training, for every decoder."""
     fig = go.Figure()
-    histories = {result.arrays.get("main", "main"): result.history,
-                 **result.arrays.get("rival_histories", {})}
-    for i, (name, history) in enumerate(histories.items()):
-        evals = [h for h in history if h.get("eval")]
+    histories = result.arrays.get("histories") or {"": result.history}
+    for name, history in histories.items():
+        evals = [h for h in history if h.get("eval") and h.get("accuracy") is not None]
         fig.add_trace(go.Scatter(x=[h["step"] for h in evals], y=[h["accuracy"] for h in evals],
-                                 mode="lines+markers", name=name, line={"color": _arm_color(i)}))
-    fig.update_layout(title="Held-out exact match while training (training lengths)",
-                      xaxis_title="optimiser step", yaxis_title="exact-match accuracy",
-                      yaxis={"range": [-0.02, 1.02]}, height=340)
-    return fig
+                                 mode="lines+markers", name=name, line_color=_color(name)))
+    criterion = result.metrics.get("success_accuracy")
+    if criterion is not None:
+        fig.add_hline(y=criterion, line_dash="dot", line_color=THEORY_COLOR,
+                      annotation_text=f"criterion {criterion:.0%}")
+    fig.update_yaxes(range=[-0.03, 1.05])
+    return style(fig, "Held-out exact match while training (training lengths)",
+                 "optimiser step", "exact-match accuracy", height=340)

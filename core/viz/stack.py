@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from core.viz.common import style
+
 MODEL_COLORS = {"stack": "#2a9d8f", "lstm": "#e76f51", "rnn": "#8d99ae"}
 MODEL_NAMES = {"stack": "stack RNN", "lstm": "LSTM", "rnn": "tanh RNN"}
 ACTION_COLORS = {"push": "#2a9d8f", "pop": "#e76f51", "no-op": "#bbbbbb"}
@@ -45,16 +47,6 @@ def training_curves(result) -> go.Figure:
     return fig
 
 
-def _exact_actions(trace: dict) -> list[str]:
-    """What the real stack did at each character: push, pop, or nothing (after a break)."""
-    out, prev = [], 0
-    for depth, state in zip(trace["true_depth"], trace["true_state"]):
-        out.append("halt" if state == "broken" else
-                   "push" if depth > prev else "pop" if depth < prev else "no-op")
-        prev = depth
-    return out
-
-
 def _ticks(trace: dict) -> dict:
     n = len(trace["chars"])
     return dict(tickmode="array", tickvals=list(range(n)),
@@ -62,28 +54,94 @@ def _ticks(trace: dict) -> dict:
                           for i, c in enumerate(trace["chars"])])
 
 
-def action_trace(trace: dict) -> go.Figure:
-    """Stacked push / pop / no-op probabilities per character, with the exact stack's action."""
-    x = list(range(len(trace["chars"])))
-    fig = go.Figure()
+EXACT_MARKS = {"push": "triangle-up", "pop": "triangle-down", "halt": "x"}
+
+
+def _action_bars(fig: go.Figure, actions: list, exact: list) -> None:
+    """Stacked push / pop / no-op probabilities per character, and above them the exact
+    stack's action at that character (nothing is defined once the string has broken)."""
+    x = list(range(len(actions)))
     for i, name in enumerate(("push", "pop", "no-op")):
-        fig.add_trace(go.Bar(x=x, y=[a[i] for a in trace["actions"]], name=f"learned {name}",
+        fig.add_trace(go.Bar(x=x, y=[a[i] for a in actions], name=f"learned {name}",
                              marker_color=ACTION_COLORS[name]))
-    exact = _exact_actions(trace)
-    marks = {"push": "triangle-up", "pop": "triangle-down", "no-op": "circle-open",
-             "halt": "x"}
-    for action, symbol in marks.items():
+    for action, symbol in EXACT_MARKS.items():
         xs = [t for t, a in enumerate(exact) if a == action]
         if xs:
             label = "already broken" if action == "halt" else action
             fig.add_trace(go.Scatter(x=xs, y=[1.08] * len(xs), mode="markers",
                                      name=f"exact stack: {label}",
-                                     marker=dict(symbol=symbol, size=9, color="black")))
-    fig.update_layout(barmode="stack", title="What the trained stack chose at each character",
+                                     marker=dict(symbol=symbol, size=8, color="black")))
+    fig.update_layout(barmode="stack", bargap=0.1, legend_traceorder="normal")
+
+
+def action_trace(trace: dict) -> go.Figure:
+    """Stacked push / pop / no-op probabilities per character, with the exact stack's action."""
+    fig = go.Figure()
+    _action_bars(fig, trace["actions"], trace["exact"])
+    fig.update_layout(title="What the trained stack chose at each character",
                       xaxis=dict(title="character read (position)", **_ticks(trace)),
                       yaxis=dict(title="action probability", range=[0, 1.15]),
-                      height=330, margin=dict(t=50, b=40), bargap=0.1)
+                      height=330, margin=dict(t=50, b=40))
     return fig
+
+
+def latest(live: dict, model: str) -> dict | None:
+    """The newest figure data of `model`: under its own name once a run is done, or under
+    "<model> · init k" while its initialisations train (each payload numbers itself)."""
+    found = [v for k, v in live.items() if k == model or k.startswith(f"{model} · ")]
+    return max(found, key=lambda v: v.get("order", 0)) if found else None
+
+
+def headline(live: dict, config: dict) -> go.Figure:
+    """The lab's answer, drawn while it trains: the stack model's push / pop / no-op
+    probabilities on each character of one long probe string, re-traced at every
+    measurement, against the exact stack's action. A run without a stack model (an LSTM or
+    tanh RNN alone) has nothing to trace: it shows that model's accuracy by length."""
+    if config.get("model") == "stack" or config.get("compare"):
+        return _trace_headline(latest(live, "stack"), config)
+    return _length_headline(latest(live, config.get("model", "")), config)
+
+
+def _trace_headline(data: dict | None, config: dict) -> go.Figure:
+    fig = go.Figure()
+    if data is None:
+        first = config.get("model", "stack")
+        wait = ("waiting for the first measurement…" if first == "stack" else
+                f"the stack RNN trains after the {MODEL_NAMES.get(first, first)}; "
+                "its trace appears then")
+        fig.add_annotation(text=wait, showarrow=False, xref="paper", yref="paper", x=0.5,
+                           y=0.5)
+        title, ticks = "Stack actions on a long probe string", {}
+    else:
+        _action_bars(fig, data["actions"], data["exact"])
+        agreement = data.get("agreement")
+        title = f"Stack actions, step {data['step']}" + (
+            f": mean P(exact) = {agreement:.2f}" if agreement is not None else "")
+        ticks = dict(tickmode="array", tickvals=list(range(len(data["text"]))),
+                     ticktext=list(data["text"]))
+    fig.update_layout(xaxis=dict(title="probe string, one character per bar", **ticks),
+                      yaxis=dict(title="action probability", range=[0, 1.15]))
+    return style(fig, title, "probe string, one character per bar", "action probability")
+
+
+def _length_headline(data: dict | None, config: dict) -> go.Figure:
+    kind = config.get("model", "")
+    name = MODEL_NAMES.get(kind, kind)
+    train_len = int(config.get("train_len", 0))
+    fig = go.Figure()
+    fig.add_vrect(x0=1, x1=train_len + 1, fillcolor="#dddddd", opacity=0.35, line_width=0,
+                  annotation_text="training lengths", annotation_position="top left")
+    if data is None:
+        fig.add_annotation(text="waiting for the first measurement…", showarrow=False,
+                           xref="paper", yref="paper", x=0.5, y=0.5)
+    else:
+        where = "test" if data.get("measured_on") == "test" else "validation"
+        fig.add_trace(go.Scatter(x=data["lengths"], y=data["accuracy"], mode="lines+markers",
+                                 name=f"{name}, step {data['step']} ({where} strings)",
+                                 line=dict(color=MODEL_COLORS.get(kind))))
+    fig.update_yaxes(range=[-0.02, 1.02])
+    return style(fig, f"{name}: accuracy by length (no stack to trace)",
+                 "string length (characters)", "strings fully right")
 
 
 def stack_heatmap(trace: dict) -> go.Figure:
