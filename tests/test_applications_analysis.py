@@ -239,3 +239,16 @@ def test_quantile_threshold_false_alarm_rate():
     clean = torch.randn(4, 500, generator=stream(3, "test"))
     threshold = quantile_threshold(clean, 0.99)
     assert float((clean > threshold).float().mean()) == pytest.approx(0.01, abs=0.001)
+
+
+@pytest.mark.parametrize("form", ["repeat", "sequence", "autoregressive"])
+def test_sequence_autoencoder_forms_run_on_an_lstm_cell(form):
+    """The LSTM option (the anomaly section's) keeps each form's shapes, free running
+    included; the GRU default is unchanged (its own tests are the VRAE lab's)."""
+    model = build_seeded(0, lambda: SequenceAutoencoder(form, 6, cell="lstm"))
+    assert isinstance(model.encoder, torch.nn.LSTM)
+    x = torch.randn(3, 9, 1, generator=stream(0, "test"))
+    assert model(x).shape == (3, 9, 1)
+    assert model(x, teacher_forcing=False).shape == (3, 9, 1)
+    with pytest.raises(ValueError, match="unknown cell"):
+        SequenceAutoencoder(form, 6, cell="tcn")
