@@ -88,13 +88,6 @@ def stream(seed: int, name: str, device: torch.device | None = None) -> torch.Ge
 _INIT_LOCK = threading.Lock()
 
 
-def seed_everything(seed: int) -> None:
-    """Seed the process-wide generators (scripts and benchmarks; runs use `build_seeded`)."""
-    random.seed(seed)
-    np.random.seed(seed % (2**32))
-    torch.manual_seed(seed)
-
-
 def build_seeded(seed: int, factory: Callable[[], T]) -> T:
     """Build a model whose initial weights depend on `seed` alone.
 

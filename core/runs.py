@@ -16,16 +16,14 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass, field
-from typing import Callable
 
 from core import settings
-from core.contract import Result
+from core.contract import Job, Result
 from core.slots import SLOTS, RunRefused, Ticket, max_concurrent_runs
 
 __all__ = ["Job", "Run", "RunRefused", "SLOTS", "STOP_REASONS", "Snapshot",
            "max_concurrent_runs"]
 
-Job = Callable[[Callable[[int, dict], None], Callable[[], bool]], Result]
 
 STOP_REASONS = ("stop", "abandoned", "time_cap", "queue_cancelled")
 
