@@ -78,7 +78,8 @@ def train(params: Iterable[torch.Tensor], step_fn: StepFn, *, steps: int, lr: fl
           log_every: int = 1) -> TrainLog:
     """Run `steps` optimiser steps of `step_fn(step) -> loss` (or `(loss, extra_metrics)`).
 
-    `evaluate(step) -> metrics` runs every `eval_every` steps and after the last one; when
+    `evaluate(step) -> metrics` runs every `eval_every` steps, after the last one, and once
+    more when a stop or divergence ends training between measurements; when
     `is_success(metrics)` holds, training stops early with status "succeeded". A "live" entry
     in its metrics (figure data) reaches `on_step` but not the history. `clip <= 0`
     disables clipping. A non-finite loss or gradient ends the run as "diverged" with the
@@ -141,6 +142,11 @@ def train(params: Iterable[torch.Tensor], step_fn: StepFn, *, steps: int, lr: fl
         if (step % eval_every == 0 or step == steps) and run_eval(step):
             log.status = "succeeded"
             break
+    if log.status in ("stopped", "diverged") and evaluate is not None and not any(
+            h.get("eval") and h["step"] == log.steps for h in log.history):
+        # ended between measurements: measure the parameters it ended with, so the figures
+        # show the model as it was (a stop never turns into a success)
+        record(log.steps, {**evaluate(log.steps), "eval": True})
     log.wall_s = time.perf_counter() - start
     return log
 

@@ -6,7 +6,6 @@ import json
 import re
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -96,23 +95,6 @@ def test_config_checks_name_the_knobs():
     defaults = LAB.Config()
     for f in knobs(LAB.Config):  # the defaults sit on their sliders' grids too
         validate_value(f, getattr(defaults, f.name))
-
-
-def test_a_run_leaves_the_global_generator_and_gives_the_same_numbers_in_threads():
-    config = LAB.make_config({**TINY, "section": "multitask"})
-    before = torch.random.get_rng_state()
-    alone = [h["loss"] for h in LAB.run(config).history if "loss" in h]
-    assert torch.equal(torch.random.get_rng_state(), before)
-    together = {}
-
-    def run(i):
-        together[i] = [h["loss"] for h in LAB.run(config).history if "loss" in h]
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert together[0] == alone and together[1] == alone
 
 
 @pytest.mark.parametrize("section", SECTIONS)

@@ -4,11 +4,9 @@ import json
 import math
 import subprocess
 import sys
-import threading
 
 import numpy as np
 import pytest
-import torch
 
 from core.contract import ConfigError, Result
 from core.labs import get_lab
@@ -128,25 +126,6 @@ def test_cli_refuses_an_odd_hidden_size_in_one_line():
                           "hidden=5"], capture_output=True, text=True)
     assert bad.returncode == 2 and "hidden" in bad.stderr
     assert "Traceback" not in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
-
-
-def test_a_run_beside_another_gives_the_same_numbers_as_alone():
-    """Two runs of the same link at once on a shared server: every draw comes from the
-    run's own streams, so each gives exactly what it gives alone."""
-    config = LAB.make_config({**TINY, "compare_none": False, "steps": 10})
-    before = torch.random.get_rng_state()
-    alone = [h["loss"] for h in LAB.run(config).history if "loss" in h]
-    assert torch.equal(torch.random.get_rng_state(), before)  # no process-wide draws
-    together = {}
-
-    def run(i):
-        together[i] = [h["loss"] for h in LAB.run(config).history if "loss" in h]
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert together[0] == alone and together[1] == alone
 
 
 # ---- probes the page renders ---------------------------------------------------------------

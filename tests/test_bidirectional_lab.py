@@ -3,7 +3,6 @@ probe, the headline figure, and (slow) the lab's claims on the default demo and 
 import json
 import subprocess
 import sys
-import threading
 
 import pytest
 import torch
@@ -115,25 +114,6 @@ def test_a_stopped_sweep_keeps_only_the_models_that_finished():
     r = run_mask_sweep(LAB.make_config({**TINY, "steps": 5}), ps=(0.0, 1.0),
                        should_stop=lambda: calls.append(1) or len(calls) > 6)
     assert r.status == "stopped" and r.metrics["p"] == [0.0]
-
-
-def test_a_run_leaves_the_process_generator_alone_and_gives_the_same_numbers_in_threads():
-    config = LAB.make_config({**TINY, "steps": 20, "future_mask_p": 0.5})
-    before = torch.random.get_rng_state()
-    alone = [h["loss"] for h in LAB.run(config).history if "loss" in h]
-    assert torch.equal(torch.random.get_rng_state(), before)  # no process-wide draws
-    together = {}
-
-    def run(i):
-        together[i] = [h["loss"] for h in LAB.run(config).history if "loss" in h]
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert together[0] == alone and together[1] == alone
-    other = LAB.run(LAB.make_config({**TINY, "steps": 20, "future_mask_p": 0.5, "seed": 1}))
-    assert [h["loss"] for h in other.history if "loss" in h] != alone
 
 
 def test_runs_with_the_default_device_set_to_meta():

@@ -4,7 +4,6 @@ import json
 import math
 import subprocess
 import sys
-import threading
 
 import numpy as np
 import pytest
@@ -127,28 +126,6 @@ def test_a_stop_between_the_models_keeps_the_iterative_one():
     assert r.status == "stopped" and r.steps == TINY["steps"]
     assert list(r.artifacts["models"]) == ["iterative"]
     json.loads(r.to_json())
-
-
-def test_a_run_beside_another_gives_the_same_numbers_as_alone():
-    """Both models draw only from the run's named streams: the process-wide generator is
-    untouched, and two runs at once in threads give exactly what one gives alone."""
-    config = LAB.make_config({**TINY, "steps": 15})
-    before = torch.random.get_rng_state()
-    alone = LAB.run(config)
-    assert torch.equal(torch.random.get_rng_state(), before)
-    together = {}
-
-    def go(i):
-        together[i] = LAB.run(config)
-    threads = [threading.Thread(target=go, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for i in range(2):
-        assert _losses(together[i]) == _losses(alone)
-        assert together[i].metrics["error_by_horizon_direct"] == \
-            alone.metrics["error_by_horizon_direct"]
 
 
 def test_same_seed_same_result_and_seed_changes_it():

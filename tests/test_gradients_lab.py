@@ -71,26 +71,6 @@ def test_tbptt_sweep_reports_accuracy_per_window():
     assert study.total_steps(LAB.make_config(TINY)) == TINY["steps"] * 3  # K=5, 10, full
 
 
-def test_a_run_beside_another_gives_the_same_numbers_as_alone():
-    """Two runs of the same link at once on a shared server: every draw comes from the
-    run's own streams, so each gives exactly what it gives alone."""
-    import threading
-    config = LAB.make_config({**TINY, "compare_cells": False, "steps": 20})
-    before = torch.random.get_rng_state()
-    alone = [h["loss"] for h in LAB.run(config).history if "loss" in h]
-    assert torch.equal(torch.random.get_rng_state(), before)  # no process-wide draws
-    together = {}
-
-    def run(i):
-        together[i] = [h["loss"] for h in LAB.run(config).history if "loss" in h]
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert together[0] == alone and together[1] == alone
-
-
 def test_cli_run_json_and_errors():
     out = subprocess.run([sys.executable, "-m", "core", "run", "gradients", "--json",
                           *sum((["--set", f"{k}={v}"] for k, v in TINY.items()), [])],

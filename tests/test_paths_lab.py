@@ -4,7 +4,6 @@ import dataclasses
 import json
 import subprocess
 import sys
-import threading
 
 import pytest
 import torch
@@ -87,26 +86,6 @@ def test_runs_with_the_default_device_set_to_meta():
     finally:
         torch.set_default_device(None)
     assert r.status == "completed"
-
-
-def test_a_run_beside_another_gives_the_same_numbers_as_alone():
-    config = LAB.make_config({**TINY, "steps": 10})
-    before = torch.random.get_rng_state()
-    alone = LAB.run(config).arrays["histories"]
-    assert torch.equal(torch.random.get_rng_state(), before)  # no process-wide draws
-    together = {}
-
-    def run(i):
-        together[i] = LAB.run(config).arrays["histories"]
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    losses = {name: [h["loss"] for h in hist if "loss" in h] for name, hist in alone.items()}
-    for i in range(2):
-        assert {name: [h["loss"] for h in hist if "loss" in h]
-                for name, hist in together[i].items()} == losses
 
 
 @pytest.mark.parametrize("overrides, fragment", [

@@ -2,7 +2,6 @@
 import json
 import subprocess
 import sys
-import threading
 
 import pytest
 import torch
@@ -169,28 +168,6 @@ def test_typed_input_decodes_or_names_the_problem():
     stored = Result.from_dict(json.loads(result.to_json()))
     with pytest.raises(ValueError, match="train first"):
         decode_typed(stored, "1, 2")
-
-
-def test_a_run_beside_another_gives_the_same_numbers_as_alone():
-    """Every draw comes from the run's own streams: the process-wide generator is left as it
-    was, and two runs at once give exactly what each gives alone."""
-    config = LAB.make_config({**TINY, "steps": 15, "compare_decoders": False,
-                              "task": "select", "set_size": 2, "compare_set_loss": False})
-    before = torch.random.get_rng_state()
-    alone = [h["loss"] for h in LAB.run(config).history if "loss" in h]
-    assert torch.equal(torch.random.get_rng_state(), before)
-    together = {}
-
-    def run(i):
-        together[i] = [h["loss"] for h in LAB.run(config).history if "loss" in h]
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert together[0] == alone and together[1] == alone
-    other = LAB.run(LAB.make_config({**config.__dict__, "seed": 1})).history
-    assert [h["loss"] for h in other if "loss" in h] != alone
 
 
 def test_cli_prints_required_metrics_and_refuses_contradictions():

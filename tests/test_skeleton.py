@@ -166,3 +166,12 @@ def test_values_off_the_step_grid_are_refused_with_the_knob_named():
 def test_knobs_are_checked_against_each_other():
     with pytest.raises(ConfigError, match="low \\(7\\) is above high \\(2\\)"):
         make_config(_Config, {"low": 7, "high": 2})
+
+
+def test_a_stop_between_measurements_still_measures_the_final_parameters():
+    p = torch.nn.Parameter(torch.ones(1))
+    stop_after = iter([False] * 7 + [True] * 10)
+    log = train([p], lambda s: (p ** 2).sum(), steps=100, lr=0.1, eval_every=5,
+                evaluate=lambda s: {"value": p.item()}, should_stop=lambda: next(stop_after))
+    evals = [h["step"] for h in log.history if h.get("eval")]
+    assert log.status == "stopped" and log.steps == 7 and evals == [5, 7]

@@ -3,7 +3,6 @@ stopping, typed strings, the headline figure, the command line, and (slow) the d
 import json
 import subprocess
 import sys
-import threading
 
 import pytest
 import torch
@@ -203,25 +202,6 @@ def test_runs_with_the_default_device_set_to_meta():
     finally:
         torch.set_default_device(None)
     assert result.status == "completed"
-
-
-def test_a_run_beside_another_gives_the_same_numbers_as_alone():
-    """Two runs of the same link at once on a shared server: every draw comes from the
-    run's own streams, so each gives exactly what it gives alone."""
-    config = LAB.make_config({**TINY, "compare": False, "steps": 10})
-    before = torch.random.get_rng_state()
-    alone = [h["loss"] for h in LAB.run(config).history if "loss" in h]
-    assert torch.equal(torch.random.get_rng_state(), before)  # no process-wide draws
-    together = {}
-
-    def run(i):
-        together[i] = [h["loss"] for h in LAB.run(config).history if "loss" in h]
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert together[0] == alone and together[1] == alone
 
 
 def test_command_line_prints_the_required_metrics():

@@ -6,7 +6,6 @@ import json
 import math
 import subprocess
 import sys
-import threading
 
 import numpy as np
 import pytest
@@ -235,25 +234,6 @@ def test_same_seed_same_numbers_and_seed_changes_them():
     b = LAB.run(LAB.make_config(TINY)).metrics["kl"]
     c = LAB.run(LAB.make_config({**TINY, "seed": 1})).metrics["kl"]
     assert a == b and a != c
-
-
-def test_a_run_beside_another_gives_the_same_numbers_as_alone():
-    """Every draw comes from the run's own streams: the process-wide generator is untouched,
-    and two runs at once in threads give exactly what one gives alone."""
-    config = LAB.make_config({**TINY, "steps": 10})
-    before = torch.random.get_rng_state()
-    alone = [h["loss"] for h in LAB.run(config).history if "loss" in h]
-    assert torch.equal(torch.random.get_rng_state(), before)
-    together = {}
-
-    def run(i):
-        together[i] = [h["loss"] for h in LAB.run(config).history if "loss" in h]
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert together[0] == alone and together[1] == alone
 
 
 @pytest.mark.parametrize("dataset", ["waveforms", "words"])

@@ -70,10 +70,6 @@ def _train_autoencoder(arm: Arm, steps: int, report, should_stop, is_main: bool)
     log = train(list(model.parameters()), step_fn, steps=steps, lr=config.lr, clip=1.0,
                 evaluate=evaluate, eval_every=config.eval_every, on_step=report,
                 should_stop=should_stop)
-    if not curve["steps"] or curve["steps"][-1] != log.steps:
-        live = evaluate(log.steps)["live"]
-        if report is not None:
-            report(log.steps, {"eval": True, "live": live})
     log.seconds_to_success = crossing.seconds
     return Trained(arm, model, log, summary=_measure(model, config, clean, device),
                    extra={"steps_to_target": crossing.step})

@@ -90,10 +90,6 @@ def _train_model(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Tr
     log = train(list(model.parameters()), step_fn, steps=steps, lr=config.lr, clip=1.0,
                 evaluate=evaluate, eval_every=config.eval_every, on_step=report,
                 should_stop=should_stop)
-    if not curve["steps"] or curve["steps"][-1] != log.steps:
-        live = evaluate(log.steps)["live"]  # measure the final parameters after a stop
-        if report is not None:
-            report(log.steps, {"eval": True, "live": live})
     log.seconds_to_success = reached.seconds
     test = task.sample(TEST_SIZE, stream(config.seed, "test"), device)
     return Trained(arm, model, log, summary={

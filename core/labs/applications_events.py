@@ -111,10 +111,6 @@ def _train_detector(arm: Arm, steps: int, report, should_stop, is_main: bool) ->
     log = train(list(model.parameters()), step_fn, steps=steps, lr=config.lr, clip=1.0,
                 evaluate=evaluate, eval_every=config.eval_every, on_step=report,
                 should_stop=should_stop)
-    if not curve["steps"] or curve["steps"][-1] != log.steps:
-        live = evaluate(log.steps)["live"]
-        if report is not None:
-            report(log.steps, {"eval": True, "live": live})
     log.seconds_to_success = crossing.seconds
     test = task.sample(TEST_SIZE, stream(config.seed, "test"), device)
     summary = measure(model, test, config, density, per_step, curves=True)

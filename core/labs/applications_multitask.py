@@ -107,10 +107,6 @@ def _train_model(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Tr
     params = list(model.parameters()) + (list(weights.parameters()) if uncertain else [])
     log = train(params, step_fn, steps=steps, lr=config.lr, clip=1.0, evaluate=evaluate,
                 eval_every=config.eval_every, on_step=report, should_stop=should_stop)
-    if not curve["steps"] or curve["steps"][-1] != log.steps:
-        live = evaluate(log.steps)["live"]
-        if report is not None:
-            report(log.steps, {"eval": True, "live": live})
     test = task.sample(TEST_SIZE, stream(config.seed, "test"), device)
     with torch.no_grad():
         final_losses = {h: float(v) for h, v in task_losses(model.eval()(test.x), test).items()}

@@ -168,10 +168,6 @@ def _train_seq2seq(arm: Arm, steps: int, report, should_stop, is_main: bool) -> 
     log = train(list(model.parameters()), step_fn, steps=steps, lr=config.lr, clip=1.0,
                 evaluate=evaluate, eval_every=config.eval_every, is_success=picture_done,
                 on_step=report, should_stop=should_stop)
-    if not measured or measured[-1] != log.steps:
-        live = evaluate(log.steps)["live"]  # measure the final parameters after a stop
-        if report is not None:
-            report(log.steps, {"eval": True, "live": live})
     test = batches_by_length(task, lengths, TEST_PER_LENGTH, stream(config.seed, "test"),
                              device)
     scores = score_by_length(model, test, should_stop)

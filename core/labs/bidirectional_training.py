@@ -106,10 +106,6 @@ def train_direction(arm: Arm, steps: int, report, should_stop, is_main: bool) ->
                 evaluate=evaluate, eval_every=config.eval_every,
                 is_success=picture_held if early_stop else None,
                 on_step=report, should_stop=should_stop)
-    if not curve["step"] or curve["step"][-1] != log.steps:  # stopped between measurements
-        live = evaluate(log.steps)["live"]
-        if report is not None:
-            report(log.steps, {"eval": True, "live": live})
 
     test_gen = stream(config.seed, "test")
     test = task.sample(TEST_SIZE, test_gen, device)

@@ -133,10 +133,6 @@ def _train_cell(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Tra
                 evaluate=evaluate, eval_every=config.eval_every,
                 is_success=lambda m: m["accuracy"] >= SUCCESS_ACCURACY,
                 on_step=report, should_stop=should_stop)
-    if not heatmap_steps or heatmap_steps[-1] != log.steps:
-        live = evaluate(log.steps)["live"]  # measure the final parameters after a stop
-        if report is not None:
-            report(log.steps, {"eval": True, "live": live})
     test = task.sample(TEST_SIZE, stream(config.seed, "test"), device)
     norms = latest["profile"].hidden_norms
     return Trained(arm, model, log, summary={

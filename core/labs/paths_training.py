@@ -52,10 +52,6 @@ def train_tagger(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Tr
                 evaluate=evaluate, eval_every=config.eval_every,
                 is_success=lambda m: m["accuracy"] >= STOP_ACCURACY,
                 on_step=report, should_stop=should_stop)
-    if latest.get("step") != log.steps:
-        live = evaluate(log.steps)["live"]  # measure the final parameters after a stop
-        if report is not None:
-            report(log.steps, {"eval": True, "live": live})
     test = task.sample(TEST_SIZE, stream(config.seed, "test"), device)
     grads = latest["grads"]
     predicted = predictions(model, test.x)

@@ -168,10 +168,6 @@ def _train_arm(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Trai
     log = train(list(model.parameters()), step_fn, steps=steps, lr=config.lr, evaluate=evaluate,
                 eval_every=config.eval_every, on_step=report, should_stop=should_stop)
     model.eval()
-    if not measured or measured[-1] != log.steps:
-        live = evaluate(log.steps)["live"]  # the final parameters, after a stop
-        if report is not None:
-            report(log.steps, {"eval": True, "live": live})
     by_len = evaluate_lengths(model, task, lengths, TEST_PER_LENGTH, stream(config.seed, "test"),
                               config.masking, device, should_stop)
     summary = _test_summary(by_len, config, reached)

@@ -169,10 +169,6 @@ def _train_vrae(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Tra
     if first is not None:
         log.history.insert(0, {"step": 0, **{k: v for k, v in first.items() if k != "live"},
                                "eval": True})
-    if not heatmap_steps or heatmap_steps[-1] != log.steps:
-        live = evaluate(log.steps)["live"]  # measure the final parameters after a stop
-        if report is not None:
-            report(log.steps, {"eval": True, "live": live})
     summary = test.measure(config.obs_std, stream(config.seed, "statistics"))
     summary["kl_weight_final"] = weights[-1]
     return Trained(arm, model, log, summary=summary,
