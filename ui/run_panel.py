@@ -90,6 +90,8 @@ def _panel(lab, config, *, key: str, job, total_steps: int, label: str, buttons,
                       max_seconds=MAX_RUN_S, owner=_session_id(),
                       address=st.context.ip_address).start()
             st.session_state[run_key] = run
+            # the live headline draws with the settings the run trains, not later slider moves
+            st.session_state[f"run-config:{key}"] = config_dict(config)
             st.rerun()  # draw the page again with Train disabled while the run is on
         except RunRefused as refused:
             buttons.warning(refused.message, icon=":material/block:")
@@ -104,8 +106,9 @@ def _panel(lab, config, *, key: str, job, total_steps: int, label: str, buttons,
     if active:
         interval = _poll_interval(run, state)
         with view:
+            trained = st.session_state.get(f"run-config:{key}") or config_dict(config)
             st.fragment(run_every=interval)(_live_view)(run, key, result_key, headline,
-                                                       config_dict(config), interval)
+                                                       trained, interval)
     elif run is not None or result is not None:
         with view:
             _finished_view(run, result, headline, study=not precomputed)
