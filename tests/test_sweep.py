@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from core.__main__ import main
 from core.contract import ConfigError
-from core.labs import get_lab
-from core.sweep import (SUGGESTED, SweepRun, SweepSpec, create_store, csv_table, lab_sweeps,
+from core.labs import all_labs, get_lab
+from core.sweep import (SweepRun, SweepSpec, create_store, csv_table, lab_sweeps,
                         mean_and_spread, parse_vary, plan_sweep, point_key, resume_store,
                         run_point, scalar_metrics, tabulate)
 
@@ -78,8 +78,8 @@ def test_vary_syntax_errors(items, fragment):
         parse_vary(items)
 
 
-@pytest.mark.parametrize("lab_id, spec", [(lab_id, spec) for lab_id, specs in SUGGESTED.items()
-                                          for spec in specs])
+@pytest.mark.parametrize("lab_id, spec", [(lab.id, spec) for lab in all_labs().values()
+                                          for spec in lab.sweeps])
 def test_named_sweeps_fit_their_labs(lab_id, spec):
     lab = get_lab(lab_id)
     assert lab_sweeps(lab)[spec.name] is spec

@@ -22,6 +22,7 @@ from core.analysis.decoding import greedy, score_by_length
 from core.arms import Arm, Trained, finish, train_arms
 from core.contract import ConfigError, LabSpec, Preset, Result, Study, knob
 from core.device import build_seeded, pick_device, stream
+from core.sweep.spec import SweepSpec
 from core.models.seq2seq import ATTENTIONS, CELLS, Seq2Seq
 from core.tasks.transduction import FIRST_SYMBOL, TASKS, TransductionTask
 from core.train import train
@@ -261,6 +262,14 @@ LAB = LabSpec(
               "of the input is right), trains with cross-entropy and with cross-entropy plus "
               "an entropy-matching penalty, then decodes greedily and by sampling.",
               _decoding_study, lambda c: 2 * c.steps),
+    ),
+    sweeps=(
+        SweepSpec(name="accuracy vs length", metric="accuracy", seeds=3,
+                  vary={"max_len": (5, 10, 15, 20), "attention": ("none", "dot")},
+                  overrides={"compare_none": False}),
+        SweepSpec(name="alignment entropy vs length", metric="alignment_entropy_ratio",
+                  seeds=3, vary={"max_len": (5, 10, 15, 20), "attention": ("additive", "dot")},
+                  overrides={"compare_none": False}),
     ),
     presets=(
         Preset("attention aligns", "Reverse with dot attention: the heatmap forms the "

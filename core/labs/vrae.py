@@ -23,6 +23,7 @@ from core.analysis.latent_probes import LatentProbe
 from core.arms import Arm, Trained, finish, study_status, train_arms
 from core.contract import LabSpec, Preset, Result, Study, knob
 from core.device import build_seeded, pick_device, stream
+from core.sweep.spec import SweepSpec
 from core.labs.vrae_studies import compare_autoencoders
 from core.models.vrae import VRAE
 from core.tasks.waveforms import Waveforms
@@ -259,6 +260,8 @@ LAB = LabSpec(
               "learning rate and seed from the settings; Autoencoder steps per form).",
               compare_autoencoders, lambda c: 3 * c.ae_steps),
     ),
+    sweeps=(SweepSpec(name="KL vs annealing schedule", metric="kl", seeds=3,
+                      vary={"kl_schedule": ("none", "linear", "sigmoid", "cyclical")}),),
     presets=(
         Preset("collapse: every lever off", "No KL annealing, no word dropout, z only in the "
                "decoder's initial state, a loose likelihood (σ_x = 0.5): the KL falls to zero "

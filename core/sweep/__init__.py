@@ -7,7 +7,7 @@
 
 Nothing here imports Ray (or torch) until a sweep starts.
 """
-from core.sweep.named import SUGGESTED, lab_sweeps
+from core.sweep.named import lab_sweeps
 from core.sweep.point import run_point, scalar_metrics
 from core.sweep.spec import (Point, SweepPlan, SweepSpec, parse_sets, parse_vary, plan_sweep,
                               point_key)
@@ -23,7 +23,7 @@ def shutdown_ray() -> None:
         sys.modules["core.sweep.ray_engine"].shutdown()
 
 
-__all__ = ["SUGGESTED", "Point", "PointStore", "SweepPlan", "SweepRun", "SweepSnapshot",
+__all__ = ["Point", "PointStore", "SweepPlan", "SweepRun", "SweepSnapshot",
            "SweepSpec", "create_store", "csv_table", "lab_sweeps", "markdown_table",
            "mean_and_spread", "parse_sets", "parse_vary", "plan_sweep", "point_key", "ray_address",
            "resume_store", "run_point", "scalar_metrics", "shutdown_ray", "tabulate"]
