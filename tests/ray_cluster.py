@@ -19,6 +19,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -56,7 +57,9 @@ class LocalRayCluster:
                    RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S="0")  # stop at once on SIGTERM
         self._log = self.log_path.open("w")
         self.process = subprocess.Popen(
-            ["ray", "start", "--head", "--block", f"--port={self.port}",
+            # this interpreter's Ray command line, whatever PATH holds on a fresh machine
+            [sys.executable, "-m", "ray.scripts.scripts", "start", "--head", "--block",
+             f"--port={self.port}",
              f"--temp-dir={self.temp_dir}",
              f"--num-cpus={num_cpus}", "--include-dashboard=false", "--disable-usage-stats",
              f"--object-store-memory={96 * 1024 ** 2}"],
