@@ -22,6 +22,7 @@ pytestmark = pytest.mark.browser
 
 SESSIONS = 12
 MAX_RUNS = 2
+CLASS_STEPS_FACTOR = 5
 FINISHED = ("Reached the lab's success criterion", "Finished all", "Stopped after",
             "Training diverged")
 
@@ -32,6 +33,8 @@ def lab_links(base: str) -> list[tuple[str, str]]:
     for i in range(SESSIONS):
         lab = labs[i % len(labs)]
         params = {k: str(v).lower() if isinstance(v, bool) else v for k, v in lab.smoke.items()}
+        # five times the smoke steps: a few seconds each, so a queue forms on an idle machine
+        params["steps"] = CLASS_STEPS_FACTOR * int(lab.smoke.get("steps", 20))
         params["seed"] = i  # different seeds: no two sessions share a run
         links.append((lab.id, f"{base}/{lab.id}?{urllib.parse.urlencode(params)}"))
     return links
@@ -202,6 +205,22 @@ def wait_for_text(page, text: str, timeout_s: float = 120) -> None:
     page.get_by_text(text).first.wait_for(timeout=timeout_s * 1000)
 
 
+def press_until_running(page, label: str, timeout_s: float = 60) -> None:
+    """Press a panel's button and wait for its run to show progress beside the one already
+    training. A click that lands while the page redraws the live chart can be dropped by the
+    browser, as a person would see nothing happen and press again, so press again."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        button = page.get_by_role("button", name=label, exact=True)
+        if button.is_enabled():
+            button.click()
+        for _ in range(20):
+            if page.get_by_text("Training — step").count() >= 2:
+                return
+            time.sleep(0.5)
+    raise AssertionError(f"{label} never started a run")
+
+
 def test_one_session_cannot_take_the_server_from_another():
     """One tab starts two heavy runs (both slots), moves to another lab in the same session,
     queues a third and is refused a fourth. A student then presses Train on the default demo:
@@ -217,14 +236,15 @@ def test_one_session_cannot_take_the_server_from_another():
         hog.get_by_role("button", name="Train", exact=True).click()
         wait_for_text(hog, "Training — step")
         time.sleep(10)  # the two heavy runs reach the time cap 10 s apart
-        hog.get_by_role("button", name="Sweep truncation K").click()
+        press_until_running(hog, "Sweep truncation K")
         slots = SlotSampler(new_page, srv.url)
         deadline = time.monotonic() + 120
         while (not slots.samples or slots.samples[-1][0] < 2) and time.monotonic() < deadline:
             slots.sample(force=True)
         assert slots.samples[-1][:2] == (2, 2), (slots.samples, srv.output())
         # the same session (a page change, not a new tab) queues a third run ...
-        hog.locator("[data-testid='stSidebarNav']").get_by_text("Bidirectional RNNs").click()
+        hog.get_by_role("link", name="Home", exact=True).click()
+        hog.get_by_text("Open Bidirectional RNNs").click()
         hog.get_by_role("button", name="Train", exact=True).click()
         wait_for_text(hog, "Queued: position 1")
         # ... and is refused a fourth, with the reason
