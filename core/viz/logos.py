@@ -32,32 +32,38 @@ def _glyphs() -> dict:
 GLYPHS = _glyphs()
 
 
-def glyph_path(base: str, x0: float, y0: float, width: float, height: float) -> str:
-    """An SVG path drawing `base` in the box [x0, x0 + width] × [y0, y0 + height]."""
-    parts = []
-    for polygon in GLYPHS[base]:
-        points = [(x0 + px * width, y0 + py * height) for px, py in polygon]
-        parts.append("M " + " L ".join(f"{x:.4f},{y:.4f}" for x, y in points) + " Z")
-    return " ".join(parts)
-
-
 def add_logo(fig: go.Figure, heights: list, row: int | None = None, col: int | None = None,
              x_offset: int = 0) -> None:
-    """Draw a logo from per-position letter heights [[h_A, h_C, h_G, h_T], ...] (bits)."""
-    refs = {}
-    if row is not None:
-        axis = fig.get_subplot(row, col)
-        refs = {"xref": axis.xaxis.plotly_name.replace("axis", ""),
-                "yref": axis.yaxis.plotly_name.replace("axis", "")}
+    """Draw a logo from per-position letter heights [[h_A, h_C, h_G, h_T], ...] (bits).
+
+    Letters are filled polygons, one scatter trace per base (its polygons separated by gaps)
+    plus one for the holes, drawn in the background colour: a few traces instead of one
+    layout shape per letter, which plotly re-validates one by one (a second per logo)."""
+    outlines = {base: ([], []) for base in "ACGT"}
+    holes: tuple[list, list] = ([], [])
     for pos, column in enumerate(heights):
         y = 0.0
         for base, h in sorted(zip("ACGT", column), key=lambda item: item[1]):
             if h <= 1e-3:
                 continue
-            fig.add_shape(type="path", path=glyph_path(base, pos + x_offset + 0.55, y, 0.9, h),
-                          fillcolor=BASE_COLORS[base], line_width=0, **refs)
+            for i, polygon in enumerate(GLYPHS[base]):
+                xs, ys = outlines[base] if i == 0 else holes
+                for px, py in polygon + polygon[:1]:
+                    xs.append(pos + x_offset + 0.55 + px * 0.9)
+                    ys.append(y + py * h)
+                xs.append(None)
+                ys.append(None)
             y += h
-    # invisible points give the axes their range and a hover readout per position
+    for base, (xs, ys) in outlines.items():
+        if xs:
+            fig.add_trace(go.Scatter(x=xs, y=ys, fill="toself", mode="lines", line_width=0,
+                                     fillcolor=BASE_COLORS[base], hoverinfo="skip",
+                                     showlegend=False, name=base), row=row, col=col)
+    if holes[0]:
+        fig.add_trace(go.Scatter(x=holes[0], y=holes[1], fill="toself", mode="lines",
+                                 line_width=0, fillcolor="white", hoverinfo="skip",
+                                 showlegend=False), row=row, col=col)
+    # invisible points give a hover readout per position
     fig.add_trace(go.Scatter(
         x=[p + x_offset + 1 for p in range(len(heights))],
         y=[sum(c) for c in heights], mode="markers", marker_opacity=0, showlegend=False,
