@@ -83,18 +83,14 @@ def _panel(lab, config, *, key: str, job, total_steps: int, label: str, buttons,
         _keep(snap, key, result_key)
 
     left, right = buttons.columns(2)
-    if left.button(label, key=f"train:{key}", type="primary", disabled=active or bool(blocked),
-                   icon=":material/play_arrow:", width="stretch"):
-        try:
-            run = Run(job, total_steps, label=key, abandon_after_s=ABANDON_AFTER_S,
-                      max_seconds=MAX_RUN_S, owner=_session_id(),
-                      address=st.context.ip_address).start()
-            st.session_state[run_key] = run
-            # the live headline draws with the settings the run trains, not later slider moves
-            st.session_state[f"run-config:{key}"] = config_dict(config)
-            st.rerun()  # draw the page again with Train disabled while the run is on
-        except RunRefused as refused:
-            buttons.warning(refused.message, icon=":material/block:")
+    # Train starts the run in its callback, before the page redraws, so the same redraw
+    # already shows Train disabled and the run queued or training.
+    left.button(label, key=f"train:{key}", type="primary", disabled=active or bool(blocked),
+                icon=":material/play_arrow:", width="stretch", on_click=start_run,
+                args=(key, job, total_steps, config_dict(config)))
+    refused = st.session_state.pop(f"refused:{key}", None)
+    if refused:
+        buttons.warning(refused, icon=":material/block:")
     if right.button("Stop", key=f"stop:{key}", disabled=not active, icon=":material/stop:",
                     width="stretch"):
         run.stop()
@@ -115,6 +111,20 @@ def _panel(lab, config, *, key: str, job, total_steps: int, label: str, buttons,
     elif idle:
         view.info(idle, icon=":material/play_arrow:")
     return result
+
+
+def start_run(key: str, job, total_steps: int, trained_config: dict) -> None:
+    """Start a panel's run (a button's callback); a refusal is kept for the panel to show."""
+    try:
+        run = Run(job, total_steps, label=key, abandon_after_s=ABANDON_AFTER_S,
+                  max_seconds=MAX_RUN_S, owner=_session_id(),
+                  address=st.context.ip_address).start()
+    except RunRefused as refusal:
+        st.session_state[f"refused:{key}"] = refusal.message
+        return
+    st.session_state[f"run:{key}"] = run
+    # the live headline draws with the settings the run trains, not later slider moves
+    st.session_state[f"run-config:{key}"] = trained_config
 
 
 def _session_id() -> str:

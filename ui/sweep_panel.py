@@ -9,13 +9,13 @@ import streamlit as st
 
 from core import settings
 from core.contract import ConfigError, config_dict, knobs
-from core.runs import Run, RunRefused
+from core.runs import Run
 from core.sweep import SweepSpec, lab_sweeps, parse_vary, plan_sweep, tabulate
 from core.sweep.job import sweep_command, sweep_csv, sweep_job
 from core.viz.sweep import sweep_curve
 from ui.escape import escape_markdown
 from ui.figures import how_to_read, show_figure
-from ui.run_panel import ABANDON_AFTER_S, MAX_RUN_S, POLL_LATER_S, _session_id
+from ui.run_panel import POLL_LATER_S, start_run
 
 VALUES_MAX_CHARS = 200
 OWN = "my own"
@@ -33,18 +33,14 @@ def sweep_tab(lab, frame, last_result) -> None:
     if snap is not None and snap.finished and snap.result is not None:
         st.session_state[result_key] = snap.result
     left, right = st.columns([3, 2])
-    if left.button("Run sweep", key=f"train:{key}", type="primary", icon=":material/play_arrow:",
-                   disabled=active or plan is None, width="stretch"):
-        try:
-            job = sweep_job(plan, engine=settings.sweep_engine(),
-                            max_in_flight=settings.sweep_parallel())
-            run = Run(job, plan.total, label=key, abandon_after_s=ABANDON_AFTER_S,
-                      max_seconds=MAX_RUN_S, owner=_session_id(),
-                      address=st.context.ip_address).start()
-            st.session_state[run_key], st.session_state[plan_key] = run, plan
-            st.rerun()  # draw the tab again with Run sweep disabled while it runs
-        except RunRefused as refused:
-            st.warning(refused.message, icon=":material/block:")
+    job = (sweep_job(plan, engine=settings.sweep_engine(),
+                     max_in_flight=settings.sweep_parallel()) if plan is not None else None)
+    left.button("Run sweep", key=f"train:{key}", type="primary", icon=":material/play_arrow:",
+                disabled=active or plan is None, width="stretch", on_click=_start,
+                args=(key, job, plan))
+    refused = st.session_state.pop(f"refused:{key}", None)
+    if refused:
+        st.warning(refused, icon=":material/block:")
     if right.button("Stop", key=f"stop:{key}", disabled=not active, icon=":material/stop:",
                     width="stretch"):
         run.stop()
@@ -58,6 +54,13 @@ def sweep_tab(lab, frame, last_result) -> None:
     result = st.session_state.get(result_key)
     if result is not None and not active:
         _finished(result, st.session_state.get(plan_key))
+
+
+def _start(key: str, job, plan) -> None:
+    """Start the sweep as a run (the button's callback, so the tab redraws with it going)."""
+    start_run(key, job, plan.total, {})
+    if f"run:{key}" in st.session_state:
+        st.session_state[f"sweep-plan:{key}"] = plan
 
 
 def _plan_from_form(lab, frame, last_result):
