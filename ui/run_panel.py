@@ -32,6 +32,7 @@ ABANDON_AFTER_S = settings.abandon_seconds()
 # otherwise hold a slot for the better part of an hour).
 MAX_RUN_S = settings.max_run_seconds()
 HEADLINE_HEIGHT = 340
+HEADLINE_POLL_S = 1.5  # the headline figure redraws at most this often while a run trains
 LIVE_CHART_HEIGHT = 250
 
 _STATUS = {
@@ -100,16 +101,19 @@ def _panel(lab, config, *, key: str, job, total_steps: int, label: str, buttons,
         result = _with_precomputed(lab, config, result)
     view = st.container()
     if active:
-        interval = _poll_interval(run, state)
+        trained = st.session_state.get(f"run-config:{key}") or config_dict(config)
         with view:
-            trained = st.session_state.get(f"run-config:{key}") or config_dict(config)
-            st.fragment(run_every=interval)(_live_view)(run, key, result_key, headline,
-                                                       trained, interval)
+            _live_view(run, key, result_key, headline, trained, _poll_interval(run, state))
     elif run is not None or result is not None:
         with view:
             _finished_view(run, result, headline, study=not precomputed)
     elif idle:
         view.info(idle, icon=":material/play_arrow:")
+        if headline[0] is not None:
+            # the empty figures hold the place (and load their drawing code) before Train,
+            # so the first live chart appears without a jump or a wait
+            with view:
+                _charts([], {}, config_dict(config), headline, "idle")
     return result
 
 
@@ -155,12 +159,30 @@ def _with_precomputed(lab, config, result):
 
 def _live_view(run: Run, key: str, result_key: str, headline, config: dict,
                interval: float) -> None:
+    """Three fragments on their own timers: the status and progress and the live loss at
+    the polling rate, the headline figure more slowly (it is the heavy one to redraw, and a
+    class's tabs all redraw it), each reading the run's snapshot."""
+    st.fragment(run_every=interval)(_live_status)(run, key, result_key, interval)
+    draw, colors = headline
+    if draw is None:
+        st.fragment(run_every=interval)(_live_loss)(run, key, colors)
+        return
+    slug = key.replace(":", "-")
+    left, right = st.columns([2, 3])
+    with left.container(key=f"live-loss-{slug}"):
+        st.fragment(run_every=interval)(_live_loss)(run, key, colors)
+    with right.container(key=f"headline-{slug}"):
+        st.fragment(run_every=max(interval, HEADLINE_POLL_S))(_live_headline)(
+            run, key, draw, config)
+
+
+def _live_status(run: Run, key: str, result_key: str, interval: float) -> None:
     snap = run.snapshot()
     if snap.finished:
         _keep(snap, key, result_key)
         st.rerun()  # redraw the page with the finished run, and stop polling
     if _poll_interval(run, snap.state) != interval:
-        st.rerun()  # the timer is fixed when the fragment is drawn: draw it anew
+        st.rerun()  # the timers are fixed when the fragments are drawn: draw them anew
     if snap.state == "queued":
         st.info(f"Queued: position {snap.queue_position or 1} — this server trains at most "
                 f"{max_concurrent_runs()} models at once.", icon=":material/hourglass_top:")
@@ -171,7 +193,16 @@ def _live_view(run: Run, key: str, result_key: str, headline, config: dict,
         st.progress(min(max(float(progress), 0.0), 1.0),
                     text=f"Training — step {snap.step}"
                          + (f" of {snap.total_steps}" if snap.total_steps else ""))
-    _charts(snap.history, snap.live, config, headline, key)
+
+
+def _live_loss(run: Run, key: str, colors) -> None:
+    history = run.snapshot().history
+    st.altair_chart(live_loss_chart(history, LIVE_CHART_HEIGHT, colors), width="stretch",
+                    height=LIVE_CHART_HEIGHT + 60, key=f"live:{key}")
+
+
+def _live_headline(run: Run, key: str, draw, config: dict) -> None:
+    _headline_figure(draw, run.snapshot().live, config, key)
 
 
 def _keep(snap, key: str, result_key: str) -> None:
@@ -207,21 +238,25 @@ def _finished_view(run: Run | None, result, headline, study: bool = False) -> No
 
 
 def _charts(history: list, live: dict, config: dict, headline, key: str) -> None:
-    """The live loss beside the headline figure: one row, so both are in the first screen.
+    """The loss beside the headline figure: one row, so both are in the first screen.
     (The keyed containers let the browser test find both on the screen.)"""
-    headline, colors = headline
+    draw, colors = headline
     slug = key.replace(":", "-")
-    if headline is None:
+    if draw is None:
         if history:
             st.altair_chart(live_loss_chart(history, LIVE_CHART_HEIGHT, colors), width="stretch",
                             height=LIVE_CHART_HEIGHT, key=f"live:{key}")
         return
-    from ui.figures import show_figure
     left, right = st.columns([2, 3])
     with left.container(key=f"live-loss-{slug}"):
         st.altair_chart(live_loss_chart(history, LIVE_CHART_HEIGHT, colors),
                         width="stretch", height=LIVE_CHART_HEIGHT + 60, key=f"live:{key}")
     with right.container(key=f"headline-{slug}"):
-        fig = headline(live, config)
-        fig.update_layout(height=HEADLINE_HEIGHT, showlegend=True)
-        show_figure(fig, key=f"headline:{key}")
+        _headline_figure(draw, live, config, key)
+
+
+def _headline_figure(draw, live: dict, config: dict, key: str) -> None:
+    from ui.figures import show_figure  # plotly loads with the first figure, not the router
+    fig = draw(live, config)
+    fig.update_layout(height=HEADLINE_HEIGHT, showlegend=True)
+    show_figure(fig, key=f"headline:{key}")
