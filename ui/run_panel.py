@@ -24,7 +24,7 @@ from ui.escape import escape_markdown
 
 # Redraw fast while a run starts (the first chart within a second of Train), then slower:
 # every open tab re-renders its panel on this timer, and a class shares one server.
-POLL_FIRST_S, POLL_LATER_S, POLL_QUEUED_S = 0.25, 1.0, 2.0
+POLL_FIRST_S, POLL_LATER_S, POLL_QUEUED_S = 0.25, 1.5, 2.0
 FAST_POLL_WINDOW_S = 3.0
 # No snapshot read for this long means the tab is gone, and the run stops itself.
 ABANDON_AFTER_S = settings.abandon_seconds()
@@ -32,7 +32,6 @@ ABANDON_AFTER_S = settings.abandon_seconds()
 # otherwise hold a slot for the better part of an hour).
 MAX_RUN_S = settings.max_run_seconds()
 HEADLINE_HEIGHT = 340
-HEADLINE_POLL_S = 1.5  # the headline figure redraws at most this often while a run trains
 LIVE_CHART_HEIGHT = 250
 
 _STATUS = {
@@ -159,30 +158,21 @@ def _with_precomputed(lab, config, result):
 
 def _live_view(run: Run, key: str, result_key: str, headline, config: dict,
                interval: float) -> None:
-    """Three fragments on their own timers: the status and progress and the live loss at
-    the polling rate, the headline figure more slowly (it is the heavy one to redraw, and a
-    class's tabs all redraw it), each reading the run's snapshot."""
-    st.fragment(run_every=interval)(_live_status)(run, key, result_key, interval)
-    draw, colors = headline
-    if draw is None:
-        st.fragment(run_every=interval)(_live_loss)(run, key, colors)
-        return
-    slug = key.replace(":", "-")
-    left, right = st.columns([2, 3])
-    with left.container(key=f"live-loss-{slug}"):
-        st.fragment(run_every=interval)(_live_loss)(run, key, colors)
-    with right.container(key=f"headline-{slug}"):
-        st.fragment(run_every=max(interval, HEADLINE_POLL_S))(_live_headline)(
-            run, key, draw, config)
+    """One fragment on the polling timer draws the status, the live loss and the headline
+    figure from one snapshot. (One, not one per figure: when the run ends it redraws the
+    whole page, and a second fragment's pending timer would race that redraw.)"""
+    st.fragment(run_every=interval)(_live_fragment)(run, key, result_key, headline, config,
+                                                   interval)
 
 
-def _live_status(run: Run, key: str, result_key: str, interval: float) -> None:
+def _live_fragment(run: Run, key: str, result_key: str, headline, config: dict,
+                   interval: float) -> None:
     snap = run.snapshot()
     if snap.finished:
         _keep(snap, key, result_key)
         st.rerun()  # redraw the page with the finished run, and stop polling
     if _poll_interval(run, snap.state) != interval:
-        st.rerun()  # the timers are fixed when the fragments are drawn: draw them anew
+        st.rerun()  # the timer is fixed when the fragment is drawn: draw it anew
     if snap.state == "queued":
         st.info(f"Queued: position {snap.queue_position or 1} — this server trains at most "
                 f"{max_concurrent_runs()} models at once.", icon=":material/hourglass_top:")
@@ -193,16 +183,7 @@ def _live_status(run: Run, key: str, result_key: str, interval: float) -> None:
         st.progress(min(max(float(progress), 0.0), 1.0),
                     text=f"Training — step {snap.step}"
                          + (f" of {snap.total_steps}" if snap.total_steps else ""))
-
-
-def _live_loss(run: Run, key: str, colors) -> None:
-    history = run.snapshot().history
-    st.altair_chart(live_loss_chart(history, LIVE_CHART_HEIGHT, colors), width="stretch",
-                    height=LIVE_CHART_HEIGHT + 60, key=f"live:{key}")
-
-
-def _live_headline(run: Run, key: str, draw, config: dict) -> None:
-    _headline_figure(draw, run.snapshot().live, config, key)
+    _charts(snap.history, snap.live, config, headline, key)
 
 
 def _keep(snap, key: str, result_key: str) -> None:
