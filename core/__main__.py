@@ -16,21 +16,12 @@ from core.contract import ConfigError, config_dict, knobs
 from core.settings import settings_problems
 from core.labs import all_labs, get_lab
 from core.sweep.cli import add_sweep_parser
-
-
-def _parse_sets(pairs: list[str]) -> dict:
-    overrides = {}
-    for pair in pairs:
-        if "=" not in pair:
-            raise ConfigError(f"--set expects key=value, got {pair!r}")
-        key, value = pair.split("=", 1)
-        overrides[key.strip()] = value.strip()
-    return overrides
+from core.sweep.spec import parse_sets
 
 
 def cmd_run(args) -> int:
     lab = get_lab(args.lab)
-    config = lab.make_config(_parse_sets(args.set or []))
+    config = lab.make_config(parse_sets(args.set or []))
     if getattr(args, "study", None):
         study = lab.study(args.study)
         result = study.run(config, on_step=_progress(args))
