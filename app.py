@@ -16,7 +16,9 @@ from ui.links import SEED_MAX, apply_global_link, show_notices
 
 ROOT = Path(__file__).parent
 
-st.set_page_config(page_title="RNN Lab", page_icon=":material/neurology:", layout="wide")
+# An emoji favicon is drawn in the page; a Material icon as favicon is fetched from a font
+# server on the internet, which a classroom server may not reach.
+st.set_page_config(page_title="RNN Lab", page_icon="🔁", layout="wide")
 warmup.start()
 
 
