@@ -25,6 +25,16 @@ import time
 from pathlib import Path
 
 
+def reread_ray_auth_settings() -> None:
+    """Ray reads RAY_AUTH_MODE / RAY_AUTH_TOKEN_PATH once per process and caches the token,
+    so a driver in a test process that imported Ray before these were set (an earlier test
+    module did) would join with no token; make it read them again."""
+    if "ray" not in sys.modules:
+        return  # Ray will read them on import
+    from ray._private.authentication_test_utils import reset_auth_token_state
+    reset_auth_token_state()
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

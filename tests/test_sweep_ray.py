@@ -15,7 +15,7 @@ import pytest
 from core.labs import get_lab
 from core.sweep import (SweepRun, SweepSpec, create_store, plan_sweep, resume_store, run_point,
                         shutdown_ray)
-from ray_cluster import LocalRayCluster
+from ray_cluster import LocalRayCluster, reread_ray_auth_settings
 
 pytestmark = pytest.mark.ray
 
@@ -29,6 +29,7 @@ def cluster():
     joining = {"RNNLAB_RAY_ADDRESS": head.address, **head.env}
     saved = {name: os.environ.get(name) for name in joining}
     os.environ.update(joining)
+    reread_ray_auth_settings()
     try:
         yield head
     finally:
@@ -38,6 +39,7 @@ def cluster():
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+        reread_ray_auth_settings()
         head.stop()
 
 
