@@ -37,6 +37,21 @@ def test_a_link_restores_knobs_and_ignores_bad_parameters_with_a_notice():
     assert "hidden" in notice and "'colour'" in notice and "supervision" in notice
 
 
+def test_every_knob_widget_falls_back_to_its_current_value_not_its_minimum():
+    """What the browser shows if it loses a widget's state mid-run is the widget's default:
+    it must be the knob's value (from a link, then from a move), never the range's start."""
+    at = page("gradients", {"cell": "gru", "seq_len": "120", "lr": "0.005"})
+    sliders = [w for w in at.slider if w.key and w.key.startswith("gradients.")]
+    assert sliders and all(list(w.proto.default) == [w.value] for w in sliders)
+    cell = at.selectbox(key="gradients.cell")
+    assert cell.options[cell.proto.default] == "gru"
+    lr = at.select_slider(key="gradients.lr")
+    assert [lr.options[int(i)] for i in lr.proto.default] == ["0.005"]
+    at.slider(key="gradients.seq_len").set_value(40)
+    at.run()
+    assert list(at.slider(key="gradients.seq_len").proto.default) == [40]
+
+
 def test_the_url_follows_the_page_so_a_copied_link_reproduces_it():
     at = page("gradients")
     at.selectbox(key="gradients.cell").set_value("rnn")

@@ -29,32 +29,37 @@ def _visible(meta: dict, values: dict) -> bool:
 
 def _widget(f: dataclasses.Field, key: str):
     """Draw the knob's widget. Its value comes from session state when set (a link, a
-    preset, an earlier run), else from the field's default."""
+    preset, an earlier run), else from the field's default.
+
+    The current value is also passed as the widget's default, every time. Session state
+    still decides the value; the default is what the browser falls back to when it loses a
+    widget's state while a live run's fragment redraws (seen in a class test: every knob of
+    a training page jumped to its minimum, the default a widget drawn without one gets).
+    Identity is unaffected: a keyed widget is identified by its key and, for sliders, its
+    range."""
     meta, default = f.metadata, f.default
     current = st.session_state.get(key, default)
-    set_by_state = key in st.session_state
     common = {"label": meta["label"], "help": meta["help"], "key": key}
     if isinstance(default, bool):
-        return st.toggle(**common, **({} if set_by_state else {"value": default}))
+        return st.toggle(**common, value=bool(current))
     if meta["choices"] is not None:
         choices = list(meta["choices"])
-        return st.selectbox(options=choices, **common,
-                            **({} if set_by_state else {"index": choices.index(default)}))
+        index = choices.index(current) if current in choices else choices.index(default)
+        return st.selectbox(options=choices, index=index, **common)
     if meta["widget"] == "log":
         options = sorted(set(LOG_STEPS) | {default, current})
         options = [v for v in options if meta["min"] <= v <= meta["max"]]
-        return st.select_slider(options=options, format_func=lambda v: f"{v:g}", **common,
-                                **({} if set_by_state else {"value": default}))
+        value = current if current in options else default
+        return st.select_slider(options=options, format_func=lambda v: f"{v:g}", value=value,
+                                **common)
     if isinstance(default, int):
         lo, hi = int(meta["min"]), int(meta["max"])
-        value = {} if set_by_state else {"value": default}
         if hi - lo <= 10_000:
-            return st.slider(min_value=lo, max_value=hi, step=int(meta["step"] or 1), **common,
-                             **value)
-        return st.number_input(min_value=lo, max_value=hi, step=1, **common, **value)
+            return st.slider(min_value=lo, max_value=hi, step=int(meta["step"] or 1),
+                             value=int(current), **common)
+        return st.number_input(min_value=lo, max_value=hi, step=1, value=int(current), **common)
     return st.slider(min_value=float(meta["min"]), max_value=float(meta["max"]),
-                     step=float(meta["step"] or 0.01), **common,
-                     **({} if set_by_state else {"value": float(default)}))
+                     step=float(meta["step"] or 0.01), value=float(current), **common)
 
 
 def config_widgets(lab, fixed: dict | None = None, only: set[str] | None = None,
