@@ -2,26 +2,9 @@
 import numpy as np
 import pytest
 import torch
-from torch import nn
 
+from char_model import CharModel
 from core.analysis.cell_replay import GATE_NAMES, Cell, cell_table, replay
-
-
-class CharModel(nn.Module):
-    """The char-level language model's shape: embed -> fused core -> head."""
-
-    def __init__(self, cell: str, vocab: int = 11, hidden: int = 7, layers: int = 2):
-        super().__init__()
-        self.cell = cell
-        self.embed = nn.Embedding(vocab, 5)
-        kind = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[cell]
-        extra = {"nonlinearity": "tanh"} if cell == "rnn" else {}
-        self.rnn = kind(5, hidden, num_layers=layers, batch_first=True, **extra)
-        self.head = nn.Linear(hidden, vocab)
-
-    def forward(self, ids, state=None):
-        out, state = self.rnn(self.embed(ids), state)
-        return self.head(out), state
 
 
 def _fused_states(model, ids):
