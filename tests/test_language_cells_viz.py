@@ -80,7 +80,8 @@ def test_distance_bars_split_by_sign_and_skip_empty_buckets():
     better, worse = fig.data
     assert list(better.x) == ["1", "2–3"] and list(better.y) == [-2.0, -2.0]
     assert list(worse.x) == ["nothing open"] and list(worse.y) == [0.75]
-    assert "trigram" in better.name and list(better.text) == ["n=1", "n=2"]
+    assert better.name == "model better than the trigram" and list(better.text) == ["n=1", "n=2"]
+    assert worse.name == "trigram better than the model"
     summed = distance_bars(rows, "trigram", stat="sum")
     assert list(summed.data[0].y) == [-2.0, -4.0]
     with pytest.raises(ValueError, match="stat"):

@@ -75,8 +75,8 @@ def text_figure(text: str, values, title: str, value_label: str, width: int = 64
         xgap=1, ygap=1, hoverongaps=False, colorbar=dict(title=value_label),
         hovertemplate="position %{customdata}: '%{text}'<br>" + value_label
                       + " = %{z:.3f}<extra></extra>"))
-    fig.update_yaxes(autorange="reversed", showticklabels=False)
-    fig.update_xaxes(showticklabels=False)
+    fig.update_yaxes(autorange="reversed", showticklabels=False, showgrid=False, zeroline=False)
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
     return _layout(fig, title, f"character in line (wrapped at {width})", "line",
                    height=min(1600, 60 + 18 * rows + 90))
 
@@ -114,11 +114,13 @@ def distance_bars(rows: list, ngram_name: str, stat: str = "mean") -> go.Figure:
         raise ValueError(f"stat must be 'mean' or 'sum', not {stat!r}")
     kept = [row for row in rows if row["count"]]
     fig = go.Figure()
-    for label, better in (("model better", lambda v: v < 0), ("n-gram better", lambda v: v >= 0)):
+    sides = ((f"model better than the {ngram_name}", "model better", lambda v: v < 0),
+             (f"{ngram_name} better than the model", "n-gram better", lambda v: v >= 0))
+    for name, role, better in sides:
         part = [row for row in kept if better(row[stat])]
         fig.add_trace(go.Bar(
             x=[row["bucket"] for row in part], y=[row[stat] for row in part],
-            name=f"{label} than the {ngram_name}", marker_color=COLORS[label],
+            name=name, marker_color=COLORS[role],
             text=[f"n={row['count']}" for row in part], textposition="outside",
             hovertemplate="%{x}: %{y:.3f} bits (%{text})<extra></extra>"))
     fig.update_xaxes(type="category", categoryorder="array",
@@ -149,7 +151,11 @@ def overlay(activation, hypothesis, cell_name: str, hypothesis_name: str,
     fig.add_trace(go.Scatter(x=x, y=y, name=hypothesis_name, mode="lines",
                              line=dict(color=COLORS["hypothesis"], dash="dot", shape="hv"),
                              hovertemplate="%{x}: %{y:.3f}<extra></extra>"), secondary_y=True)
-    fig.update_yaxes(title_text=hypothesis_name, secondary_y=True)
+    # its own range and ticks, not ones aligned to the activation's axis
+    pad = 0.05 * (float(np.ptp(y)) or 1.0) if y.size else 0.05
+    low, high = (float(y.min()) - pad, float(y.max()) + pad) if y.size else (0, 1)
+    fig.update_yaxes(title_text=hypothesis_name, secondary_y=True, range=[low, high],
+                     tickmode="auto", showgrid=False)
     title = f"{cell_name} against {hypothesis_name}"
     if r is not None:
         title += f" (Pearson r = {r:.2f})"
