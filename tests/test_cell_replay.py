@@ -104,3 +104,17 @@ def test_bad_input_is_named():
     model.cell = "lstm"
     with pytest.raises(ValueError, match="does not match"):
         replay(model, [1, 2])
+
+
+def test_replay_creates_every_tensor_on_an_explicit_device():
+    """With the default device set to meta, a tensor made without a device would not mix
+    with the CPU model's weights."""
+    torch.manual_seed(4)
+    model = CharModel("lstm").eval()
+    expected = replay(model, [1, 2, 3]).logits
+    torch.set_default_device("meta")
+    try:
+        result = replay(model, [1, 2, 3])
+    finally:
+        torch.set_default_device(None)
+    np.testing.assert_allclose(result.logits, expected, atol=1e-6)

@@ -12,7 +12,8 @@ W_h* the input / hidden blocks of weight_ih_l{k} / weight_hh_l{k} in the order g
                n = tanh(W_in x_t + b_in + r * (W_hn h + b_hn)),   h_t = (1 - z) * n + z * h
 
 Layer k's input is layer k-1's h_t; the head reads the last layer's h_t. The replay is the
-model in eval mode (no inter-layer dropout), which is the model the page inspects.
+model in eval mode (no inter-layer dropout), which is the model the page inspects. It runs
+on the CPU whatever the model's device: one sequence, stepped by hand, is small work.
 """
 from __future__ import annotations
 
@@ -63,7 +64,7 @@ def _check_core(core: nn.Module, cell: str) -> None:
 
 
 def _layer_params(core: nn.Module, k: int):
-    zeros = torch.zeros(core.weight_ih_l0.shape[0])
+    zeros = torch.zeros(core.weight_ih_l0.shape[0], device="cpu")
     bias_ih = getattr(core, f"bias_ih_l{k}") if core.bias else zeros
     bias_hh = getattr(core, f"bias_hh_l{k}") if core.bias else zeros
     return getattr(core, f"weight_ih_l{k}"), bias_ih, getattr(core, f"weight_hh_l{k}"), bias_hh
@@ -107,7 +108,7 @@ def replay(model: nn.Module, ids, state=None) -> Replay:
     zero state or from `state` in PyTorch's shape: h0 (L, 1, H), or (h0, c0) for the LSTM."""
     core, cell = model.rnn, model.cell
     _check_core(core, cell)
-    ids = torch.as_tensor(list(ids), dtype=torch.long)
+    ids = torch.as_tensor(list(ids), dtype=torch.long, device="cpu")
     if ids.ndim != 1 or len(ids) == 0:
         raise ValueError("the probe text is empty: give at least one character to replay")
     L, H = core.num_layers, core.hidden_size
@@ -115,11 +116,11 @@ def replay(model: nn.Module, ids, state=None) -> Replay:
         device = core.weight_ih_l0.device
         x = model.embed(ids.to(device)).float().cpu()
         if state is None:
-            h0, c0 = torch.zeros(L, H), torch.zeros(L, H)
+            h0, c0 = torch.zeros(L, H, device="cpu"), torch.zeros(L, H, device="cpu")
         elif cell == "lstm":
             h0, c0 = state[0].reshape(L, H).cpu(), state[1].reshape(L, H).cpu()
         else:
-            h0, c0 = state.reshape(L, H).cpu(), torch.zeros(L, H)
+            h0, c0 = state.reshape(L, H).cpu(), torch.zeros(L, H, device="cpu")
         layers = []
         for k in range(L):
             params = [p.detach().float().cpu() for p in _layer_params(core, k)]
