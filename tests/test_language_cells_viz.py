@@ -99,3 +99,15 @@ def test_overlay_draws_both_series_on_their_own_axes():
     assert list(fig.data[0].customdata) == ["a", '"', "b", '"']
     with pytest.raises(ValueError, match="same text"):
         overlay(activation, hypothesis[:2], "c", "h")
+
+
+def test_hostile_text_draws_without_breaking():
+    for text in ("", "x", "é漢字🙂\x00\x1b[31m\r\n<b>&amp;</b>"):
+        values = np.linspace(-1, 1, len(text))
+        fig = text_figure(text, values, "probe", "h", width=8)
+        chars = [c for row in fig.data[0].text for c in row if c]
+        assert len(chars) == len(text)
+        assert not any("<" in c or ">" in c for c in chars)  # markup never reaches plotly
+        fig.to_json()
+    empty = overlay(np.zeros(0), np.zeros(0), "c", "h")
+    assert len(empty.data[0].y) == 0

@@ -40,7 +40,10 @@ def _checked(activations, hypothesis):
 
 def pearson_columns(activations: np.ndarray, hypothesis: np.ndarray):
     """Pearson's r of every column with the hypothesis,
-    r_j = sum_t (a_tj - mean a_j)(y_t - mean y) / sqrt(sum_t (a_tj - mean a_j)^2 sum_t (y_t - mean y)^2).
+
+        r_j = sum_t (a_tj - mean a_j)(y_t - mean y)
+              / sqrt(sum_t (a_tj - mean a_j)^2 * sum_t (y_t - mean y)^2).
+
     Returns (r (N,), defined (N,) bool): r is 0 and undefined where a column or the
     hypothesis is constant, rather than NaN."""
     a, y = _checked(activations, hypothesis)
