@@ -63,44 +63,52 @@ def _check_core(core: nn.Module, cell: str) -> None:
                          "without projections")
 
 
+def _sigmoid(v: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * v))  # = 1 / (1 + e^-v), without overflow
+
+
 def _layer_params(core: nn.Module, k: int):
-    zeros = torch.zeros(core.weight_ih_l0.shape[0], device="cpu")
-    bias_ih = getattr(core, f"bias_ih_l{k}") if core.bias else zeros
-    bias_hh = getattr(core, f"bias_hh_l{k}") if core.bias else zeros
-    return getattr(core, f"weight_ih_l{k}"), bias_ih, getattr(core, f"weight_hh_l{k}"), bias_hh
+    """weight_ih, bias_ih, weight_hh, bias_hh of layer k as float64 arrays on the CPU."""
+    names = ("weight_ih", "bias_ih", "weight_hh", "bias_hh")
+    params = [getattr(core, f"{name}_l{k}", None) if core.bias or "weight" in name else None
+              for name in names]
+    rows = getattr(core, f"weight_ih_l{k}").shape[0]
+    return [np.zeros(rows) if p is None else p.detach().cpu().double().numpy() for p in params]
 
 
-def _step_layer(cell: str, x: torch.Tensor, params, h: torch.Tensor, c: torch.Tensor | None):
-    """Run one layer over a whole sequence x (T, D) from state h (H,), c (H,) or None."""
+def _step_layer(cell: str, x: np.ndarray, params, h: np.ndarray, c: np.ndarray | None):
+    """Run one layer over a whole sequence x (T, D) from state h (H,), c (H,) or None.
+    In float64 numpy: the steps are many small products, where numpy's per-call cost is
+    lower than torch's, and the extra precision keeps the replay within 1e-5 of the kernel."""
     w_ih, b_ih, w_hh, b_hh = params
-    H = w_hh.shape[1]
+    T, H = x.shape[0], w_hh.shape[1]
     drive = x @ w_ih.T + b_ih  # the input part of every step at once
-    hs, cs, gates = [], [], {name: [] for name in GATE_NAMES[cell]}
-    for t in range(x.shape[0]):
-        rec = h @ w_hh.T + b_hh
+    hs = np.empty((T, H))
+    cs = np.empty((T, H)) if cell == "lstm" else None
+    acts = np.empty((T, w_hh.shape[0])) if cell != "rnn" else None
+    for t in range(T):
+        rec = w_hh @ h + b_hh
         if cell == "rnn":
-            h = torch.tanh(drive[t] + rec)
+            h = np.tanh(drive[t] + rec)
         elif cell == "lstm":
-            i, f, g, o = (drive[t] + rec).split(H)
-            i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
-            c = f * c + i * g
-            h = o * torch.tanh(c)
-            cs.append(c)
-            for name, value in zip(GATE_NAMES["lstm"], (i, f, o)):
-                gates[name].append(value)
+            act = _sigmoid(drive[t] + rec)  # i, f, o read from here; g replaced by its tanh
+            act[2 * H:3 * H] = np.tanh(drive[t, 2 * H:3 * H] + rec[2 * H:3 * H])
+            c = act[H:2 * H] * c + act[:H] * act[2 * H:3 * H]
+            h = act[3 * H:] * np.tanh(c)
+            cs[t], acts[t] = c, act
         else:
-            x_r, x_z, x_n = drive[t].split(H)
-            h_r, h_z, h_n = rec.split(H)
-            r, z = torch.sigmoid(x_r + h_r), torch.sigmoid(x_z + h_z)
-            n = torch.tanh(x_n + r * h_n)
-            h = (1 - z) * n + z * h
-            gates["reset"].append(r)
-            gates["update"].append(z)
-        hs.append(h)
-    trace = LayerTrace(h=torch.stack(hs).numpy(),
-                       c=torch.stack(cs).numpy() if cs else None,
-                       gates={k: torch.stack(v).numpy() for k, v in gates.items()})
-    return trace, torch.stack(hs)
+            rz = _sigmoid(drive[t, :2 * H] + rec[:2 * H])
+            n = np.tanh(drive[t, 2 * H:] + rz[:H] * rec[2 * H:])
+            h = (1.0 - rz[H:]) * n + rz[H:] * h
+            acts[t, :2 * H] = rz
+        hs[t] = h
+    if cell == "lstm":
+        gates = {"input": acts[:, :H], "forget": acts[:, H:2 * H], "output": acts[:, 3 * H:]}
+    elif cell == "gru":
+        gates = {"reset": acts[:, :H], "update": acts[:, H:2 * H]}
+    else:
+        gates = {}
+    return LayerTrace(h=hs, c=cs, gates=gates), hs
 
 
 def replay(model: nn.Module, ids, state=None) -> Replay:
@@ -113,24 +121,23 @@ def replay(model: nn.Module, ids, state=None) -> Replay:
         raise ValueError("the probe text is empty: give at least one character to replay")
     L, H = core.num_layers, core.hidden_size
     with torch.no_grad():
-        device = core.weight_ih_l0.device
-        x = model.embed(ids.to(device)).float().cpu()
+        x = model.embed(ids.to(core.weight_ih_l0.device)).cpu().double().numpy()
         if state is None:
-            h0, c0 = torch.zeros(L, H, device="cpu"), torch.zeros(L, H, device="cpu")
+            h0, c0 = np.zeros((L, H)), np.zeros((L, H))
         elif cell == "lstm":
-            h0, c0 = state[0].reshape(L, H).cpu(), state[1].reshape(L, H).cpu()
+            h0, c0 = (s.detach().reshape(L, H).cpu().double().numpy() for s in state)
         else:
-            h0, c0 = state.reshape(L, H).cpu(), torch.zeros(L, H, device="cpu")
-        layers = []
-        for k in range(L):
-            params = [p.detach().float().cpu() for p in _layer_params(core, k)]
-            trace, x = _step_layer(cell, x, params, h0[k], c0[k] if cell == "lstm" else None)
-            layers.append(trace)
-        head = model.head
-        logits = x @ head.weight.detach().float().cpu().T
-        if head.bias is not None:
-            logits = logits + head.bias.detach().float().cpu()
-    return Replay(cell=cell, layers=layers, logits=logits.numpy())
+            h0, c0 = state.detach().reshape(L, H).cpu().double().numpy(), np.zeros((L, H))
+        head_w = model.head.weight.detach().cpu().double().numpy()
+        head_b = (model.head.bias.detach().cpu().double().numpy()
+                  if model.head.bias is not None else 0.0)
+    layers = []
+    for k in range(L):
+        trace, x = _step_layer(cell, x, _layer_params(core, k), h0[k],
+                               c0[k] if cell == "lstm" else None)
+        layers.append(trace)
+    logits = x @ head_w.T + head_b
+    return Replay(cell=cell, layers=layers, logits=logits)
 
 
 def cell_table(result: Replay, kinds=("c", "h")) -> tuple[np.ndarray, list]:
