@@ -47,6 +47,11 @@ def test_difference_against_a_unigram_by_hand():
     np.testing.assert_allclose(result.ngram_bits, [1.0, 1.0, 1.0])
     np.testing.assert_allclose(result.diff, np.array(expected_model) - 1.0)
     np.testing.assert_allclose(result.along_text(), [0.0, *result.diff])
+    # an n-gram that scores positions 1 .. T-1 only gives the same difference
+    class FromOne:
+        def log2_prob(self, x):
+            return unigram.log2_prob(x)[1:]
+    np.testing.assert_allclose(loss_difference(logits, ids, FromOne()).diff, result.diff)
     s = summary(result)
     assert s["model_better_fraction"] == pytest.approx(1 / 3)
     assert s["mean_difference"] == pytest.approx(np.mean(expected_model) - 1.0)
@@ -100,6 +105,12 @@ def test_bad_input_is_named():
             return np.array([0.0, -np.inf])
     with pytest.raises(ValueError, match="probability 0"):
         loss_difference(np.zeros((2, 2)), [0, 1], Zero())
+
+    class Short:
+        def log2_prob(self, ids):
+            return np.zeros(len(ids) - 2)
+    with pytest.raises(ValueError, match="scored 1 positions of a 3-character"):
+        loss_difference(np.zeros((3, 2)), [0, 1, 0], Short())
     result = loss_difference(np.zeros((2, 2)), [0, 1], unigram)
     with pytest.raises(ValueError, match="different lengths"):
         by_distance(result, "abc")

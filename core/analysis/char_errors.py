@@ -51,21 +51,23 @@ def model_bits(logits, ids) -> np.ndarray:
 
 
 def loss_difference(logits, ids, ngram) -> LossDifference:
-    """d(t) = b_m(t) - b_n(t) along the text, with `ngram.log2_prob(ids)` giving log2 P of
-    every position (position 0 is not compared)."""
+    """d(t) = b_m(t) - b_n(t) along the text. `ngram.log2_prob(ids)` gives log2 P for
+    positions 1 .. T-1, or for all T positions (then position 0 is dropped: not compared)."""
     ids = np.asarray(list(ids), dtype=int)
     if ids.size < 2:
         raise ValueError("the probe text needs at least two characters: the model predicts "
                          "each character from the ones before it")
     bits = model_bits(logits, ids)
     log2_prob = np.asarray(ngram.log2_prob(ids), dtype=float)
-    if log2_prob.shape != ids.shape:
+    if log2_prob.shape == ids.shape:
+        log2_prob = log2_prob[1:]  # position 0 scored too (by the unigram): not compared
+    if log2_prob.shape != (ids.size - 1,):
         raise ValueError(f"the n-gram scored {log2_prob.size} positions of a "
                          f"{ids.size}-character text")
-    if not np.isfinite(log2_prob[1:]).all():
+    if not np.isfinite(log2_prob).all():
         raise ValueError("the n-gram gives probability 0 to a character of the probe text: "
                          "its smoothing must give every character some probability")
-    ngram_bits = -log2_prob[1:]
+    ngram_bits = -log2_prob
     return LossDifference(np.arange(1, ids.size), bits, ngram_bits, bits - ngram_bits)
 
 
