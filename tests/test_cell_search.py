@@ -76,6 +76,9 @@ def test_select_and_match_finds_the_other_quotes():
     expected = [(s, s + int(np.argmin(quoted[s:]))) for s in starts if s != first]
     assert match.spans == expected and len(expected) == 8
     np.testing.assert_array_equal(match.on, quoted)
+    # the quotes are "stop here", "go on", "the end": 10, 6 and 8 characters from the mark
+    longer = select_and_match(activations, names, first, end, threshold=0.5, min_length=7)
+    assert longer.spans == [(s, e) for s, e in expected if e - s >= 7] and len(longer.spans) == 5
 
 
 def test_select_and_match_with_nothing_selected_or_a_bad_span():

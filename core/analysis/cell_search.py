@@ -84,11 +84,12 @@ def _runs(mask: np.ndarray) -> list:
 
 
 def select_and_match(activations, cells, start: int, end: int, threshold: float,
-                     inside: float = 0.8) -> Match:
+                     inside: float = 0.8, min_length: int = 1) -> Match:
     """LSTMVis's select and match. A cell is selected when it is on (a >= threshold) at
     least a fraction `inside` of the positions of [start, end) and its mean activation
     outside the span is below the threshold (off elsewhere on average). The matches are the
-    runs of positions, not overlapping the selection, where every selected cell is on."""
+    runs of at least `min_length` positions, not overlapping the selection, where every
+    selected cell is on."""
     a = np.asarray(activations, dtype=float)
     T = a.shape[0]
     if not 0 <= start < end <= T:
@@ -107,9 +108,10 @@ def select_and_match(activations, cells, start: int, end: int, threshold: float,
                      f"no cell is on (>= {threshold:g}) over {inside:.0%} of the selection "
                      "and off elsewhere on average: lower the threshold or select another span")
     all_on = on[:, chosen].all(axis=1)
-    spans = [(s, e) for s, e in _runs(all_on) if e <= start or s >= end]
+    spans = [(s, e) for s, e in _runs(all_on)
+             if (e <= start or s >= end) and e - s >= min_length]
     message = None if spans else (f"the {chosen.size} selected cells are on together "
-                                  "nowhere else in the text")
+                                  f"for {min_length}+ characters nowhere else in the text")
     return Match([cells[j] for j in chosen], spans, all_on, message)
 
 
