@@ -39,7 +39,7 @@ class Config:
     temperature: float = knob(0.8, "Temperature", "Samples are drawn from softmax(z / T): "
                               "T → 0 is greedy, T = 1 the model's own distribution, larger T "
                               "flatter.", min=0.0, max=2.0, step=0.05)
-    hidden: int = knob(192, "Hidden units", "Size of the recurrent state (per layer).",
+    hidden: int = knob(128, "Hidden units", "Size of the recurrent state (per layer).",
                        min=16, max=512, step=16)
     seq_len: int = knob(64, "Chunk length", "Characters per training chunk: the truncated "
                         "BPTT window.", min=8, max=256, step=8)
@@ -48,7 +48,7 @@ class Config:
     layers: int = knob(1, "Layers", "Stacked recurrent layers.", min=1, max=3, step=1)
     batch: int = knob(32, "Streams per batch", "The text is cut into this many contiguous "
                       "streams read side by side.", min=4, max=64, step=4)
-    lr: float = knob(0.005, "Learning rate", "Adam's step size.", min=1e-4, max=0.05,
+    lr: float = knob(0.01, "Learning rate", "Adam's step size.", min=1e-4, max=0.05,
                      widget="log")
     min_count: int = knob(3, "Rare below", "Characters seen fewer times than this in the "
                           "training text map to the unknown symbol.", min=1, max=50, step=1)

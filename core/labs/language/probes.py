@@ -51,7 +51,7 @@ def bits_per_char(logits: torch.Tensor, rows: torch.Tensor) -> float:
     """Mean cross-entropy in bits of rows[:, 1:] given the logits at rows[:, :-1]."""
     nats = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]),
                                              rows[:, 1:].reshape(-1))
-    return nats_to_bits(float(nats))
+    return nats_to_bits(float(nats.detach()))
 
 
 def entropy_curve(logits: torch.Tensor, temperatures=ENTROPY_TEMPERATURES) -> dict:
