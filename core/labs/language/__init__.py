@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import time
 from dataclasses import dataclass
 
@@ -97,10 +98,13 @@ def run(config: Config, on_step=None, should_stop=None, text: str | None = None)
     for t in trained:
         metrics[f"held_out_bits_{t.name}"] = t.summary["held_out_bits"]
     success = bool(beats and wordier)
+    # own text is not a knob: the Result names the text it trained on by its hash
+    source = ({"text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+               "text_chars": len(text)} if config.corpus == "own" else None)
     cut = [t.log.status for t in trained if t.log.status in ENDED_EARLY]
     status = cut[0] if cut else "succeeded" if success else "completed"
     return finish("language", config, start, trained, metrics=metrics, success=success,
-                  status=status, artifacts={"data": data},
+                  status=status, artifacts={"data": data}, config_extra=source,
                   arrays={"samples": {"model": model_text, f"{SUCCESS_NGRAM}-gram": ngram_text},
                           "vocabulary": data.vocab.chars,
                           "ngram_orders": list(NGRAM_ORDERS)})
@@ -127,8 +131,9 @@ LAB = LabSpec(
         Preset("learning to spell", "Watch held-out bits per character fall through the "
                "unigram, bigram and trigram lines while the samples turn from noise into "
                "words.", {}, show=("cell", "temperature")),
-        Preset("a cell that tracks quotes", "Code is full of quoted strings: an LSTM trained "
-               "on it has cells that switch on inside a quote (the Cells tab).",
+        Preset("a cell that tracks quotes", "Code is full of quoted strings: train an LSTM on "
+               "it and look for a cell that switches on inside a quote (the Cells tab ranks "
+               "the cells by how well they follow one).",
                {"corpus": "code"}, show=("corpus", "cell")),
         Preset("brackets and indentation in code", "The standard library's source: the "
                "samples open and close brackets and indent blocks; a longer chunk lets the "
