@@ -104,3 +104,22 @@ def test_default_demo_beats_the_trigram_with_more_known_words():
     assert m["held_out_bits"] < m["ngram_bits"]["3"]
     assert m["known_word_fraction"] > m["ngram_known_word_fraction"]
     assert m["steps_to_success"] is not None and m["steps_to_success"] <= r.steps
+
+
+def test_runs_with_the_default_device_set_to_meta():
+    """Every tensor is created on an explicit device: with the default device set to meta,
+    one that is not would fail to mix with the CPU model."""
+    torch.set_default_device("meta")
+    try:
+        r = LAB.run(LAB.make_config(LAB.smoke))
+    finally:
+        torch.set_default_device(None)
+    assert r.status == "completed" and math.isfinite(r.metrics["held_out_bits"])
+
+
+def test_stop_keeps_the_model_and_measures_it():
+    calls = []
+    r = LAB.run(LAB.make_config({**LAB.smoke, "compare": True}),
+                should_stop=lambda: calls.append(1) or len(calls) > 3)
+    assert r.status == "stopped" and list(r.metrics["by_cell"]) == ["lstm"]
+    assert r.history[-1]["eval"] and math.isfinite(r.metrics["held_out_bits"])

@@ -105,7 +105,7 @@ def train_cell(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Trai
                                                          config.layers, arm.spec["cell"]))
     offset_gen = stream(config.seed, "train")
     n_train = len(data.train_ids)
-    offset = int(torch.randint(0, max(n_train, 1), (1,), generator=offset_gen))
+    offset = int(torch.randint(0, max(n_train, 1), (1,), generator=offset_gen, device="cpu"))
     batches = chunk_batches(data.train_ids, config.batch, config.seq_len, offset)
     sample_gen = stream(config.seed, "examples")
     carried = {"state": None}
