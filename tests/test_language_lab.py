@@ -91,7 +91,7 @@ def test_headline_draws_idle_and_live(smoke):
     fig = headline(r.arrays["live"], r.config)
     names = [t.name for t in fig.data]
     assert any("params" in n and "steps" in n for n in names)
-    assert "n-gram, exact counts" in names and "uniform log2 V" in names
+    assert "n-gram lines, exact counts" in names and "uniform log2 V" in names
     assert "<" not in sample_markup("<b>x</b>\n")
 
 

@@ -138,7 +138,8 @@ def train_cell(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Trai
     def live_view() -> dict:
         return {"step": list(curve["step"]), "bits": list(curve["bits"]),
                 "ngram_bits": {str(n): b for n, b in data.ngram_bits.items()},
-                "uniform_bits": data.uniform_bits, "parameters": model.parameter_count(),
+                "uniform_bits": data.uniform_bits, "success_ngram": SUCCESS_NGRAM,
+                "parameters": model.parameter_count(),
                 "temperature": config.temperature, **latest}
 
     log = train(list(model.parameters()), step_fn, steps=steps, lr=config.lr, clip=CLIP,
