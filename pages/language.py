@@ -44,19 +44,20 @@ generalises better from the same counts.
 **Temperature.** Samples are drawn from $p_T(c) \propto \exp(z_c / T)$: $T = 1$ is the model's
 own distribution; as $T \to 0$ all the mass goes to the most likely character (greedy, entropy
 0: dull, repetitive text); as $T$ grows $p_T$ flattens towards uniform (entropy $\log_2 V$:
-chaos). The entropy $-\sum_c p_T(c) \log_2 p_T(c)$, averaged over held-out positions, falls
-monotonically as $T$ falls.
+chaos). The entropy $-\sum_c p_T(c) \log_2 p_T(c)$ never falls as $T$ rises (with
+$\beta = 1/T$, $dH/d\beta = -\beta\,\mathrm{Var}_{p_T}(z) \le 0$), so its mean over held-out
+positions rises from 0 towards $\log_2 V$.
 
 #### Where the theory comes from
 
 | On the page | Formula | Assumes | Checked against an exact case by |
 |---|---|---|---|
 | uniform line | $\log_2 V$ | every symbol predicted with $1/V$ | `test_uniform_model_costs_log2_V_bits` (a model with zero read-out scores exactly $\log_2 V$ on any text) |
-| n-gram lines | add-$\alpha$ counts above | counts on the training text only | `test_ngram_probabilities_match_counts_enumerated_by_hand` (a six-character text, every probability written out) and `test_ngram_distributions_sum_to_one` |
+| n-gram lines | add-$\alpha$ counts above | counts on the training text only | `test_ngram_probabilities_match_counts_enumerated_by_hand` (a six-character text, every probability written out) and `test_ngram_unseen_context_is_uniform_and_distributions_sum_to_one` and `test_ngram_log2_prob_agrees_with_next_distribution` |
 | start of the curve | near $\log_2 V$ | read-out weights scaled by 0.05, zero bias | `test_untrained_model_starts_near_log2_V` |
-| entropy against $T$ | $p_T \propto e^{z/T}$ | — | `test_temperature_one_is_the_model_and_zero_is_greedy` (T = 1 gives softmax(z); T → 0 gives the argmax and entropy 0; a uniform z gives $\log_2 V$ at every T) |
+| entropy against $T$ | $p_T \propto e^{z/T}$, $H$ non-decreasing in $T$ | a unique largest logit for the greedy limit | `test_temperature_one_is_the_model_and_zero_is_greedy` (T = 1 gives softmax(z); T → 0 gives the argmax and entropy 0; a uniform z gives $\log_2 V$ at every T) |
 | bits per character | nats / ln 2 | — | `test_bits_are_nats_over_ln2` (against PyTorch's cross-entropy on a hand-made case) |
-| success | held-out bits below the named n-gram, samples with more known words | held-out = last tenth of the text | `test_default_demo_beats_the_trigram` (slow) |
+| success | held-out bits below the named n-gram, samples with more known words | held-out = last tenth of the text | `test_default_demo_beats_the_trigram_with_more_known_words` (slow) |
 
 Sources: A. Karpathy, J. Johnson, L. Fei-Fei, *Visualizing and Understanding Recurrent
 Networks* (2015); C. Shannon, *Prediction and Entropy of Printed English* (1951) for bits per

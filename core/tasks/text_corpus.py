@@ -1,8 +1,8 @@
 """Text for a character-level language model: the shipped prose, the Python standard
 library's own source, or text a user pastes or uploads, and the vocabulary built from it.
 
-Every corpus is split the same way: the first HELD_OUT_FRACTION is training text, the last
-part is held out (a later stretch of the same text, never seen while training), so the
+Every corpus is split the same way: all but the last HELD_OUT_FRACTION is training text, the
+last part is held out (a later stretch of the same text, never seen while training), so the
 held-out bits per character measure generalisation, not memory. The vocabulary is the
 characters of the training text that occur at least `min_count` times (at most
 MAX_VOCABULARY of them, the most frequent); every other character maps to one unknown

@@ -142,8 +142,9 @@ LAB = LabSpec(
         Preset("your own text", "Paste or upload text (UTF-8, up to 1 MB): the vocabulary "
                "is built from it, rare characters become one unknown symbol.",
                {"corpus": "own"}, show=("corpus", "min_count")),
-        Preset("temperature from dull to chaos", "The same model sampled cold (repetitive, "
-               "greedy at T → 0) and hot (random characters): see the entropy curve.",
+        Preset("temperature from dull to chaos", "Sampled cold (T = 0.3) the model repeats "
+               "its safest words; raise T towards 2 and train again for chaos. The entropy "
+               "curve beside the bits shows the whole range, greedy at T → 0.",
                {"temperature": 0.3}, show=("temperature",)),
         Preset("tanh RNN against LSTM", "The three cells on the same text and seed, each for "
                "the steps the first one took; the legend gives parameters and steps.",
