@@ -2,8 +2,8 @@
 import streamlit as st
 
 from core.labs import get_lab
-from core.labs.applications_dna_probe import score_typed_dna
-from core.labs.applications_theory import THEORY
+from core.labs.applications.dna_probe import score_typed_dna
+from core.labs.applications.theory import THEORY
 from core.text_limits import APPLICATIONS_DNA_MAX_CHARS
 from core.viz import anomaly, dna, multitask, rare_events
 from core.viz import applications as viz

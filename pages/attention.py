@@ -3,7 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from core.labs import get_lab
-from core.labs.attention_probes import (MAX_BEAM_WIDTH, alignment_theory, capacity_table,
+from core.labs.attention.probes import (MAX_BEAM_WIDTH, alignment_theory, capacity_table,
                                         checkpoint_view, decode_typed)
 from core.text_limits import ATTENTION_INPUT_MAX_CHARS
 from core.viz import attention as viz

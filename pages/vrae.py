@@ -3,7 +3,7 @@ space between two sequences, and plain sequence autoencoders."""
 import streamlit as st
 
 from core.labs import get_lab
-from core.labs import vrae_probes as probes
+from core.labs.vrae import probes
 from core.text_limits import VRAE_WORD_MAX_CHARS
 from core.viz import vrae as viz
 from ui.escape import escape_markdown

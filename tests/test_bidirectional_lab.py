@@ -10,7 +10,7 @@ import torch
 from core.contract import ConfigError
 from core.labs import get_lab
 from core.labs.bidirectional import tag_typed
-from core.labs.bidirectional_studies import run_mask_sweep
+from core.labs.bidirectional.studies import run_mask_sweep
 from core.text_limits import BIDIRECTIONAL_INPUT_MAX_CHARS
 from core.viz.bidirectional import headline
 

@@ -13,7 +13,7 @@ from core.analysis.error_growth import iterative_bound
 from core.contract import ConfigError
 from core.labs import get_lab
 from core.labs.forecast import KINDS, check_series, lab_for_series, run
-from core.labs.forecast_studies import SWEEP_L, sweep_lipschitz
+from core.labs.forecast.studies import SWEEP_L, sweep_lipschitz
 from core.viz.forecast import headline
 
 LAB = get_lab("forecast")

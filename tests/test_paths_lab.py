@@ -10,7 +10,7 @@ import torch
 
 from core.contract import ConfigError
 from core.labs import get_lab
-from core.labs.paths_studies import (COST_MODELS, COST_REPEATS, cost_total_steps,
+from core.labs.paths.studies import (COST_MODELS, COST_REPEATS, cost_total_steps,
                                      fixed_gates, gates_total_steps, measure_cost)
 from core.precompute import load_cached, precompute
 
@@ -132,7 +132,7 @@ def test_cost_study_stops_between_lengths_and_keeps_what_it_measured():
 
 
 def test_cost_study_skips_kept_scores_that_would_not_fit(monkeypatch):
-    from core.labs import paths_studies
+    from core.labs.paths import studies as paths_studies
     config = dataclasses.replace(LAB.make_config({"hidden": 16}), cost_lengths="8,16")
     # a cap between what T = 8 and T = 16 need stands in for 2048 on a small machine
     cap = (paths_studies.explicit_scores_mb(config, 8) + paths_studies.explicit_scores_mb(

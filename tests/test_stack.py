@@ -10,9 +10,9 @@ import torch
 from core.contract import ConfigError, Result
 from core.device import build_seeded, stream_seed
 from core.labs import get_lab
-from core.labs import stack_training
+from core.labs.stack import training as stack_training
 from core.labs.stack import STUCK_CORRELATION, STUCK_SWEEP, trace_typed
-from core.labs.stack_training import make_data
+from core.labs.stack.training import make_data
 from core.models.stack_rnn import build_model
 from core.sweep import lab_sweeps, plan_sweep, scalar_metrics
 from core.tasks.dyck import run_stack

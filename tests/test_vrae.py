@@ -16,7 +16,7 @@ from core.analysis.latent import (active_units, interpolate, kl_weight, monte_ca
 from core.analysis.latent_probes import LatentProbe
 from core.labs.vrae import (BASELINE_LABEL, LEVER_LABELS, LEVERS_OFF, LEVERS_ON, PATH_POINTS,
                             lever_configs)
-from core.labs.vrae_studies import LENGTHS, compare_autoencoders
+from core.labs.vrae.studies import LENGTHS, compare_autoencoders
 from core.device import build_seeded
 from core.models.seq_autoencoder import FORMS, SequenceAutoencoder
 from core.models.vrae import VRAE, gaussian_kl

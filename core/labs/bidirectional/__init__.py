@@ -5,7 +5,7 @@ data (core.tasks.direction), optionally hiding the future from the backward pass
 probability p (core.models.birnn), and measures test accuracy against the exact causal bound
 (DirectionTask.causal_bound), the backward half's share of the output layer's input, and the
 gradient reaching x_1 along each pass (core.analysis.bidirectional). One model's training is
-in core.labs.bidirectional_training, the future-mask sweep in core.labs.bidirectional_studies.
+in core.labs.bidirectional.training, the future-mask sweep in core.labs.bidirectional.studies.
 """
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from core.analysis.bidirectional import sequence_view
 from core.arms import ENDED_EARLY, finish, train_arms
 from core.contract import ConfigError, LabSpec, Preset, Result, Study, knob
 from core.device import pick_device
-from core.labs.bidirectional_studies import SWEEP_P, run_mask_sweep, sweep_total_steps
-from core.labs.bidirectional_training import (BOUND_SIGMAS, PICTURE_ACCURACY,
+from core.labs.bidirectional.studies import SWEEP_P, run_mask_sweep, sweep_total_steps
+from core.labs.bidirectional.training import (BOUND_SIGMAS, PICTURE_ACCURACY,
                                               PICTURE_HOLD_STEPS, PROBE_SIZE, SUCCESS_ACCURACY,
                                               TEST_SIZE, VALIDATION_SIZE, bound_tolerance,
                                               direction_arm, make_task, train_direction)

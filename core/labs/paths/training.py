@@ -14,7 +14,7 @@ from core.analysis.path_length import (accuracy, accuracy_by_lag, fit_decay_rate
                                        predictions, tagging_loss)
 from core.arms import Arm, Trained
 from core.device import build_seeded, stream
-from core.labs.paths_models import make_task
+from core.labs.paths.models import make_task
 from core.train import train
 
 STOP_ACCURACY = 0.93  # early stop with a margin, so the separate test set clears 0.9

@@ -18,7 +18,7 @@ from core.analysis.imbalance import average_precision, precision_recall, roc_auc
 from core.analysis.reconstruction_scores import quantile_threshold, step_scores
 from core.arms import Arm, Trained, finish, train_arms
 from core.device import build_seeded, pick_device, stream
-from core.labs.applications_common import FirstCrossing, finished_status
+from core.labs.applications.common import FirstCrossing, finished_status
 from core.models.seq_autoencoder import FORMS, SequenceAutoencoder
 from core.tasks.anomalies import normal_series, normal_windows, probe_series
 from core.train import train

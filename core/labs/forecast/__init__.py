@@ -25,7 +25,7 @@ from core.analysis.error_growth import (HorizonErrors, classify_growth, growth_p
 from core.arms import ENDED_EARLY, Arm, Trained, finish, train_arms
 from core.contract import ConfigError, LabSpec, Preset, Result, Study, knob
 from core.device import build_seeded, pick_device, stream
-from core.labs.forecast_studies import SWEEP_L, sweep_lipschitz
+from core.labs.forecast.studies import SWEEP_L, sweep_lipschitz
 from core.models.forecaster import DirectForecaster, OneStepForecaster, parameter_count
 from core.tasks.dynamics import (SystemWindows, longest_window, make_system,
                                  minimum_series_length, sunspots_length)

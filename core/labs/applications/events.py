@@ -20,7 +20,7 @@ from core.analysis.imbalance import (LOSSES, average_precision, balanced_pos_wei
                                      roc_auc)
 from core.arms import Arm, Trained, finish, train_arms
 from core.device import build_seeded, pick_device, stream
-from core.labs.applications_common import FirstCrossing, finished_status
+from core.labs.applications.common import FirstCrossing, finished_status
 from core.models.recurrent import RecurrentClassifier
 from core.tasks.rare_events import DENSITIES, RareEvents, density_labels
 from core.train import train

@@ -22,7 +22,7 @@ from core.analysis.decoding import greedy, score_by_length
 from core.arms import Arm, Trained, finish, train_arms
 from core.contract import ConfigError, LabSpec, Preset, Result, Study, knob
 from core.device import build_seeded, pick_device, stream
-from core.sweep.spec import SweepSpec
+from core.sweep_spec import SweepSpec
 from core.models.seq2seq import ATTENTIONS, CELLS, Seq2Seq
 from core.tasks.transduction import FIRST_SYMBOL, TASKS, TransductionTask
 from core.train import train
@@ -233,12 +233,12 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
 
 def _capacity_study(config: Config, on_step=None, should_stop=None) -> Result:
     # imported here: the studies build on this module's training, so they import it
-    from core.labs.attention_studies import capacity_sweep
+    from core.labs.attention.studies import capacity_sweep
     return capacity_sweep(config, on_step, should_stop)
 
 
 def _decoding_study(config: Config, on_step=None, should_stop=None) -> Result:
-    from core.labs.attention_studies import decoding_study
+    from core.labs.attention.studies import decoding_study
     return decoding_study(config, on_step, should_stop)
 
 

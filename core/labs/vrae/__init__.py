@@ -8,7 +8,7 @@ it measures, on a validation set, the reconstruction term, the KL per latent dim
 the number of active units, so posterior collapse (KL → 0, no active units) shows as it
 happens; and it decodes the path between two test inputs of different classes, the live
 headline figure. The reported numbers come from a separate test set. Studies: which single
-lever prevents collapse (`levers`), and plain sequence autoencoders (core.labs.vrae_studies).
+lever prevents collapse (`levers`), and plain sequence autoencoders (core.labs.vrae.studies).
 """
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ from core.analysis.latent_probes import LatentProbe
 from core.arms import Arm, Trained, finish, study_status, train_arms
 from core.contract import LabSpec, Preset, Result, Study, knob
 from core.device import build_seeded, pick_device, stream
-from core.sweep.spec import SweepSpec
-from core.labs.vrae_studies import compare_autoencoders
+from core.sweep_spec import SweepSpec
+from core.labs.vrae.studies import compare_autoencoders
 from core.models.vrae import VRAE
 from core.tasks.waveforms import Waveforms
 from core.tasks.words import Words

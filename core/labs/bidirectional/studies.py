@@ -8,7 +8,7 @@ from dataclasses import replace
 from core.arms import ENDED_EARLY, finish, study_status, train_arms
 from core.contract import Result
 from core.device import pick_device
-from core.labs.bidirectional_training import direction_arm, make_task, train_direction
+from core.labs.bidirectional.training import direction_arm, make_task, train_direction
 
 SWEEP_P = (0.0, 0.25, 0.5, 0.75, 1.0)
 SWEPT = ("backward_share", "backward_share_unmasked", "forward_variance", "backward_variance",

@@ -20,8 +20,8 @@ from core.analysis.path_length import tagging_loss
 from core.arms import Arm, finish, study_status, train_arms
 from core.contract import Result, config_dict
 from core.device import build_seeded, device_label, pick_device, stream
-from core.labs.paths_models import SYMBOLS, build_model, make_task
-from core.labs.paths_training import PROBE_SIZE, train_tagger
+from core.labs.paths.models import SYMBOLS, build_model, make_task
+from core.labs.paths.training import PROBE_SIZE, train_tagger
 from core.models.fixed_gates import FixedGateGRU, tanh_rnn_sharing_weights
 from core.tasks.long_range import LongRangeTask
 from core.train import make_optimizer

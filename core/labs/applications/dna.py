@@ -17,9 +17,9 @@ import torch.nn.functional as F
 
 from core.analysis.sequence_logo import filter_count_matrices, information_content, match_filters
 from core.arms import Arm, Trained, finish, train_arms
-from core.labs.applications_common import FirstCrossing, finished_status
+from core.labs.applications.common import FirstCrossing, finished_status
 from core.device import build_seeded, pick_device, stream
-from core.labs.applications_dna_probe import read_sequence
+from core.labs.applications.dna_probe import read_sequence
 from core.models.dna import KINDS, build_dna_model
 from core.tasks.dna_grammar import (KIND_NAMES, POSITIVE, DnaGrammar, make_grammar,
                                     occurrences)

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from core.analysis.task_balance import UncertaintyWeights, equilibrium_weight, task_gradient_cosine
 from core.arms import Arm, Trained, finish, train_arms
 from core.device import build_seeded, pick_device, stream
-from core.labs.applications_common import FirstCrossing, finished_status
+from core.labs.applications.common import FirstCrossing, finished_status
 from core.models.multitask import MultiTaskLSTM, matched_hidden, parameter_count
 from core.tasks.two_tasks import TAG_LAG, TwoTasks
 from core.train import train

@@ -20,7 +20,7 @@ from core.analysis.information import recall_horizon
 from core.arms import Arm, Trained, finish, study_status, train_arms
 from core.contract import LabSpec, Preset, Result, Study, knob
 from core.device import build_seeded, pick_device, stream
-from core.sweep.spec import SweepSpec
+from core.sweep_spec import SweepSpec
 from core.models.recurrent import CELLS, RecurrentClassifier
 from core.tasks.recall import MarkedRecall
 from core.train import train
