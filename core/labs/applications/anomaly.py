@@ -16,9 +16,9 @@ import torch.nn.functional as F
 
 from core.analysis.imbalance import average_precision, precision_recall, roc_auc, roc_curve
 from core.analysis.reconstruction_scores import quantile_threshold, step_scores
-from core.arms import Arm, Trained, finish, train_arms
+from core.arms import Arm, Trained, finish, run_status, train_arms
 from core.device import build_seeded, pick_device, stream
-from core.labs.applications.common import FirstCrossing, finished_status
+from core.labs.applications.common import FirstCrossing
 from core.models.seq_autoencoder import FORMS, SequenceAutoencoder
 from core.tasks.anomalies import normal_series, normal_windows, probe_series
 from core.train import train
@@ -131,8 +131,8 @@ def run_anomaly(config, on_step=None, should_stop=None):
     arrays = {"roc": {t.name: t.summary["roc"] for t in trained},
               "operating_points": {t.name: t.summary["operating_point"] for t in trained}}
     success = main["auc"] >= SUCCESS_AUC
-    return finish("applications", config, start, trained, metrics=metrics, arrays=arrays,
-                  success=success, status=finished_status(trained, len(arms), success))
+    return finish(config, start, trained, metrics=metrics, arrays=arrays,
+                  success=success, status=run_status(trained, len(arms), success))
 
 
 def _last_loss(t: Trained):

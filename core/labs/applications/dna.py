@@ -16,8 +16,8 @@ import torch
 import torch.nn.functional as F
 
 from core.analysis.sequence_logo import filter_count_matrices, information_content, match_filters
-from core.arms import Arm, Trained, finish, train_arms
-from core.labs.applications.common import FirstCrossing, finished_status
+from core.arms import Arm, Trained, finish, run_status, train_arms
+from core.labs.applications.common import FirstCrossing
 from core.device import build_seeded, pick_device, stream
 from core.labs.applications.dna_probe import read_sequence
 from core.models.dna import KINDS, build_dna_model
@@ -162,7 +162,7 @@ def run_dna(config, on_step=None, should_stop=None):
                 metrics.setdefault("motif_match", {}).setdefault(name, {})[motif] = \
                     logos[motif]["similarity"]
     success = hybrid.summary["accuracy"] >= config.target_acc
-    return finish("applications", config, start, trained, metrics=metrics, arrays=arrays,
-                  success=success, status=finished_status(trained, len(arms), success),
+    return finish(config, start, trained, metrics=metrics, arrays=arrays,
+                  success=success, status=run_status(trained, len(arms), success),
                   artifacts={"task": task})
 

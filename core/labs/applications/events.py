@@ -18,9 +18,9 @@ import torch
 from core.analysis.imbalance import (LOSSES, average_precision, balanced_pos_weight,
                                      event_loss, precision_recall, precision_recall_curve,
                                      roc_auc)
-from core.arms import Arm, Trained, finish, train_arms
+from core.arms import Arm, Trained, finish, run_status, train_arms
 from core.device import build_seeded, pick_device, stream
-from core.labs.applications.common import FirstCrossing, finished_status
+from core.labs.applications.common import FirstCrossing
 from core.models.recurrent import RecurrentClassifier
 from core.tasks.rare_events import DENSITIES, RareEvents, density_labels
 from core.train import train
@@ -186,5 +186,5 @@ def run_events(config, on_step=None, should_stop=None):
     else:
         metrics["detection_auc"] = main.summary["score"]
         success = main.summary["score"] >= SUCCESS_DETECTION_AUC
-    return finish("applications", config, start, trained, metrics=metrics, arrays=arrays,
-                  success=success, status=finished_status(trained, len(arms), success))
+    return finish(config, start, trained, metrics=metrics, arrays=arrays,
+                  success=success, status=run_status(trained, len(arms), success))

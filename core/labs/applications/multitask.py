@@ -14,9 +14,9 @@ import torch
 import torch.nn.functional as F
 
 from core.analysis.task_balance import UncertaintyWeights, equilibrium_weight, task_gradient_cosine
-from core.arms import Arm, Trained, finish, train_arms
+from core.arms import Arm, Trained, finish, run_status, train_arms
 from core.device import build_seeded, pick_device, stream
-from core.labs.applications.common import FirstCrossing, finished_status
+from core.labs.applications.common import FirstCrossing
 from core.models.multitask import MultiTaskLSTM, matched_hidden, parameter_count
 from core.tasks.two_tasks import TAG_LAG, TwoTasks
 from core.train import train
@@ -160,7 +160,7 @@ def run_multitask(config, on_step=None, should_stop=None):
         if single_acc[h] is not None:
             metrics[f"sharing_gain_{h}"] = acc["shared"][h] - single_acc[h]
     success = min(acc["shared"].values()) >= SUCCESS_ACCURACY
-    return finish("applications", config, start, trained, metrics=metrics, success=success,
-                  status=finished_status(trained, len(arms), success),
+    return finish(config, start, trained, metrics=metrics, success=success,
+                  status=run_status(trained, len(arms), success),
                   arrays={"weights_over_training": shared.extra["curve"]["weights"],
                           "weight_steps": shared.extra["curve"]["steps"]})

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 
 from core.analysis.bidirectional import sequence_view
-from core.arms import ENDED_EARLY, finish, train_arms
+from core.arms import finish, run_status, train_arms
 from core.contract import ConfigError, LabSpec, Preset, Result, Study, knob
 from core.device import pick_device
 from core.labs.bidirectional.studies import SWEEP_P, run_mask_sweep, sweep_total_steps
@@ -112,9 +112,8 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
             success = (by_name["bi"].summary["accuracy"] >= SUCCESS_ACCURACY
                        and by_name["uni"].summary["accuracy"]
                        <= bound + metrics["causal_bound_tolerance"])
-    cut = [t.log.status for t in trained if t.log.status in ENDED_EARLY]  # Stop, divergence
-    status = cut[0] if cut else "succeeded" if success else "completed"
-    return finish("bidirectional", config, start, trained, metrics=metrics, success=success,
+    status = run_status(trained, len(trained), success)
+    return finish(config, start, trained, metrics=metrics, success=success,
                   status=status, artifacts={"task": task},
                   arrays={"gradient_paths": {t.name: vars(t.extra["paths"]) for t in trained}})
 

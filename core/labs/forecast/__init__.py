@@ -22,7 +22,7 @@ import torch
 from core.analysis.error_growth import (HorizonErrors, classify_growth, growth_power,
                                         growth_rate, growth_verdict, horizon_errors,
                                         iterative_bound, persistence_errors, saturation_level)
-from core.arms import ENDED_EARLY, Arm, Trained, finish, train_arms
+from core.arms import Arm, Trained, finish, run_status, train_arms
 from core.contract import ConfigError, LabSpec, Preset, Result, Study, knob
 from core.device import build_seeded, pick_device, stream
 from core.labs.forecast.studies import SWEEP_L, sweep_lipschitz
@@ -196,10 +196,8 @@ def run(config: Config, on_step=None, should_stop=None, series: np.ndarray | Non
     success, verdict = (growth_verdict(system.name, system.lipschitz, metrics, arrays["regime"],
                                        RATE_TOLERANCE) if complete else
                         (False, "Training stopped before the direct model was trained."))
-    ended = next((t.log.status for t in trained if t.log.status in ENDED_EARLY), None)
-    status = ended or ("stopped" if not complete else
-                       "succeeded" if success else "completed")
-    return finish("forecast", config, start, trained, metrics=metrics, arrays=arrays,
+    status = run_status(trained, len(KINDS), success)
+    return finish(config, start, trained, metrics=metrics, arrays=arrays,
                   success=status == "succeeded", status=status, notes=[verdict])
 
 

@@ -23,7 +23,7 @@ from core.arms import Arm, Trained, finish, train_arms
 from core.contract import ConfigError, LabSpec, Preset, Result, Study, knob
 from core.device import build_seeded, pick_device, stream
 from core.labs.paths import studies
-from core.labs.paths.models import (LSTM_FORGET_BIAS, MODELS, SYMBOLS, build_model,
+from core.labs.paths.training import (LSTM_FORGET_BIAS, MODELS, SYMBOLS, build_model,
                                     make_task)
 from core.labs.paths.training import STOP_ACCURACY, train_tagger
 from core.tasks.long_range import LongRangeTask
@@ -141,7 +141,7 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
                        forget_gate_mean=hw.forget_mean)
         arrays["highway"] = {"highway_norms": hw.highway_norms, "forget_low": hw.forget_low,
                              "forget_high": hw.forget_high}
-    return finish("paths", config, start, trained, metrics=metrics, arrays=arrays,
+    return finish(config, start, trained, metrics=metrics, arrays=arrays,
                   success=main["accuracy"] >= SUCCESS_ACCURACY)
 
 

@@ -17,10 +17,10 @@ import torch
 from core.analysis.cost_scaling import (crossover, fit_power_law, measure_step,
                                         parse_lengths)
 from core.analysis.path_length import tagging_loss
-from core.arms import Arm, finish, study_status, train_arms
+from core.arms import Arm, finish, run_status, train_arms
 from core.contract import Result, config_dict
 from core.device import build_seeded, device_label, pick_device, stream
-from core.labs.paths.models import SYMBOLS, build_model, make_task
+from core.labs.paths.training import SYMBOLS, build_model, make_task
 from core.labs.paths.training import PROBE_SIZE, train_tagger
 from core.models.fixed_gates import FixedGateGRU, tanh_rnn_sharing_weights
 from core.tasks.long_range import LongRangeTask
@@ -149,11 +149,12 @@ def fixed_gates(config, on_step=None, should_stop=None) -> Result:
             for kind in GATE_ARMS]
     trained = train_arms(arms, train_tagger, steps=config.steps, on_step=on_step,
                          should_stop=should_stop, rivals_match_main=False)
-    return finish("paths", config, start, trained, metrics={
+    return finish(config, start, trained, metrics={
         "fixed_gate_max_difference": difference,
         "accuracy_by_model": {t.name: t.summary["accuracy"] for t in trained},
         "accuracy_by_lag": {t.name: t.summary["accuracy_by_lag"] for t in trained},
         "steps_by_model": {t.name: t.log.steps for t in trained},
         "chance_accuracy": 1.0 / SYMBOLS},
-        success=len(trained) == len(GATE_ARMS), status=study_status(trained, len(GATE_ARMS)),
+        success=len(trained) == len(GATE_ARMS),
+        status=run_status(trained, len(GATE_ARMS), success=False),
         steps=sum(t.log.steps for t in trained))

@@ -252,7 +252,7 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
         if main.live is None or main.live.get("measured_on") != "test":
             notes.append("The test set was not measured; the accuracy-by-length figure shows "
                          "the last held-out measurement.")
-    return finish("pointer", config, start, trained, metrics=metrics, arrays=arrays,
+    return finish(config, start, trained, metrics=metrics, arrays=arrays,
                   success=success, status=status, notes=notes)
 
 

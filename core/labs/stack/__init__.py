@@ -187,7 +187,7 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
     unmeasured = [t.name for t in trained if t.extra.get("long") is None]
     notes = [f"Stopped before the test strings were scored for: {', '.join(unmeasured)}."
              ] if unmeasured else []
-    return finish("stack", config, start, trained, metrics=metrics, arrays=arrays,
+    return finish(config, start, trained, metrics=metrics, arrays=arrays,
                   success=ok, notes=notes)
 
 

@@ -20,7 +20,7 @@ import torch
 
 from core.analysis.latent import SCHEDULES, kl_weight
 from core.analysis.latent_probes import LatentProbe
-from core.arms import Arm, Trained, finish, study_status, train_arms
+from core.arms import Arm, Trained, finish, run_status, train_arms
 from core.contract import LabSpec, Preset, Result, Study, knob
 from core.device import build_seeded, pick_device, stream
 from core.sweep_spec import SweepSpec
@@ -205,7 +205,7 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
                      "carries almost nothing and the decoder models the data on its own. Try "
                      "one lever at a time: KL annealing, word dropout, z at every step, or a "
                      "smaller σ_x.")
-    return finish("vrae", config, start, [main], metrics=metrics, arrays=arrays, notes=notes,
+    return finish(config, start, [main], metrics=metrics, arrays=arrays, notes=notes,
                   success=passes(metrics, metrics["kl_weight_final"]),
                   artifacts={"probe": probe})
 
@@ -232,8 +232,9 @@ def study_levers(config: Config, on_step=None, should_stop=None) -> Result:
                          should_stop=should_stop, rivals_match_main=False)
     by_arm = {t.name: {"kl": t.summary["kl"], "active_units": t.summary["active_units"],
                        "collapsed": t.summary["kl"] < COLLAPSE_KL} for t in trained}
-    return finish("vrae", config, start, trained, metrics={"levers": by_arm, "kl_clear": KL_MIN},
-                  success=len(trained) == len(arms), status=study_status(trained, len(arms)),
+    return finish(config, start, trained, metrics={"levers": by_arm, "kl_clear": KL_MIN},
+                  success=len(trained) == len(arms),
+                  status=run_status(trained, len(arms), success=False),
                   steps=sum(t.log.steps for t in trained))
 
 
