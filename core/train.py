@@ -23,7 +23,8 @@ class TrainLog:
     history: list = field(default_factory=list)  # one dict per logged step
     message: str = ""
     wall_s: float = 0.0
-    seconds_to_success: float | None = None
+    seconds_to_success: float | None = None  # when `target` first held (else `is_success`)
+    steps_to_success: int | None = None  # the step of that evaluation
 
 
 _warm = False
@@ -75,14 +76,18 @@ def train(params: Iterable[torch.Tensor], step_fn: StepFn, *, steps: int, lr: fl
           is_success: Callable[[dict], bool] | None = None,
           on_step: Callable[[int, dict], None] | None = None,
           should_stop: Callable[[], bool] | None = None,
+          target: Callable[[dict], bool] | None = None,
           log_every: int = 1) -> TrainLog:
     """Run `steps` optimiser steps of `step_fn(step) -> loss` (or `(loss, extra_metrics)`).
 
     `evaluate(step) -> metrics` runs every `eval_every` steps, after the last one, and once
     more when a stop or divergence ends training between measurements; when
-    `is_success(metrics)` holds, training stops early with status "succeeded". A "live" entry
-    in its metrics (figure data) reaches `on_step` but not the history. `clip <= 0`
-    disables clipping. A non-finite loss or gradient ends the run as "diverged" with the
+    `is_success(metrics)` holds, training stops early with status "succeeded". `target`, beside
+    it, is the clock of a lab that trains the full steps on purpose: the first evaluation whose
+    metrics satisfy `target(metrics)` sets `steps_to_success` and `seconds_to_success` (seconds
+    since training began) and training goes on; without a target, the early stop sets them. A
+    "live" entry in its metrics (figure data) reaches `on_step` but not the history.
+    `clip <= 0` disables clipping. A non-finite loss or gradient ends the run as "diverged" with the
     parameters put back to the last values that gave a finite loss.
     """
     params = [p for p in params if p.requires_grad]
@@ -100,13 +105,23 @@ def train(params: Iterable[torch.Tensor], step_fn: StepFn, *, steps: int, lr: fl
         if on_step is not None:
             on_step(step, entry)
 
+    def reached(step: int) -> None:
+        if log.steps_to_success is None:
+            log.steps_to_success, log.seconds_to_success = step, time.perf_counter() - start
+
+    def measure(step: int) -> dict:
+        metrics = evaluate(step)
+        if target is not None and target(metrics):
+            reached(step)
+        record(step, {**metrics, "eval": True})
+        return metrics
+
     def run_eval(step: int) -> bool:
         if evaluate is None:
             return False
-        metrics = evaluate(step)
-        record(step, {**metrics, "eval": True})
+        metrics = measure(step)
         if is_success is not None and is_success(metrics):
-            log.seconds_to_success = time.perf_counter() - start
+            reached(step)
             return True
         return False
 
@@ -146,7 +161,7 @@ def train(params: Iterable[torch.Tensor], step_fn: StepFn, *, steps: int, lr: fl
             h.get("eval") and h["step"] == log.steps for h in log.history):
         # ended between measurements: measure the parameters it ended with, so the figures
         # show the model as it was (a stop never turns into a success)
-        record(log.steps, {**evaluate(log.steps), "eval": True})
+        measure(log.steps)
     log.wall_s = time.perf_counter() - start
     return log
 

@@ -2,7 +2,6 @@
 batches and probe input the run, its studies and its probes all measure on."""
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -87,8 +86,6 @@ def train_seq2seq(arm: Arm, steps: int, report, should_stop, is_main: bool) -> T
     names_in = task.decode(probe)
     checkpoints = {"steps": [], "attention": [], "output": []}
     measured: list[int] = []  # the steps evaluated
-    criterion: dict = {}
-    started = time.perf_counter()
 
     def step_fn(step: int):
         L = fit_lengths[int(torch.randint(len(fit_lengths), (1,), generator=data_gen))]
@@ -103,8 +100,6 @@ def train_seq2seq(arm: Arm, steps: int, report, should_stop, is_main: bool) -> T
                    "token_accuracy": scores.mean("token_accuracy", fit_lengths)}
         if scores.entropy_ratio:
             metrics["alignment_entropy_ratio"] = scores.mean("entropy_ratio", fit_lengths)
-        if metrics["accuracy"] >= STOP_ACCURACY and not criterion:
-            criterion.update(step=step, seconds=time.perf_counter() - started)
         with torch.no_grad():
             dec = greedy(model, probe.unsqueeze(0), max_len=len(probe) + 1)
         output = task.decode(dec.tokens[0])
@@ -126,7 +121,10 @@ def train_seq2seq(arm: Arm, steps: int, report, should_stop, is_main: bool) -> T
 
     log = train(list(model.parameters()), step_fn, steps=steps, lr=config.lr, clip=1.0,
                 evaluate=evaluate, eval_every=config.eval_every, is_success=picture_done,
-                on_step=report, should_stop=should_stop)
+                on_step=report, should_stop=should_stop,
+                target=lambda m: m["accuracy"] >= STOP_ACCURACY)
+    criterion = ({} if log.steps_to_success is None else
+                 {"step": log.steps_to_success, "seconds": log.seconds_to_success})
     test = batches_by_length(task, lengths, TEST_PER_LENGTH, stream(config.seed, "test"),
                              device)
     scores = score_by_length(model, test, should_stop)

@@ -111,14 +111,6 @@ def _measure_one(config, name: str, T: int, device) -> dict:
     return measure_step(model, step, device, repeats=COST_REPEATS)
 
 
-def cost_summary(metrics: dict) -> dict:
-    """The largest length measured for every model, for the page's numbers."""
-    lengths = metrics["lengths"]
-    return {m: next(((lengths[i], v) for i, v in reversed(list(enumerate(values)))
-                     if v is not None), None)
-            for m, values in metrics["step_ms_by_T"].items()}
-
-
 def gates_total_steps(config) -> int:
     return config.steps * len(GATE_ARMS)
 
