@@ -49,6 +49,7 @@ def test_numbers_come_from_the_test_set_and_the_curve_from_validation(tiny):
     assert m["test_labels"] == 4 * m["test_sequences"]
     assert m["causal_bound_tolerance"] == pytest.approx(
         m["bound_sigmas"] * (0.25 * 0.75 / m["test_labels"]) ** 0.5)
+    assert m["causal_bound_limit"] == pytest.approx(0.25 + m["causal_bound_tolerance"])
     for name in ("uni", "bi"):
         live = r.arrays["live"][name]
         assert live["step"] == [5] and len(live["accuracy"]) == 1

@@ -19,9 +19,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from core.analysis.error_growth import (HorizonErrors, classify_growth, growth_power,
-                                        growth_rate, growth_verdict, horizon_errors,
-                                        iterative_bound, persistence_errors, saturation_level)
+from core.analysis.error_growth import (HorizonErrors, classify_growth, expected_regime,
+                                        growth_power, growth_rate, growth_verdict,
+                                        horizon_errors, iterative_bound, persistence_errors,
+                                        saturation_level)
 from core.arms import Arm, Trained, finish, run_status, train_arms
 from core.contract import ConfigError, LabSpec, Preset, Result, Study, knob
 from core.device import build_seeded, pick_device, stream
@@ -223,6 +224,10 @@ def _measure(system: SystemWindows, trained: list[Trained], spec: dict) -> tuple
         "growth_power_iterative": growth_power(it.median),
         "growth_power_direct": growth_power(di.median) if di else nan,
         "one_step_error_iterative": it.median[0],
+        # below L = 1 the iterative error is judged by staying bounded, not by its rate
+        "bounded_regime": (system.name == "linear" and system.lipschitz is not None
+                           and expected_regime(system.lipschitz) == "bounded"),
+        "largest_over_one_step_error_iterative": max(it.median) / it.median[0],
         "one_step_error_direct": di.median[0] if di else nan,
         "final_error_iterative": it.median[-1],
         "final_error_direct": di.median[-1] if di else nan,

@@ -121,6 +121,9 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
         "accuracy": main["accuracy"], "chance_accuracy": 1.0 / SYMBOLS,
         "accuracy_by_model": {n: s["accuracy"] for n, s in by_name.items()},
         "accuracy_by_lag": {n: s["accuracy_by_lag"] for n, s in by_name.items()},
+        # the fewest and most test targets behind one point of the accuracy-by-lag curve
+        "targets_per_lag": [min(main["accuracy_by_lag"]["count"]),
+                            max(main["accuracy_by_lag"]["count"])],
         "grad_by_distance": {n: s["grad_by_distance"] for n, s in by_name.items()},
         "path_decay_rate": {n: s["decay_rate"] for n, s in by_name.items()},
         "gradient_reach": {n: s["reach"] for n, s in by_name.items()},

@@ -188,6 +188,7 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
     metrics["interpolation_valid_fraction"] = path["valid_fraction"]
     if "max_jump" in path:
         metrics["interpolation_max_jump"] = path["max_jump"]
+        metrics["interpolation_even_step"] = path["even_step"]
         metrics["interpolation_end_rmse"] = path["end_rmse"]
     else:
         metrics["interpolation_real_word_fraction"] = path["real_word_fraction"]
