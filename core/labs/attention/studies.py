@@ -85,7 +85,7 @@ def _train_shuffle(arm: Arm, steps: int, report, should_stop, is_main: bool) -> 
     lengths = training_lengths(config)
 
     def step_fn(step: int):
-        L = lengths[int(torch.randint(len(lengths), (1,), generator=gen))]
+        L = lengths[int(torch.randint(len(lengths), (1,), generator=gen, device="cpu"))]
         b = task.sample(config.batch, L, gen, device)
         logits, _ = model(b.source, b.decoder_input)
         h_star = float(np.mean([permutation_step_entropy(r) for r in b.source.tolist()]))

@@ -60,7 +60,8 @@ def probe_input(config: "Config", device=None) -> torch.Tensor:
     repeated, attention split between its copies would still be right and read as a blur."""
     gen = stream(config.seed, "probe")
     rounds = -(-config.max_len // config.symbols)
-    order = torch.cat([torch.randperm(config.symbols, generator=gen) for _ in range(rounds)])
+    order = torch.cat([torch.randperm(config.symbols, generator=gen, device="cpu")
+                       for _ in range(rounds)])
     source = order[:config.max_len] + FIRST_SYMBOL
     return source.to(device) if device is not None else source
 
@@ -88,7 +89,8 @@ def train_seq2seq(arm: Arm, steps: int, report, should_stop, is_main: bool) -> T
     measured: list[int] = []  # the steps evaluated
 
     def step_fn(step: int):
-        L = fit_lengths[int(torch.randint(len(fit_lengths), (1,), generator=data_gen))]
+        pick = torch.randint(len(fit_lengths), (1,), generator=data_gen, device="cpu")
+        L = fit_lengths[int(pick)]
         b = task.sample(config.batch, L, data_gen, device)
         logits, _ = model(b.source, b.decoder_input)
         return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), b.target.reshape(-1))
