@@ -23,7 +23,7 @@ from core.arms import Arm, Trained
 from core.device import build_seeded, stream, stream_seed
 from core.models.stack_rnn import build_model
 from core.tasks.dyck import DyckBatch, alphabet, encode, run_stack, sample_strings, state_names
-from core.train import TrainLog, phase_reporter, train
+from core.train import Trainer, TrainLog, phase_reporter
 
 EARLY_STOP_ACCURACY = 0.995  # on validation strings of the training lengths, twice in a row
 # The default demo goes on past that until its headline picture is clear: the stack model
@@ -137,9 +137,10 @@ def _validation(model, kind: str, config, data: StackData, step: int, order: lis
     return {**metrics, "live": live}
 
 
-def _fit(model, kind, config, data: StackData, gen, steps: int, report, should_stop,
-         criterion: Criterion | None, order: list, offset: int = 0) -> TrainLog:
-    """Train for `steps` steps, continuing a model that has trained `offset` already."""
+def _fit(trainer: Trainer, model, kind, config, data: StackData, gen, steps: int, report,
+         should_stop, criterion: Criterion | None, order: list) -> TrainLog:
+    """Train for `steps` more steps, continuing where `trainer` left off (its optimiser state
+    and step count carry over)."""
     language, form = config.task, config.form
 
     def step_fn(step: int):
@@ -148,18 +149,21 @@ def _fit(model, kind, config, data: StackData, gen, steps: int, report, should_s
         data.seen["depth"] = max(data.seen["depth"], int(batch.depth.max()))
         return sequence_loss(model(batch.x), batch, form)
 
-    return train(list(model.parameters()), step_fn, steps=steps, lr=config.lr, clip=1.0,
-                 evaluate=lambda step: _validation(model, kind, config, data, step + offset,
-                                                   order),
-                 eval_every=config.eval_every, is_success=criterion, on_step=report,
-                 should_stop=should_stop)
+    return trainer.train(step_fn, steps=steps,
+                         evaluate=lambda step: _validation(model, kind, config, data, step,
+                                                           order),
+                         eval_every=config.eval_every, is_success=criterion, on_step=report,
+                         should_stop=should_stop)
 
 
-def _shifted(report, offset: int):
-    """Report a continued phase's steps after the `offset` steps it continues."""
+def _continued(report, offset: int, phase: str, steps: int, base: float, span: float):
+    """The reporter of a phase that continues after `offset` steps: its progress counts the
+    phase's own steps, the entries keep the run's step numbers."""
     if report is None:
         return None
-    return lambda step, metrics: report(step + offset, metrics)
+    inner = phase_reporter(lambda local, metrics: report(local + offset, metrics), phase,
+                           steps, base=base, span=span)
+    return lambda step, metrics: inner(step - offset, metrics)
 
 
 def train_model(arm: Arm, steps: int, report, should_stop, is_main: bool, *, config,
@@ -176,6 +180,7 @@ def train_model(arm: Arm, steps: int, report, should_stop, is_main: bool, *, con
     best, tried = None, 0
     for attempt in range(tries):
         model = _new_model(kind, config, data, attempt)
+        trainer = Trainer(model.parameters(), lr=config.lr, clip=1.0)
         criterion = Criterion(started, needs_picture=kind == "stack") if is_main else None
         gen = stream(config.seed, "train")  # every attempt sees the same batches
         phase = f"init {attempt + 1}"
@@ -186,26 +191,21 @@ def train_model(arm: Arm, steps: int, report, should_stop, is_main: bool, *, con
             order[0] += 1
             attempt_report(0, {"live": {"order": order[0], "model": kind, "step": 0,
                                         **live_trace(model, data.probe, config.task)}})
-        log = _fit(model, kind, config, data, gen, probe, attempt_report, should_stop,
-                   criterion, order)
+        log = _fit(trainer, model, kind, config, data, gen, probe, attempt_report,
+                   should_stop, criterion, order)
         tried += 1
         score = next((h["accuracy"] for h in reversed(log.history) if "accuracy" in h), 0.0)
         if best is None or score > best[0]:
-            best = (score, model, gen, log, criterion, phase)
+            best = (score, model, trainer, gen, log, criterion, phase)
         if log.status != "completed":  # succeeded early, stopped or diverged
             break
-    _, model, gen, log, criterion, phase = best
+    _, model, trainer, gen, log, criterion, phase = best
     if log.status == "completed" and steps > probe:
+        # the winner trains on from its probe with the same optimiser (Adam's moments kept)
         base = tries * probe / total  # only with tries > 1: one try trains all its steps above
-        rest_report = phase_reporter(_shifted(report, probe), phase, steps - probe, base=base,
-                                     span=1 - base)
-        rest = _fit(model, kind, config, data, gen, steps - probe, rest_report, should_stop,
-                    criterion, order, offset=probe)
-        for entry in rest.history:
-            entry["step"] += probe
-        rest.history = log.history + rest.history
-        rest.steps += probe
-        log = rest
+        rest_report = _continued(report, probe, phase, steps - probe, base, 1 - base)
+        log = _fit(trainer, model, kind, config, data, gen, steps - probe, rest_report,
+                   should_stop, criterion, order)
     if criterion is not None and criterion.reached_after is not None:
         # Time to the criterion counts every initialisation tried; a run that reached it and
         # went on for a clearer picture has still succeeded.

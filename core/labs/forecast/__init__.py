@@ -19,13 +19,14 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from core.analysis.error_growth import (HorizonErrors, classify_growth, growth_power,
-                                        growth_rate, growth_verdict, horizon_errors,
-                                        iterative_bound, persistence_errors, saturation_level)
-from core.arms import ENDED_EARLY, Arm, Trained, finish, train_arms
+from core.analysis.error_growth import (HorizonErrors, classify_growth, expected_regime,
+                                        growth_power, growth_rate, growth_verdict,
+                                        horizon_errors, iterative_bound, persistence_errors,
+                                        saturation_level)
+from core.arms import Arm, Trained, finish, run_status, train_arms
 from core.contract import ConfigError, LabSpec, Preset, Result, Study, knob
 from core.device import build_seeded, pick_device, stream
-from core.labs.forecast_studies import SWEEP_L, sweep_lipschitz
+from core.labs.forecast.studies import SWEEP_L, sweep_lipschitz
 from core.models.forecaster import DirectForecaster, OneStepForecaster, parameter_count
 from core.tasks.dynamics import (SystemWindows, longest_window, make_system,
                                  minimum_series_length, sunspots_length)
@@ -196,10 +197,8 @@ def run(config: Config, on_step=None, should_stop=None, series: np.ndarray | Non
     success, verdict = (growth_verdict(system.name, system.lipschitz, metrics, arrays["regime"],
                                        RATE_TOLERANCE) if complete else
                         (False, "Training stopped before the direct model was trained."))
-    ended = next((t.log.status for t in trained if t.log.status in ENDED_EARLY), None)
-    status = ended or ("stopped" if not complete else
-                       "succeeded" if success else "completed")
-    return finish("forecast", config, start, trained, metrics=metrics, arrays=arrays,
+    status = run_status(trained, len(KINDS), success)
+    return finish(config, start, trained, metrics=metrics, arrays=arrays,
                   success=status == "succeeded", status=status, notes=[verdict])
 
 
@@ -225,6 +224,10 @@ def _measure(system: SystemWindows, trained: list[Trained], spec: dict) -> tuple
         "growth_power_iterative": growth_power(it.median),
         "growth_power_direct": growth_power(di.median) if di else nan,
         "one_step_error_iterative": it.median[0],
+        # below L = 1 the iterative error is judged by staying bounded, not by its rate
+        "bounded_regime": (system.name == "linear" and system.lipschitz is not None
+                           and expected_regime(system.lipschitz) == "bounded"),
+        "largest_over_one_step_error_iterative": max(it.median) / it.median[0],
         "one_step_error_direct": di.median[0] if di else nan,
         "final_error_iterative": it.median[-1],
         "final_error_direct": di.median[-1] if di else nan,

@@ -21,7 +21,7 @@ import statistics
 import time
 
 from core.labs import get_lab
-from core.sweep.spec import SweepSpec, plan_sweep
+from core.sweep_spec import SweepSpec, plan_sweep
 from core.sweep.sweep_run import SweepRun
 
 GRID = SweepSpec(name="bench", metric="accuracy", seeds=3,

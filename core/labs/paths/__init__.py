@@ -6,7 +6,7 @@ Every `eval_every` steps each model's validation accuracy and the gradient reach
 input position from the loss at the last one are measured (the live headline figure). At
 the end: accuracy against lag on a separate test set, the fitted decay rate of that
 gradient, the attention model's attention maps, and the LSTM's cell-state gradients and
-forget gates. The cost sweep and the fixed-gate study are in core.labs.paths_studies.
+forget gates. The cost sweep and the fixed-gate study are in core.labs.paths.studies.
 """
 from __future__ import annotations
 
@@ -22,10 +22,10 @@ from core.analysis.lstm_highway import pinned_highway_ratio
 from core.arms import Arm, Trained, finish, train_arms
 from core.contract import ConfigError, LabSpec, Preset, Result, Study, knob
 from core.device import build_seeded, pick_device, stream
-from core.labs import paths_studies as studies
-from core.labs.paths_models import (LSTM_FORGET_BIAS, MODELS, SYMBOLS, build_model,
+from core.labs.paths import studies
+from core.labs.paths.training import (LSTM_FORGET_BIAS, MODELS, SYMBOLS, build_model,
                                     make_task)
-from core.labs.paths_training import STOP_ACCURACY, train_tagger
+from core.labs.paths.training import STOP_ACCURACY, train_tagger
 from core.tasks.long_range import LongRangeTask
 
 SUCCESS_ACCURACY = 0.9
@@ -121,6 +121,9 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
         "accuracy": main["accuracy"], "chance_accuracy": 1.0 / SYMBOLS,
         "accuracy_by_model": {n: s["accuracy"] for n, s in by_name.items()},
         "accuracy_by_lag": {n: s["accuracy_by_lag"] for n, s in by_name.items()},
+        # the fewest and most test targets behind one point of the accuracy-by-lag curve
+        "targets_per_lag": [min(main["accuracy_by_lag"]["count"]),
+                            max(main["accuracy_by_lag"]["count"])],
         "grad_by_distance": {n: s["grad_by_distance"] for n, s in by_name.items()},
         "path_decay_rate": {n: s["decay_rate"] for n, s in by_name.items()},
         "gradient_reach": {n: s["reach"] for n, s in by_name.items()},
@@ -141,7 +144,7 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
                        forget_gate_mean=hw.forget_mean)
         arrays["highway"] = {"highway_norms": hw.highway_norms, "forget_low": hw.forget_low,
                              "forget_high": hw.forget_high}
-    return finish("paths", config, start, trained, metrics=metrics, arrays=arrays,
+    return finish(config, start, trained, metrics=metrics, arrays=arrays,
                   success=main["accuracy"] >= SUCCESS_ACCURACY)
 
 

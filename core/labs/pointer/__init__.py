@@ -23,7 +23,7 @@ from core.arms import Arm, Trained, finish, train_arms
 from core.contract import ConfigError, LabSpec, Preset, Result, knob
 from core.device import build_seeded, pick_device, stream
 from core.models.pointer import DECODERS, PointerNet
-from core.sweep.spec import SweepSpec
+from core.sweep_spec import SweepSpec
 from core.tasks.permutation import TASKS, PermutationTask, parse_numbers, scale_to_unit
 from core.text_limits import POINTER_NUMBERS_MAX_CHARS
 from core.train import train
@@ -252,7 +252,7 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
         if main.live is None or main.live.get("measured_on") != "test":
             notes.append("The test set was not measured; the accuracy-by-length figure shows "
                          "the last held-out measurement.")
-    return finish("pointer", config, start, trained, metrics=metrics, arrays=arrays,
+    return finish(config, start, trained, metrics=metrics, arrays=arrays,
                   success=success, status=status, notes=notes)
 
 

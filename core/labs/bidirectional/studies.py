@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from core.arms import ENDED_EARLY, finish, study_status, train_arms
+from core.arms import ENDED_EARLY, finish, run_status, train_arms
 from core.contract import Result
 from core.device import pick_device
-from core.labs.bidirectional_training import direction_arm, make_task, train_direction
+from core.labs.bidirectional.training import direction_arm, make_task, train_direction
 
 SWEEP_P = (0.0, 0.25, 0.5, 0.75, 1.0)
 SWEPT = ("backward_share", "backward_share_unmasked", "forward_variance", "backward_variance",
@@ -38,8 +38,8 @@ def run_mask_sweep(config, on_step=None, should_stop=None, ps: tuple = SWEEP_P) 
     metrics = {"p": [pt["p"] for pt in points],
                **{k: [pt[k] for pt in points] for k in SWEPT},
                "test_labels": trained[0].summary["test_labels"] if trained else 0}
-    status = study_status(trained, len(ps))
-    return finish("bidirectional", config, start, trained, metrics=metrics,
+    status = run_status(trained, len(ps), success=False)
+    return finish(config, start, trained, metrics=metrics,
                   success=status == "completed", status=status,
                   steps=sum(t.log.steps for t in trained), arrays={"sweep": points},
                   notes=[] if status == "completed" else ["sweep stopped early"],

@@ -14,9 +14,8 @@ import torch
 import torch.nn.functional as F
 
 from core.analysis.task_balance import UncertaintyWeights, equilibrium_weight, task_gradient_cosine
-from core.arms import Arm, Trained, finish, train_arms
+from core.arms import Arm, Trained, finish, run_status, train_arms
 from core.device import build_seeded, pick_device, stream
-from core.labs.applications_common import FirstCrossing, finished_status
 from core.models.multitask import MultiTaskLSTM, matched_hidden, parameter_count
 from core.tasks.two_tasks import TAG_LAG, TwoTasks
 from core.train import train
@@ -27,6 +26,22 @@ TEST_SIZE = 1024
 PROBE_SIZE = 512
 NAMES = {("tag", "seq"): "shared", ("tag",): "tagging only", ("seq",): "sequence only"}
 
+
+# Each head's own first crossing: a measurement per head (which task learns first), not the
+# run's clock, which is the training loop's target below.
+class FirstCrossing:
+    """The first training step, and seconds since the model started training, at which a
+    measured value reached its target."""
+
+    def __init__(self, target: float) -> None:
+        self.target = target
+        self.started = time.perf_counter()
+        self.step: int | None = None
+        self.seconds: float | None = None
+
+    def see(self, step: int, value: float) -> None:
+        if self.step is None and value >= self.target:
+            self.step, self.seconds = step, time.perf_counter() - self.started
 
 def task_of(config) -> TwoTasks:
     return TwoTasks(config.symbols, config.mt_length, config.relatedness)
@@ -160,7 +175,7 @@ def run_multitask(config, on_step=None, should_stop=None):
         if single_acc[h] is not None:
             metrics[f"sharing_gain_{h}"] = acc["shared"][h] - single_acc[h]
     success = min(acc["shared"].values()) >= SUCCESS_ACCURACY
-    return finish("applications", config, start, trained, metrics=metrics, success=success,
-                  status=finished_status(trained, len(arms), success),
+    return finish(config, start, trained, metrics=metrics, success=success,
+                  status=run_status(trained, len(arms), success),
                   arrays={"weights_over_training": shared.extra["curve"]["weights"],
                           "weight_steps": shared.extra["curve"]["steps"]})

@@ -25,10 +25,10 @@ from core.analysis.stack_trace import FORMS, Scores, trace_string
 from core.arms import Arm, finish, train_arms
 from core.contract import ConfigError, LabSpec, Preset, Result, knob
 from core.device import pick_device, stream
-from core.labs.stack_training import (PROBE_STEPS, StackData, lengths, make_data,
+from core.labs.stack.training import (PROBE_STEPS, StackData, lengths, make_data,
                                       scored_by_length, train_model)
 from core.models.stack_rnn import MODELS
-from core.sweep.spec import SweepSpec
+from core.sweep_spec import SweepSpec
 from core.tasks.dyck import (LANGUAGES, make_negative, negative_kinds, random_balanced,
                              sample_strings, state_names)
 
@@ -187,7 +187,7 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
     unmeasured = [t.name for t in trained if t.extra.get("long") is None]
     notes = [f"Stopped before the test strings were scored for: {', '.join(unmeasured)}."
              ] if unmeasured else []
-    return finish("stack", config, start, trained, metrics=metrics, arrays=arrays,
+    return finish(config, start, trained, metrics=metrics, arrays=arrays,
                   success=ok, notes=notes)
 
 

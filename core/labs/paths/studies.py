@@ -17,11 +17,11 @@ import torch
 from core.analysis.cost_scaling import (crossover, fit_power_law, measure_step,
                                         parse_lengths)
 from core.analysis.path_length import tagging_loss
-from core.arms import Arm, finish, study_status, train_arms
+from core.arms import Arm, finish, run_status, train_arms
 from core.contract import Result, config_dict
 from core.device import build_seeded, device_label, pick_device, stream
-from core.labs.paths_models import SYMBOLS, build_model, make_task
-from core.labs.paths_training import PROBE_SIZE, train_tagger
+from core.labs.paths.training import SYMBOLS, build_model, make_task
+from core.labs.paths.training import PROBE_SIZE, train_tagger
 from core.models.fixed_gates import FixedGateGRU, tanh_rnn_sharing_weights
 from core.tasks.long_range import LongRangeTask
 from core.train import make_optimizer
@@ -111,14 +111,6 @@ def _measure_one(config, name: str, T: int, device) -> dict:
     return measure_step(model, step, device, repeats=COST_REPEATS)
 
 
-def cost_summary(metrics: dict) -> dict:
-    """The largest length measured for every model, for the page's numbers."""
-    lengths = metrics["lengths"]
-    return {m: next(((lengths[i], v) for i, v in reversed(list(enumerate(values)))
-                     if v is not None), None)
-            for m, values in metrics["step_ms_by_T"].items()}
-
-
 def gates_total_steps(config) -> int:
     return config.steps * len(GATE_ARMS)
 
@@ -149,11 +141,12 @@ def fixed_gates(config, on_step=None, should_stop=None) -> Result:
             for kind in GATE_ARMS]
     trained = train_arms(arms, train_tagger, steps=config.steps, on_step=on_step,
                          should_stop=should_stop, rivals_match_main=False)
-    return finish("paths", config, start, trained, metrics={
+    return finish(config, start, trained, metrics={
         "fixed_gate_max_difference": difference,
         "accuracy_by_model": {t.name: t.summary["accuracy"] for t in trained},
         "accuracy_by_lag": {t.name: t.summary["accuracy_by_lag"] for t in trained},
         "steps_by_model": {t.name: t.log.steps for t in trained},
         "chance_accuracy": 1.0 / SYMBOLS},
-        success=len(trained) == len(GATE_ARMS), status=study_status(trained, len(GATE_ARMS)),
+        success=len(trained) == len(GATE_ARMS),
+        status=run_status(trained, len(GATE_ARMS), success=False),
         steps=sum(t.log.steps for t in trained))

@@ -18,9 +18,8 @@ import torch
 from core.analysis.imbalance import (LOSSES, average_precision, balanced_pos_weight,
                                      event_loss, precision_recall, precision_recall_curve,
                                      roc_auc)
-from core.arms import Arm, Trained, finish, train_arms
+from core.arms import Arm, Trained, finish, run_status, train_arms
 from core.device import build_seeded, pick_device, stream
-from core.labs.applications_common import FirstCrossing, finished_status
 from core.models.recurrent import RecurrentClassifier
 from core.tasks.rare_events import DENSITIES, RareEvents, density_labels
 from core.train import train
@@ -88,7 +87,6 @@ def _train_detector(arm: Arm, steps: int, report, should_stop, is_main: bool) ->
     per_step = density == "every step" and config.event_compare == "losses"
     curve: dict = {"steps": [], "score": [], "precision": [], "recall": []}
     target = SUCCESS_PR_AUC if per_step else SUCCESS_DETECTION_AUC
-    crossing = FirstCrossing(target)
     latest: dict = {}
     rate = validation.rate
 
@@ -102,7 +100,6 @@ def _train_detector(arm: Arm, steps: int, report, should_stop, is_main: bool) ->
         curve["steps"].append(step)
         for key in ("score", "precision", "recall"):
             curve[key].append(measured.get(key))
-        crossing.see(step, measured["score"])
         profile = gradient_profile(model, probe, density, config.label_every, loss_kw)
         latest.update(profile=profile)
         return {"score": measured["score"], "live": {**{k: list(v) for k, v in curve.items()},
@@ -110,11 +107,10 @@ def _train_detector(arm: Arm, steps: int, report, should_stop, is_main: bool) ->
 
     log = train(list(model.parameters()), step_fn, steps=steps, lr=config.lr, clip=1.0,
                 evaluate=evaluate, eval_every=config.eval_every, on_step=report,
-                should_stop=should_stop)
-    log.seconds_to_success = crossing.seconds
+                should_stop=should_stop, target=lambda m: m["score"] >= target)
     test = task.sample(TEST_SIZE, stream(config.seed, "test"), device)
     summary = measure(model, test, config, density, per_step, curves=True)
-    summary.update(steps_to_target=crossing.step, grad_profile=latest["profile"],
+    summary.update(steps_to_target=log.steps_to_success, grad_profile=latest["profile"],
                    early_late=early_late_ratio(latest["profile"]))
     return Trained(arm, model, log, summary=summary)
 
@@ -186,5 +182,5 @@ def run_events(config, on_step=None, should_stop=None):
     else:
         metrics["detection_auc"] = main.summary["score"]
         success = main.summary["score"] >= SUCCESS_DETECTION_AUC
-    return finish("applications", config, start, trained, metrics=metrics, arrays=arrays,
-                  success=success, status=finished_status(trained, len(arms), success))
+    return finish(config, start, trained, metrics=metrics, arrays=arrays,
+                  success=success, status=run_status(trained, len(arms), success))

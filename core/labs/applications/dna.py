@@ -16,10 +16,9 @@ import torch
 import torch.nn.functional as F
 
 from core.analysis.sequence_logo import filter_count_matrices, information_content, match_filters
-from core.arms import Arm, Trained, finish, train_arms
-from core.labs.applications_common import FirstCrossing, finished_status
+from core.arms import Arm, Trained, finish, run_status, train_arms
 from core.device import build_seeded, pick_device, stream
-from core.labs.applications_dna_probe import read_sequence
+from core.labs.applications.dna_probe import read_sequence
 from core.models.dna import KINDS, build_dna_model
 from core.tasks.dna_grammar import (KIND_NAMES, POSITIVE, DnaGrammar, make_grammar,
                                     occurrences)
@@ -71,7 +70,6 @@ def _train_model(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Tr
     data = stream(config.seed, "train")
     validation = task.sample(VALIDATION_SIZE, stream(config.seed, "validation"), device)
     curve = {"steps": [], "accuracy": []}
-    reached = FirstCrossing(config.target_acc)
     ceiling = presence_ceiling(validation, task)
 
     def step_fn(step: int):
@@ -82,19 +80,17 @@ def _train_model(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Tr
         acc = _accuracy(model, validation)
         curve["steps"].append(step)
         curve["accuracy"].append(acc)
-        reached.see(step, acc)
         return {"accuracy": acc, "live": {"steps": list(curve["steps"]),
                                           "accuracy": list(curve["accuracy"]),
                                           "presence_ceiling": ceiling}}
 
     log = train(list(model.parameters()), step_fn, steps=steps, lr=config.lr, clip=1.0,
                 evaluate=evaluate, eval_every=config.eval_every, on_step=report,
-                should_stop=should_stop)
-    log.seconds_to_success = reached.seconds
+                should_stop=should_stop, target=lambda m: m["accuracy"] >= config.target_acc)
     test = task.sample(TEST_SIZE, stream(config.seed, "test"), device)
     return Trained(arm, model, log, summary={
-        "accuracy": _accuracy(model, test), "steps_to_target": reached.step,
-        "seconds_to_target": reached.seconds})
+        "accuracy": _accuracy(model, test), "steps_to_target": log.steps_to_success,
+        "seconds_to_target": log.seconds_to_success})
 
 
 def _logos(model, task: DnaGrammar, test, config) -> dict:
@@ -162,7 +158,7 @@ def run_dna(config, on_step=None, should_stop=None):
                 metrics.setdefault("motif_match", {}).setdefault(name, {})[motif] = \
                     logos[motif]["similarity"]
     success = hybrid.summary["accuracy"] >= config.target_acc
-    return finish("applications", config, start, trained, metrics=metrics, arrays=arrays,
-                  success=success, status=finished_status(trained, len(arms), success),
+    return finish(config, start, trained, metrics=metrics, arrays=arrays,
+                  success=success, status=run_status(trained, len(arms), success),
                   artifacts={"task": task})
 

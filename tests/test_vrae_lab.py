@@ -16,7 +16,7 @@ from core.analysis.latent import (active_units, interpolate, kl_weight, monte_ca
 from core.analysis.latent_probes import LatentProbe
 from core.labs.vrae import (BASELINE_LABEL, LEVER_LABELS, LEVERS_OFF, LEVERS_ON, PATH_POINTS,
                             lever_configs)
-from core.labs.vrae_studies import LENGTHS, compare_autoencoders
+from core.labs.vrae.studies import LENGTHS, compare_autoencoders
 from core.device import build_seeded
 from core.models.seq_autoencoder import FORMS, SequenceAutoencoder
 from core.models.vrae import VRAE, gaussian_kl
@@ -184,6 +184,8 @@ def test_tiny_run_reports_test_numbers_and_the_live_path(tiny_run):
     live = tiny_run.arrays["live"]["vrae"]
     assert live["step"] == TINY["steps"]
     assert len(live["decoded"]) == len(live["lambda"]) == PATH_POINTS
+    if "interpolation_max_jump" in m:  # a path of PATH_POINTS points has PATH_POINTS - 1 steps
+        assert m["interpolation_even_step"] == pytest.approx(1 / (PATH_POINTS - 1))
     assert tiny_run.arrays["path_pair"][0] != tiny_run.arrays["path_pair"][1]
     evals = [h["step"] for h in tiny_run.history if h.get("eval")]
     assert evals == [0, TINY["steps"]]  # the untrained model first, then every eval_every

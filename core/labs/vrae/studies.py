@@ -13,7 +13,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-from core.arms import Arm, Trained, finish, study_status, train_arms
+from core.arms import Arm, Trained, finish, run_status, train_arms
 from core.contract import Result
 from core.device import build_seeded, pick_device, stream
 from core.models.seq_autoencoder import FORMS, SequenceAutoencoder
@@ -69,10 +69,11 @@ def compare_autoencoders(config, on_step=None, should_stop=None) -> Result:
     forms = {t.name: t.summary for t in trained}
     by_length = {f: r["by_length"] for f, r in forms.items()}
     forced = {f: r["teacher_forced_by_length"] for f, r in forms.items()}
-    return finish("vrae", config, start, trained,
+    return finish(config, start, trained,
                   metrics={"reconstruction_by_length": by_length,
                            "teacher_forced_by_length": forced,
                            "lengths": list(LENGTHS), "test_per_length": TEST_PER_LENGTH},
                   arrays={"autoencoders": {"lengths": list(LENGTHS), "forms": forms}},
-                  success=len(trained) == len(arms), status=study_status(trained, len(arms)),
+                  success=len(trained) == len(arms),
+                  status=run_status(trained, len(arms), success=False),
                   steps=sum(t.log.steps for t in trained))

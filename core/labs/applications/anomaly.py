@@ -16,9 +16,8 @@ import torch.nn.functional as F
 
 from core.analysis.imbalance import average_precision, precision_recall, roc_auc, roc_curve
 from core.analysis.reconstruction_scores import quantile_threshold, step_scores
-from core.arms import Arm, Trained, finish, train_arms
+from core.arms import Arm, Trained, finish, run_status, train_arms
 from core.device import build_seeded, pick_device, stream
-from core.labs.applications_common import FirstCrossing, finished_status
 from core.models.seq_autoencoder import FORMS, SequenceAutoencoder
 from core.tasks.anomalies import normal_series, normal_windows, probe_series
 from core.train import train
@@ -47,7 +46,6 @@ def _train_autoencoder(arm: Arm, steps: int, report, should_stop, is_main: bool)
     clean = clean.to(device)
     probe, probe_x = _probes(config, "probe", 1, device)
     curve: dict = {"steps": [], "auc": []}
-    crossing = FirstCrossing(SUCCESS_AUC)
 
     def step_fn(step: int):
         x = normal_windows(config.batch, config.window, data, device)
@@ -60,7 +58,6 @@ def _train_autoencoder(arm: Arm, steps: int, report, should_stop, is_main: bool)
         auc = roc_auc(scores, probe.labels[0])
         curve["steps"].append(step)
         curve["auc"].append(auc)
-        crossing.see(step, auc)
         live = {**{k: list(v) for k, v in curve.items()}, "step": step,
                 "series": probe.x[0].tolist(), "score": scores.tolist(),
                 "labels": probe.labels[0].tolist(), "threshold": threshold,
@@ -69,10 +66,9 @@ def _train_autoencoder(arm: Arm, steps: int, report, should_stop, is_main: bool)
 
     log = train(list(model.parameters()), step_fn, steps=steps, lr=config.lr, clip=1.0,
                 evaluate=evaluate, eval_every=config.eval_every, on_step=report,
-                should_stop=should_stop)
-    log.seconds_to_success = crossing.seconds
+                should_stop=should_stop, target=lambda m: m["probe_auc"] >= SUCCESS_AUC)
     return Trained(arm, model, log, summary=_measure(model, config, clean, device),
-                   extra={"steps_to_target": crossing.step})
+                   extra={"steps_to_target": log.steps_to_success})
 
 
 def _measure(model, config, clean, device) -> dict:
@@ -131,8 +127,8 @@ def run_anomaly(config, on_step=None, should_stop=None):
     arrays = {"roc": {t.name: t.summary["roc"] for t in trained},
               "operating_points": {t.name: t.summary["operating_point"] for t in trained}}
     success = main["auc"] >= SUCCESS_AUC
-    return finish("applications", config, start, trained, metrics=metrics, arrays=arrays,
-                  success=success, status=finished_status(trained, len(arms), success))
+    return finish(config, start, trained, metrics=metrics, arrays=arrays,
+                  success=success, status=run_status(trained, len(arms), success))
 
 
 def _last_loss(t: Trained):

@@ -17,10 +17,10 @@ from core.analysis.gradient_flow import (gradient_norms_through_time, linear_cel
                                          spectral_radius_by_gate)
 from core.analysis.truncation import in_window_accuracy, window_fraction
 from core.analysis.information import recall_horizon
-from core.arms import Arm, Trained, finish, study_status, train_arms
+from core.arms import Arm, Trained, finish, run_status, train_arms
 from core.contract import LabSpec, Preset, Result, Study, knob
 from core.device import build_seeded, pick_device, stream
-from core.sweep.spec import SweepSpec
+from core.sweep_spec import SweepSpec
 from core.models.recurrent import CELLS, RecurrentClassifier
 from core.tasks.recall import MarkedRecall
 from core.train import train
@@ -199,7 +199,7 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
     if config.cell == "linear":
         arrays["theory_grad_norms"] = main.live["theory"]
     notes = [f"lag capped at T = {config.seq_len}."] if config.lag > config.seq_len else []
-    return finish("gradients", config, start, trained, metrics=metrics, arrays=arrays,
+    return finish(config, start, trained, metrics=metrics, arrays=arrays,
                   success=main.summary["accuracy"] >= SUCCESS_ACCURACY, notes=notes)
 
 
@@ -215,7 +215,7 @@ def sweep_tbptt(config: Config, on_step=None, should_stop=None,
     trained = train_arms(arms, _train_cell, steps=config.steps, on_step=on_step,
                          should_stop=should_stop, rivals_match_main=False)
     horizon = _horizon(config)
-    return finish("gradients", config, start, trained,
+    return finish(config, start, trained,
                   metrics={"accuracy_by_k": {t.name: t.summary["accuracy"] for t in trained},
                            "in_window_accuracy_by_k": {
                                t.name: (in_window_accuracy(_task(config), k)
@@ -224,7 +224,7 @@ def sweep_tbptt(config: Config, on_step=None, should_stop=None,
                            "suggested_tbptt_k": horizon.suggested_k,
                            "chance_accuracy": 1.0 / config.symbols},
                   success=len(trained) == len(windows),
-                  status=study_status(trained, len(windows)),
+                  status=run_status(trained, len(windows), success=False),
                   steps=sum(t.log.steps for t in trained))
 
 

@@ -10,7 +10,7 @@ import dataclasses
 import time
 
 from core.analysis.error_growth import expected_regime
-from core.arms import Arm, Trained, finish, study_status, train_arms
+from core.arms import Arm, Trained, finish, run_status, train_arms
 from core.contract import Result
 from core.train import TrainLog
 
@@ -46,12 +46,12 @@ def sweep_lipschitz(config, on_step=None, should_stop=None, *, run_one,
                        "error_by_horizon_iterative": r.metrics["error_by_horizon_iterative"],
                        "error_by_horizon_direct": r.metrics["error_by_horizon_direct"]})
     as_predicted = [p["regime"] == p["expected_regime"] for p in points]
-    status = study_status(trained, len(values))
+    status = run_status(trained, len(values), success=False)
     if status == "completed" and all(as_predicted):
         status = "succeeded"  # every L shows the regime it predicts: the study's criterion
     histories = {f"{t.name} · {kind}": history for t in trained
                  for kind, history in t.summary["result"].arrays["histories"].items()}
-    return finish("forecast", config, start, trained,
+    return finish(config, start, trained,
                   metrics={"sweep_lipschitz": [p["lipschitz"] for p in points],
                            "sweep_measured_rate": [p["measured"] for p in points],
                            "sweep_reference_rate": [p["reference"] for p in points],

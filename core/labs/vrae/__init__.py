@@ -8,7 +8,7 @@ it measures, on a validation set, the reconstruction term, the KL per latent dim
 the number of active units, so posterior collapse (KL → 0, no active units) shows as it
 happens; and it decodes the path between two test inputs of different classes, the live
 headline figure. The reported numbers come from a separate test set. Studies: which single
-lever prevents collapse (`levers`), and plain sequence autoencoders (core.labs.vrae_studies).
+lever prevents collapse (`levers`), and plain sequence autoencoders (core.labs.vrae.studies).
 """
 from __future__ import annotations
 
@@ -20,11 +20,11 @@ import torch
 
 from core.analysis.latent import SCHEDULES, kl_weight
 from core.analysis.latent_probes import LatentProbe
-from core.arms import Arm, Trained, finish, study_status, train_arms
+from core.arms import Arm, Trained, finish, run_status, train_arms
 from core.contract import LabSpec, Preset, Result, Study, knob
 from core.device import build_seeded, pick_device, stream
-from core.sweep.spec import SweepSpec
-from core.labs.vrae_studies import compare_autoencoders
+from core.sweep_spec import SweepSpec
+from core.labs.vrae.studies import compare_autoencoders
 from core.models.vrae import VRAE
 from core.tasks.waveforms import Waveforms
 from core.tasks.words import Words
@@ -188,6 +188,7 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
     metrics["interpolation_valid_fraction"] = path["valid_fraction"]
     if "max_jump" in path:
         metrics["interpolation_max_jump"] = path["max_jump"]
+        metrics["interpolation_even_step"] = path["even_step"]
         metrics["interpolation_end_rmse"] = path["end_rmse"]
     else:
         metrics["interpolation_real_word_fraction"] = path["real_word_fraction"]
@@ -205,7 +206,7 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
                      "carries almost nothing and the decoder models the data on its own. Try "
                      "one lever at a time: KL annealing, word dropout, z at every step, or a "
                      "smaller σ_x.")
-    return finish("vrae", config, start, [main], metrics=metrics, arrays=arrays, notes=notes,
+    return finish(config, start, [main], metrics=metrics, arrays=arrays, notes=notes,
                   success=passes(metrics, metrics["kl_weight_final"]),
                   artifacts={"probe": probe})
 
@@ -232,8 +233,9 @@ def study_levers(config: Config, on_step=None, should_stop=None) -> Result:
                          should_stop=should_stop, rivals_match_main=False)
     by_arm = {t.name: {"kl": t.summary["kl"], "active_units": t.summary["active_units"],
                        "collapsed": t.summary["kl"] < COLLAPSE_KL} for t in trained}
-    return finish("vrae", config, start, trained, metrics={"levers": by_arm, "kl_clear": KL_MIN},
-                  success=len(trained) == len(arms), status=study_status(trained, len(arms)),
+    return finish(config, start, trained, metrics={"levers": by_arm, "kl_clear": KL_MIN},
+                  success=len(trained) == len(arms),
+                  status=run_status(trained, len(arms), success=False),
                   steps=sum(t.log.steps for t in trained))
 
 

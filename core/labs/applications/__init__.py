@@ -11,12 +11,12 @@ from dataclasses import dataclass
 
 from core.analysis.imbalance import LOSSES
 from core.contract import ConfigError, LabSpec, Preset, knob
-from core.labs.applications_anomaly import run_anomaly
-from core.labs.applications_dna import run_dna
-from core.labs.applications_events import run_events
-from core.labs.applications_multitask import run_multitask
+from core.labs.applications.anomaly import run_anomaly
+from core.labs.applications.dna import run_dna
+from core.labs.applications.events import run_events
+from core.labs.applications.multitask import run_multitask
 from core.models.seq_autoencoder import FORMS
-from core.sweep.spec import SweepSpec
+from core.sweep_spec import SweepSpec
 from core.tasks.two_tasks import RELATEDNESS
 
 SECTIONS = ("dna", "multitask", "events", "anomaly")
