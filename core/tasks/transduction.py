@@ -148,4 +148,4 @@ class TransductionTask:
         return output == self.target_for(source)
 
     def target_for(self, ids: list[int]) -> list[int]:
-        return transduce(self.task, torch.tensor([ids])).squeeze(0).tolist()
+        return transduce(self.task, torch.tensor([ids], device="cpu")).squeeze(0).tolist()
