@@ -16,7 +16,17 @@ import torch
 import core.labs
 from core.labs import all_labs
 
-STUDIES = [(lab.id, study.name) for lab in all_labs().values() for study in lab.studies]
+# Known tensors made without a device inside lab modules, harmless on a GPU (made on the CPU
+# and moved with .to(device)) but not yet explicit: core/labs/attention.py `probe_input`
+# (torch.randperm) and core/labs/attention_studies.py `step_fn` (torch.randint for the
+# length), reached by both attention studies. Strict: once they are fixed, this mark fails.
+IMPLICIT_IN_LAB = {"attention": "attention.py probe_input and attention_studies.py step_fn "
+                                "draw without device="}
+STUDIES = [pytest.param(lab.id, study.name, marks=[pytest.mark.xfail(
+               strict=True, raises=(NotImplementedError, RuntimeError),
+               reason=IMPLICIT_IN_LAB[lab.id])]
+               if lab.id in IMPLICIT_IN_LAB else [])
+           for lab in all_labs().values() for study in lab.studies]
 
 
 @pytest.fixture
