@@ -149,6 +149,21 @@ def test_the_app_starts_with_bad_settings_and_says_which(monkeypatch):
     assert any("Training now: 0 of 2 slots" in c.value for c in at.sidebar.caption)
 
 
+@pytest.mark.parametrize("value", ["~nosuchuser/cache", "c" * 300], ids=["unknown-user", "long"])
+def test_a_lab_page_with_a_cache_path_that_cannot_be_one_keeps_its_train_button(monkeypatch,
+                                                                               value):
+    monkeypatch.setenv("RNNLAB_CACHE", value)
+    at = AppTest.from_file(str(ROOT / "pages" / "bidirectional.py"), default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    assert any(b.label == "Train" for b in at.button)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.run()
+    assert not app.exception, app.exception
+    shown = " ".join(w.value.replace("\\", "") for w in app.sidebar.warning)
+    assert "RNNLAB_CACHE=" in shown and "without the precomputed cache" in shown
+
+
 def cli(*args, env=None):
     import os
     return subprocess.run([sys.executable, "-m", "core", *args], capture_output=True,
