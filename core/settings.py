@@ -32,6 +32,11 @@ class Setting:
     instead: str = ""
 
 
+class Refused(ValueError):
+    """A value not accepted, with the reason the message gives (other ValueErrors, such as
+    int()'s, would only repeat the value)."""
+
+
 def _whole_number(lo: int, hi: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
         value = int(text.strip())  # int(" 3 ") is 3; int("3.0") and int("two") raise
@@ -66,17 +71,17 @@ def _directory(text: str) -> Path:
     """A directory that exists or can be made; the reason a path cannot be one is named
     (a file, an unknown user's home, a name longer than the file system allows)."""
     if not text.strip() or "\0" in text:
-        raise ValueError("empty" if not text.strip() else "it holds a NUL character")
+        raise Refused("empty" if not text.strip() else "it holds a NUL character")
     try:
         path = Path(text).expanduser()
     except RuntimeError:  # "~someone" without such a user, or no home directory at all
-        raise ValueError(f"{text.split('/')[0][:40]!r} names no home directory here") from None
+        raise Refused(f"{text.split('/')[0][:40]!r} names no home directory here") from None
     try:
         is_file = path.exists() and not path.is_dir()
     except OSError as exc:  # ENAMETOOLONG, ELOOP, EACCES on a parent
-        raise ValueError(exc.strerror or type(exc).__name__) from None
+        raise Refused(exc.strerror or type(exc).__name__) from None
     if is_file:
-        raise ValueError("it is a file")
+        raise Refused("it is a file")
     return path
 
 
@@ -189,7 +194,7 @@ def _read(setting: Setting) -> tuple[object, str | None]:
             default = "automatic"
         elif isinstance(default, float) and default.is_integer():
             default = int(default)  # "600", not "600.0"
-        reason = exc.args[0] if isinstance(exc, ValueError) and exc.args else ""
+        reason = exc.args[0] if isinstance(exc, Refused) and exc.args else ""
         reason = f" ({reason[:80]})" if isinstance(reason, str) and reason else ""
         instead = setting.instead or f"Using the default ({default}) instead."
         return setting.default, (f"{setting.name}={reprlib.repr(raw)} is not accepted"
