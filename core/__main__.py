@@ -1,4 +1,4 @@
-"""Command line: python -m core list | knobs LAB | run LAB [--set key=value ...] [--json] |
+"""Command line: python3 -m core list | knobs LAB | run LAB [--set key=value ...] [--json] |
 study LAB NAME [--set key=value ...] [--json] | sweep LAB --vary key=v1,v2 [--seeds N]
 [--metric NAME] | precompute [LAB ...] | bench [LAB ...] [--sweep].
 
@@ -100,7 +100,7 @@ def unknown_lab(args) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m core", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python3 -m core", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="labs and the question each answers")
     run = sub.add_parser("run", help="train a lab and print its Result")

@@ -260,3 +260,26 @@ def test_concurrent_writers_of_one_cache_entry_do_not_collide(monkeypatch, tmp_p
                  if p.suffix != ".json"]
     assert leftovers == []
     assert json.loads(cached_path("toy", Cfg()).read_text())["steps"] == 3
+
+
+def test_precompute_says_where_and_numbers_each_preset_as_it_finishes(monkeypatch, tmp_path):
+    from core.contract import Preset
+    from core.precompute import precompute
+    monkeypatch.setenv("RNNLAB_CACHE", str(tmp_path))
+
+    class Lab:
+        id = "toy"
+        presets = (Preset("one", "", {"hidden": 2}), Preset("two", "", {"hidden": 3}))
+
+        def make_config(self, overrides):
+            return Cfg(**overrides)
+
+        def run(self, config):
+            return Result("toy", vars(config), {}, True, "succeeded", 1, 0.25)
+
+    lines = []
+    written = precompute([Lab()], log=lines.append)
+    assert lines[0] == f"precompute: 2 presets into {tmp_path}"
+    assert lines[1].startswith("[1/2] toy / one: succeeded, success=True, 0.2s -> ")
+    assert lines[2].startswith("[2/2] toy / two:") and len(written) == 2
+    assert all(tmp_path in path.parents for path in written)
