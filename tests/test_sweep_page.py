@@ -53,7 +53,7 @@ def test_a_small_sweep_trains_and_shows_its_curve_table_and_command():
     assert any("Sweep completed: 4 of 4 points" in s.value for s in at.success)
     assert at.get("plotly_chart")  # the curve
     command = at.code[0].value
-    assert command.startswith("python -m core sweep gradients --vary cell=rnn,lstm --seeds 2")
+    assert command.startswith("python3 -m core sweep gradients --vary cell=rnn,lstm --seeds 2")
     assert "--set hidden=8" in command and "--set seed=0" in command
 
 

@@ -80,8 +80,8 @@ def plan_config(plan: SweepPlan) -> dict:
 
 
 def sweep_command(plan: SweepPlan) -> str:
-    """The command line that trains the same grid: `python -m core sweep LAB ...`."""
-    parts = ["python", "-m", "core", "sweep", plan.lab]
+    """The command line that trains the same grid: `python3 -m core sweep LAB ...`."""
+    parts = ["python3", "-m", "core", "sweep", plan.lab]
     for knob, values in plan.vary:
         parts += ["--vary", f"{knob}={','.join(_text(v) for v in values)}"]
     parts += ["--seeds", str(len(plan.seeds)), "--metric", plan.metric]
