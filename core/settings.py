@@ -227,3 +227,15 @@ def sweep_parallel() -> int:
 
 def max_sweep_points() -> int:
     return read(MAX_SWEEP_POINTS)
+
+
+# Behind a reverse proxy on the server's own machine every connection comes from loopback,
+# which Streamlit reports as no address. RNNLAB_TRUSTED_PROXY=1 says such a proxy is there and
+# sets X-Forwarded-For, so the per-address limit counts the client it names; unset, the
+# header is ignored (any client could write it).
+TRUSTED_PROXY = Setting("RNNLAB_TRUSTED_PROXY", False, _one_of("0", "1"), "0 or 1")
+ALL = ALL + (TRUSTED_PROXY,)
+
+
+def trusted_proxy() -> bool:
+    return read(TRUSTED_PROXY) in (True, "1")
