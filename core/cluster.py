@@ -34,14 +34,14 @@ def speaks_grpc(address: str, timeout_s: float = SNIFF_TIMEOUT_S) -> str:
         with socket.create_connection((host, int(port)), timeout=timeout_s) as conn:
             conn.settimeout(timeout_s)
             conn.sendall(_PREFACE)
-            reply = conn.recv(9)
+            reply = conn.recv(64)
     except socket.timeout:
         return "it accepted a connection but did not answer like a Ray head node"
     except OSError as exc:
         return f"nothing answers there ({exc.strerror or exc})"
-    if len(reply) == 9 and reply[3] == 4:
+    if len(reply) >= 9 and reply[3] == 4:
         return ""
-    if reply.startswith(b"HTTP/"):
+    if b"HTTP/" in reply or reply.lstrip().startswith(b"<"):
         return "it answers as a web server, not a Ray head node (the dashboard's port?)"
     return "it does not answer like a Ray head node"
 
