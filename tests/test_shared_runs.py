@@ -130,3 +130,36 @@ def test_the_page_heartbeat_keeps_a_hidden_tab_s_sweep_watched(jobs):
     assert not sweep.snapshot().finished
     assert other_page.run.finished and other_page.run.snapshot().stop_reason == "abandoned"
     sweep.stop()
+
+
+def test_two_tabs_pressing_train_share_a_run_and_a_fresh_seed_is_one_click_away():
+    """Under AppTest: a second tab's Train on the same settings joins the first tab's run;
+    "Train again with a fresh seed" gives it a run of its own, with another seed."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+    root = Path(__file__).resolve().parents[1]
+    tabs = []
+    for _ in range(2):
+        at = AppTest.from_file(str(root / "pages" / "gradients.py"), default_timeout=120)
+        at.query_params.update({"steps": "2000", "seq_len": "12", "lag": "12", "hidden": "8",
+                                "compare_cells": "false"})
+        at.session_state["seed"] = 7
+        at.run()
+        tabs.append(at)
+    first, second = tabs
+    first.button(key="train:gradients").click().run()
+    second.button(key="train:gradients").click().run()
+    assert not first.exception and not second.exception
+    mine, theirs = (t.session_state["run:gradients"] for t in tabs)
+    assert mine.run is theirs.run and mine.watchers() == 2
+    assert any("already training exactly this run" in i.value for i in second.info)
+    second.button(key="stop:gradients").click().run()  # leaves; the first tab keeps it
+    assert not mine.snapshot().finished
+    second.button(key="fresh:gradients").click().run()
+    assert not second.exception, second.exception
+    own = second.session_state["run:gradients"]
+    assert own.run is not mine.run and second.session_state["seed"] != 7
+    for viewer in (mine, own):
+        viewer.stop()
+    assert wait_until(lambda: mine.run.finished and own.run.finished, timeout=60)
