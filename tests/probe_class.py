@@ -116,7 +116,10 @@ def probe(same: int = 20, different: int = 10, newcomers: int = 10,
     stop.set()
     watcher.join(5)
     end = time.monotonic()
-    slots_deadline = time.monotonic() + 30
+    unfinished = len(sessions) - len(finished)
+    for viewer in viewers.values():  # past the deadline: every page closes, as at a lesson's end
+        viewer.stop()
+    slots_deadline = time.monotonic() + 60
     while (SLOTS.active or SLOTS.waiting) and time.monotonic() < slots_deadline:
         time.sleep(0.1)
     runs = {id(v.run) for v in viewers.values()}
@@ -136,6 +139,7 @@ def probe(same: int = 20, different: int = 10, newcomers: int = 10,
                                             "p50": statistics.median(other_waits)
                                             if other_waits else None},
         "all_finished": len(finished) == len(sessions),
+        "unfinished_at_deadline_then_stopped": unfinished,
         "wall_s": end - t0,
         "home_page_s": {"p50": statistics.median(home) if home else None,
                         "p95": percentile(home, 0.95) if home else None},
