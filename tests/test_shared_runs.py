@@ -163,3 +163,21 @@ def test_two_tabs_pressing_train_share_a_run_and_a_fresh_seed_is_one_click_away(
     for viewer in (mine, own):
         viewer.stop()
     assert wait_until(lambda: mine.run.finished and own.run.finished, timeout=60)
+
+
+def test_a_browser_is_named_by_its_xsrf_token_under_every_mask():
+    """Streamlit re-masks its XSRF cookie on every response; the tabs of one browser still
+    name one browser, another browser another."""
+    import os
+
+    from streamlit.web.server.starlette.starlette_app_utils import generate_xsrf_token_string
+
+    from ui.client import forwarded_address, xsrf_token
+    token, other = os.urandom(16), os.urandom(16)
+    masks = {generate_xsrf_token_string(token, 1) for _ in range(5)}
+    assert len(masks) > 1 and {xsrf_token(m) for m in masks} == {token}
+    assert xsrf_token(generate_xsrf_token_string(other, 1)) == other
+    # behind a trusted proxy: the address it added (last), not what the client wrote
+    assert forwarded_address("6.6.6.6, 10.0.0.7") == "10.0.0.7"
+    assert forwarded_address("10.0.0.7, not-an-address") is None
+    assert forwarded_address(None) is None
