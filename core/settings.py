@@ -165,9 +165,15 @@ RAY_CPUS = Setting("RNNLAB_RAY_CPUS", None, _whole_number(1, 4096),
 # 0 when a cluster's nodes already have this code installed; 1 ships the checkout to them.
 RAY_SHIP_CODE = Setting("RNNLAB_RAY_SHIP_CODE", "1", _one_of("0", "1"), "0 or 1")
 
+# Behind a reverse proxy on the server's own machine every connection comes from loopback,
+# which Streamlit reports as no address. RNNLAB_TRUSTED_PROXY=1 says such a proxy is there and
+# sets X-Forwarded-For, so the per-address limit counts the client it names; unset, the
+# header is ignored (any client could write it).
+TRUSTED_PROXY = Setting("RNNLAB_TRUSTED_PROXY", "0", _one_of("0", "1"), "0 or 1")
+
 ALL = (MAX_RUNS, MAX_RUNS_PER_SESSION, MAX_RUNS_PER_ADDRESS, MAX_QUEUE, TORCH_THREADS,
        MAX_RUN_S, ABANDON_S, CACHE, DEVICE, RAY_ADDRESS, SWEEP_ENGINE, SWEEP_PARALLEL,
-       MAX_SWEEP_POINTS, RAY_CPUS, RAY_SHIP_CODE)
+       MAX_SWEEP_POINTS, RAY_CPUS, RAY_SHIP_CODE, TRUSTED_PROXY)
 
 _notes_lock = threading.Lock()
 # Problems found while using a value, by (setting, the text it held): shown while it holds it.
@@ -282,3 +288,9 @@ def ray_cpus() -> int | None:
 
 def ray_ship_code() -> bool:
     return read(RAY_SHIP_CODE) == "1"
+
+
+
+
+def trusted_proxy() -> bool:
+    return read(TRUSTED_PROXY) == "1"
