@@ -5,9 +5,10 @@ import altair as alt
 import pandas as pd
 import plotly.graph_objects as go
 
-# plotly's default colours, in order, so live charts and figures agree without being told
-PALETTE = ("#636efa", "#ef553b", "#00cc96", "#ab63fa", "#ffa15a", "#19d3f3", "#ff6692",
-           "#b6e880", "#ff97ff", "#fecb52")
+from core.viz.palette import OKABE_ITO
+
+# series no lab named take the colour-blind-safe set in order (core/viz/palette.py)
+PALETTE = OKABE_ITO
 MAX_POINTS = 400  # per series; the live chart redraws often, so keep it light
 
 
