@@ -65,7 +65,7 @@ def page() -> None:
     config = frame.config
     rivals = " and the other cells on the same data" if config.compare_cells else ""
     result = run_panel(LAB, frame, headline=viz.headline, colors=viz.CELL_COLORS, idle=(
-        f"Press **Train** to train a {config.cell} to recall a symbol marked "
+        f"Press **Train** to train {viz.a_cell(config.cell)} to recall a symbol marked "
         f"{min(config.lag, config.seq_len)} steps before the end{rivals}."))
     if result is not None:
         numbers(result)

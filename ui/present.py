@@ -1,5 +1,5 @@
 """The page's look: compact enough that the experiment fits one screen, and present mode for
-the projector — larger type, only the controls the preset names, explanations folded away.
+the projector — larger type and only the controls the preset names.
 Present mode is switched in the sidebar or with ?present=1."""
 from __future__ import annotations
 

@@ -240,4 +240,4 @@ def _headline_figure(draw, live: dict, config: dict, key: str) -> None:
     from ui.figures import show_figure  # plotly loads with the first figure, not the router
     fig = draw(live, config)
     fig.update_layout(height=HEADLINE_HEIGHT, showlegend=True)
-    show_figure(fig, key=f"headline:{key}")
+    show_figure(fig, key=f"headline:{key}", live=True)

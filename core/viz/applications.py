@@ -5,6 +5,7 @@ import plotly.graph_objects as go
 
 from core.viz import palette as pal
 from core.viz.anomaly import anomaly_headline
+from core.viz.config_input import accepts_config
 from core.viz.dna import dna_headline
 from core.viz.multitask import multitask_headline
 from core.viz.rare_events import events_headline
@@ -20,6 +21,7 @@ HEADLINES = {"dna": dna_headline, "multitask": multitask_headline, "events": eve
              "anomaly": anomaly_headline}
 
 
+@accepts_config
 def headline(live: dict, config: dict) -> go.Figure:
     """The section's answer, drawn from each model's latest measurements (live) or a
     finished run's; something sensible with no data yet."""

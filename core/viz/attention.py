@@ -9,6 +9,7 @@ from plotly.subplots import make_subplots
 
 from core.viz import palette as pal
 from core.viz.common import style
+from core.viz.config_input import accepts_config
 
 COLORS = pal.colors_for(("dot", "additive", "general", "none"))
 
@@ -30,6 +31,7 @@ def _heatmap(weights, input_labels, output_labels, showscale: bool = True) -> go
                       hovertemplate="input %{x}<br>output %{y}<br>α = %{z:.3f}<extra></extra>")
 
 
+@accepts_config
 def headline(live: dict, config: dict) -> go.Figure:
     """The lab's answer, drawn while it trains. Left: the attention map of the probe input
     at the latest measurement (rows are output steps, columns input positions). Right: the

@@ -7,6 +7,7 @@ from plotly.subplots import make_subplots
 from core.tasks.direction import CAUSAL_BOUND_FORMULA, causal_bound
 from core.viz import palette as pal
 from core.viz.common import style
+from core.viz.config_input import accepts_config
 
 COLORS = pal.colors_for(("uni", "bi", "bi, future hidden", "forward", "backward"))
 CLASSES = {"palindrome": 2, "disambiguation": 2}  # the other tasks answer with one of K symbols
@@ -31,6 +32,7 @@ def _add_reference_line(fig: go.Figure, config: dict) -> None:
                       annotation_position="top left")
 
 
+@accepts_config
 def headline(live: dict, config: dict) -> go.Figure:
     """The lab's answer, drawn while it trains: each model's accuracy on the validation set
     over training against the exact causal bound, and at the end each model's test accuracy

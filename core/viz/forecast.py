@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 
 from core.viz import palette as pal
 from core.viz.common import style
+from core.viz.config_input import accepts_config
 
 COLORS = pal.colors_for(("iterative", "direct", "persistence", "truth"))
 BANDS = {"iterative": "rgba(213,94,0,0.13)", "direct": "rgba(0,114,178,0.13)"}
@@ -66,6 +67,7 @@ def _references(fig: go.Figure, persistence, saturation, theory, stretch, system
                                  name="saturation: two random states apart"))
 
 
+@accepts_config
 def headline(live: dict, config: dict) -> go.Figure:
     """The lab's answer, drawn while it trains: each model's median error at every horizon
     on held-out windows (log axis), re-measured at each evaluation, with the geometric-sum

@@ -6,8 +6,16 @@ import plotly.graph_objects as go
 
 from core.viz import palette as pal
 from core.viz.common import style
+from core.viz.config_input import accepts_config
 
 CELL_COLORS = pal.colors_for(("rnn", "lstm", "gru", "linear"))
+# what the page calls each cell, and the article it takes ("an LSTM", "a tanh RNN")
+CELL_NAMES = {"rnn": "tanh RNN", "lstm": "LSTM", "gru": "GRU", "linear": "linear RNN"}
+
+
+def a_cell(cell: str) -> str:
+    name = CELL_NAMES.get(cell, cell)
+    return ("an " if name[0] in "AEFHILMNORSX" else "a ") + name
 
 
 def _log10(values) -> np.ndarray:
@@ -34,6 +42,7 @@ def gradient_heatmap(result, truncated: bool = False) -> go.Figure:
     return style(fig, title, "timestep t", "training step", height=360)
 
 
+@accepts_config
 def headline(live: dict, config: dict) -> go.Figure:
     """The lab's answer, drawn while it trains: ||dL/dh_t|| against t on a log axis, one
     line per cell, from each cell's latest measurement on the probe batch. A falling
@@ -43,7 +52,7 @@ def headline(live: dict, config: dict) -> go.Figure:
     for cell, data in live.items():
         norms = data["grad_norms"]
         fig.add_trace(go.Scatter(x=list(range(1, len(norms) + 1)), y=norms, mode="lines",
-                                 name=f"{cell} at step {data['step']} (measured)",
+                                 name=f"{CELL_NAMES.get(cell, cell)} at step {data['step']} (measured)",
                                  line=pal.line(cell)))
         if data.get("theory"):
             a = float(config.get("a", 1.0))

@@ -6,6 +6,7 @@ import plotly.graph_objects as go
 
 from core.viz import palette as pal
 from core.viz.common import style
+from core.viz.config_input import accepts_config
 
 LABELS = {"rnn": "tanh RNN", "lstm": "LSTM", "attention": "self-attention",
           "attention_explicit": "self-attention, T×T kept"}
@@ -21,6 +22,7 @@ def _log_axis(fig: go.Figure, axis: str = "y") -> None:
     getattr(fig, f"update_{axis}axes")(type="log", exponentformat="power")
 
 
+@accepts_config
 def headline(live: dict, config: dict) -> go.Figure:
     """The lab's answer, drawn while it trains: ||dL/dx_t|| against the distance T - t from
     the loss, one line per model, from each model's latest measurement on the probe batch.

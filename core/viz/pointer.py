@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 
 from core.viz import palette as pal
 from core.viz.common import style
+from core.viz.config_input import accepts_config
 
 THEORY_COLOR = pal.REFERENCE
 TRAINING_RANGE_COLOR = pal.REFERENCE
@@ -42,6 +43,7 @@ def _lengths_frame(fig: go.Figure, config: dict, vocab_shown: bool) -> None:
     fig.update_yaxes(range=[-0.03, 1.05])
 
 
+@accepts_config
 def headline(live: dict, config: dict) -> go.Figure:
     """Exact match against input length, one line per decoder trained: while training, on the
     held-out inputs of each decoder's latest measurement; at the end, on the test set. The

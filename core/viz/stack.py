@@ -5,6 +5,7 @@ import plotly.graph_objects as go
 
 from core.viz import palette as pal
 from core.viz.common import style
+from core.viz.config_input import accepts_config
 
 MODEL_COLORS = pal.colors_for(("stack", "lstm", "rnn"))
 MODEL_NAMES = {"stack": "stack RNN", "lstm": "LSTM", "rnn": "tanh RNN"}
@@ -93,6 +94,7 @@ def latest(live: dict, model: str) -> dict | None:
     return max(found, key=lambda v: v.get("order", 0)) if found else None
 
 
+@accepts_config
 def headline(live: dict, config: dict) -> go.Figure:
     """The lab's answer, drawn while it trains: the stack model's push / pop / no-op
     probabilities on each character of one long probe string, re-traced at every

@@ -6,6 +6,7 @@ from plotly.subplots import make_subplots
 
 from core.viz import palette as pal
 from core.viz.common import style
+from core.viz.config_input import accepts_config
 
 COLORS = pal.colors_for(("vrae",))
 A_COLOR, B_COLOR = pal.BLUE, pal.VERMILLION
@@ -23,6 +24,7 @@ def _evals(result) -> list[dict]:
     return [h for h in result.history if h.get("eval")]
 
 
+@accepts_config
 def headline(live: dict, config: dict) -> go.Figure:
     """The lab's answer, drawn while it trains: the sequences decoded free-running from
     points on the straight line between the latent means of two test inputs of different
