@@ -91,7 +91,7 @@ def numbers(result) -> None:
                    help="How much of the gradient at the last step survives to the first.")
     by_gate = m.get("recurrent_spectral_radius_by_gate") or {}
     gated = result.config["cell"] in ("lstm", "gru")
-    cols[2].metric("Largest spectral radius over gate blocks" if gated
+    cols[2].metric("Gate spectral radius, largest" if gated
                    else "Recurrent spectral radius", f"{m['recurrent_spectral_radius']:.2f}",
                    help=("Per gate block: " + ", ".join(f"{g} {r:.2f}" for g, r in
                                                        by_gate.items()) +

@@ -57,7 +57,7 @@ def run_panel(lab, frame, *, headline: Headline | None = None, colors: dict | No
     return _panel(lab, config, key=lab.id, job=functools.partial(lab.run, config),
                   total_steps=lab.total_steps(config), label="Train", buttons=frame.buttons,
                   headline=(headline, colors), blocked=frame.problem, precomputed=True,
-                  idle=idle)
+                  idle=idle, phone_buttons=getattr(frame, "phone_buttons", None))
 
 
 def study_panel(lab, frame, name: str):
@@ -73,7 +73,8 @@ def study_panel(lab, frame, name: str):
 
 
 def _panel(lab, config, *, key: str, job, total_steps: int, label: str, buttons,
-           headline, blocked: str | None, precomputed: bool, idle: str = ""):
+           headline, blocked: str | None, precomputed: bool, idle: str = "",
+           phone_buttons=None):
     run_key, result_key = f"run:{key}", f"result:{key}"
     run: Run | None = st.session_state.get(run_key)
     snap = run.snapshot() if run is not None else None
@@ -82,18 +83,15 @@ def _panel(lab, config, *, key: str, job, total_steps: int, label: str, buttons,
     if snap is not None and snap.finished:
         _keep(snap, key, result_key)
 
-    left, right = buttons.columns(2)
-    # Train starts the run in its callback, before the page redraws, so the same redraw
-    # already shows Train disabled and the run queued or training.
-    left.button(label, key=f"train:{key}", type="primary", disabled=active or bool(blocked),
-                icon=":material/play_arrow:", width="stretch", on_click=start_run,
-                args=(key, job, total_steps, config_dict(config)))
+    start = functools.partial(start_run, key, job, total_steps, config_dict(config))
+    _train_stop(buttons, key, label, active, blocked, start, run)
+    if phone_buttons is not None:
+        _train_stop(phone_buttons, key, label, active, blocked, start, run, where="phone")
     refused = st.session_state.pop(f"refused:{key}", None)
     if refused:
         buttons.warning(refused, icon=":material/block:")
-    if right.button("Stop", key=f"stop:{key}", disabled=not active, icon=":material/stop:",
-                    width="stretch"):
-        run.stop()
+        if phone_buttons is not None:
+            phone_buttons.warning(refused, icon=":material/block:")
 
     result = st.session_state.get(result_key)
     if precomputed and not active:
@@ -114,6 +112,22 @@ def _panel(lab, config, *, key: str, job, total_steps: int, label: str, buttons,
             with view:
                 _charts([], {}, config_dict(config), headline, "idle")
     return result
+
+
+def _train_stop(container, key: str, label: str, active: bool, blocked, start, run,
+                where: str = "") -> None:
+    """Train and Stop side by side. Train starts the run in its callback, before the page
+    redraws, so the same redraw already shows Train disabled and the run queued or training.
+    A page draws them twice, in the sidebar and (`where="phone"`) in the main area, where the
+    page's style shows them only on a small screen whose sidebar is folded away."""
+    suffix = f"-{where}" if where else ""
+    left, right = container.columns(2)
+    left.button(label, key=f"train{suffix}:{key}", type="primary",
+                disabled=active or bool(blocked), icon=":material/play_arrow:",
+                width="stretch", on_click=start)
+    if right.button("Stop", key=f"stop{suffix}:{key}", disabled=not active,
+                    icon=":material/stop:", width="stretch"):
+        run.stop()
 
 
 def start_run(key: str, job, total_steps: int, trained_config: dict) -> None:

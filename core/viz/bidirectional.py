@@ -84,7 +84,10 @@ def accuracy_by_direction(result) -> go.Figure:
         names.append("bi, future hidden")
         values.append(by_dir["bi"]["accuracy_future_hidden"])
     fig = go.Figure(go.Bar(x=names, y=values, marker_color=[COLORS[n] for n in names],
-                           text=[f"{v:.3f}" for v in values], textposition="outside",
+                           # inside the bar's top: outside, the uni bar's label sat on the
+                           # causal bound's line and under its annotation
+                           text=[f"{v:.3f}" for v in values], textposition="inside",
+                           insidetextanchor="end",
                            name="measured"))
     _add_reference_line(fig, result.config)
     fig.update_yaxes(range=[0, 1.12])

@@ -64,7 +64,10 @@ def headline(live: dict, config: dict) -> go.Figure:
                                      line=dict(dash="dash", color=pal.REFERENCE)))
     mark = T - min(int(config.get("lag", T)), T) + 1
     if config.get("lag_spread") == "fixed":
-        fig.add_vline(x=mark, line_dash="dot", annotation_text="marked symbol")
+        # the label on a translucent box: a curve passing behind it leaves it readable
+        fig.add_vline(x=mark, line_dash="dot", line_color=pal.REFERENCE,
+                      annotation_text="marked symbol",
+                      annotation_bgcolor=pal.LEGEND_BACKGROUND)
     fig.update_yaxes(type="log", exponentformat="power")
     if not live:
         fig.add_annotation(text="waiting for the first measurement…", showarrow=False,

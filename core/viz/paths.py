@@ -36,8 +36,8 @@ def headline(live: dict, config: dict) -> go.Figure:
                                  line=pal.line(name)))
     lag, T = int(config.get("lag", 1)), int(config.get("seq_len", 2))
     text = "longest lag" if config.get("task") == "recall" else "the answer (lag)"
-    fig.add_vline(x=lag, line_dash="dot", annotation_text=text,
-                  annotation_position="top left")
+    fig.add_vline(x=lag, line_dash="dot", line_color=pal.REFERENCE, annotation_text=text,
+                  annotation_position="top left", annotation_bgcolor=pal.LEGEND_BACKGROUND)
     fig.update_xaxes(range=[-0.5, T - 0.5])
     _log_axis(fig)
     if not live:
