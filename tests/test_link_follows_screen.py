@@ -29,7 +29,7 @@ READ_KNOBS = """() => {
     else if (input.type === 'range') knobs[name] = input.getAttribute('aria-valuetext') || input.value;
     else knobs[name] = input.value;
   }
-  const on = side.querySelector('[role="radiogroup"] [role="radio"][aria-checked="true"]');
+  const on = side.querySelector('[role="radio"][data-variant="pills"][aria-checked="true"]');
   knobs['preset'] = on ? on.innerText.trim() : null;
   return knobs;
 }"""
@@ -57,7 +57,7 @@ def _open(page, url: str) -> None:
 
 
 def _pick_preset(page, rng) -> None:
-    pills = page.locator("[data-testid='stSidebar'] [role='radiogroup'] [role='radio']")
+    pills = page.locator("[data-testid='stSidebar'] [role='radio'][data-variant='pills']")
     pills.nth(rng.randrange(pills.count())).click()
 
 

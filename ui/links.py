@@ -2,8 +2,9 @@
 
 Opening a link restores every knob; a parameter that is unknown or has a bad value is ignored
 with a notice naming it. The URL is rewritten in every run of the page, in one assignment,
-from the widget values that same run resolved, holding only what differs from the defaults,
-so copying it at any moment reproduces what is on screen.
+from the widget values that same run resolved, holding only what differs from the defaults
+(with a preset, from what the preset sets), so copying it at any moment reproduces what is
+on screen.
 
 A link is applied only the first time a session sees it. Every rerun the browser asks for
 carries the address bar as it was when the user clicked; when the click comes before the
@@ -77,13 +78,19 @@ def apply_lab_link(lab, widget_key, preset_overrides) -> list[str]:
 
 
 def write_link(lab, config) -> None:
-    """Make the URL describe the page: knobs that differ from their defaults, the seed, the
-    preset and present mode."""
-    defaults = config_dict(lab.Config())
-    params = {k: _text(v) for k, v in config_dict(config).items()
-              if k != "seed" and v != defaults.get(k)}
-    params["seed"] = str(st.session_state.get("seed", 0))
+    """Make the URL describe the page: the preset, knobs that differ from what it sets, the
+    seed and present mode."""
+    # Opening the link applies its preset first, then its knobs: so the knobs written are
+    # those that differ from what the preset sets (defaults elsewhere). Compared with the
+    # defaults alone, a knob moved back to its default after a preset had changed it was
+    # left out, and the link reopened with the preset's value.
     preset = st.session_state.get(f"preset:{lab.id}")
+    baseline = config_dict(lab.Config())
+    if preset and lab.preset(preset) is not None:
+        baseline.update(lab.preset(preset).overrides)
+    params = {k: _text(v) for k, v in config_dict(config).items()
+              if k != "seed" and v != baseline.get(k)}
+    params["seed"] = str(st.session_state.get("seed", 0))
     if preset:
         params["preset"] = preset
     if st.session_state.get("present"):
