@@ -26,8 +26,10 @@ def screenshot(new_page, url: str, lab_id: str, size: tuple[int, int], query: di
                name: str | None = None) -> Path:
     page = new_page(size)
     page.goto(f"{url}/{lab_id}" + (f"?{urllib.parse.urlencode(query)}" if query else ""))
-    page.get_by_role("button", name="Train", exact=True).first.wait_for(timeout=120_000)
-    page.get_by_role("button", name="Train", exact=True).first.click()
+    # the Train on screen: the sidebar's, or on a phone the main area's
+    train = page.get_by_role("button", name="Train", exact=True).locator("visible=true").first
+    train.wait_for(timeout=120_000)
+    train.click()
     page.get_by_text("Training — step").first.wait_for(timeout=120_000)
     page.wait_for_function(
         "(texts) => texts.some(t => document.body.innerText.includes(t))",

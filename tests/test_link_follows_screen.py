@@ -34,9 +34,11 @@ READ_KNOBS = """() => {
   return knobs;
 }"""
 
-# No script run in progress and the address bar unchanged for a while.
+# No script run in progress (no running indicator, no element left over from the last run
+# waiting to be redrawn) and the address bar unchanged for a while.
 SETTLED = """() => {
-  const running = document.querySelector('[data-testid="stStatusWidget"]');
+  const running = document.querySelector('[data-testid="stStatusWidget"]')
+    || document.querySelector('[data-stale="true"]');
   const now = window.location.search;
   if (running || now !== window.__lastSearch) {
     window.__lastSearch = now; window.__quietSince = Date.now(); return false;
@@ -53,6 +55,9 @@ def _settle(page) -> None:
 def _open(page, url: str) -> None:
     page.goto(url)
     page.get_by_role("combobox", name="Cell").first.wait_for(timeout=240_000)
+    # the sidebar's last widget: the page's first run has drawn everything before it
+    page.locator("[data-testid='stSidebar'] input[aria-label='Present mode']").wait_for(
+        state="attached", timeout=240_000)
     _settle(page)
 
 
