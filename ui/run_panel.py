@@ -64,7 +64,8 @@ def run_panel(lab, frame, *, headline: Headline | None = None, colors: dict | No
     return _panel(lab, config, key=lab.id, job=functools.partial(lab.run, config),
                   total_steps=lab.total_steps(config), label="Train", buttons=frame.buttons,
                   headline=(headline, colors), blocked=frame.problem, precomputed=True,
-                  idle=idle, identity=run_identity(lab.id, config, lab_data(lab)))
+                  idle=idle, identity=run_identity(lab.id, config, lab_data(lab)),
+                  phone_buttons=getattr(frame, "phone_buttons", None))
 
 
 def study_panel(lab, frame, name: str):
@@ -82,7 +83,7 @@ def study_panel(lab, frame, name: str):
 
 def _panel(lab, config, *, key: str, job, total_steps: int, label: str, buttons,
            headline, blocked: str | None, precomputed: bool, idle: str = "",
-           identity: str | None = None):
+           identity: str | None = None, phone_buttons=None):
     run_key, result_key = f"run:{key}", f"result:{key}"
     if st.session_state.pop(f"train-next:{key}", False) and not blocked:
         start_run(key, job, total_steps, config_dict(config), identity)  # a fresh seed's Train
@@ -94,11 +95,17 @@ def _panel(lab, config, *, key: str, job, total_steps: int, label: str, buttons,
         _keep(snap, key, result_key)
 
     train_args = (key, job, total_steps, config_dict(config), identity)
-    if _buttons(buttons, key, label, active, bool(blocked), train_args, fresh=precomputed):
-        run.stop()  # this page stops watching; the run stops when nobody else watches
+    places = [(buttons, "")] + ([(phone_buttons, "phone")] if phone_buttons is not None else [])
+    refused = st.session_state.pop(f"refused:{key}", None)
     shared = st.session_state.pop(f"shared:{key}", None)
-    if shared:
-        buttons.info(shared, icon=":material/group:")
+    for place, where in places:
+        if _buttons(place, key, label, active, bool(blocked), train_args, fresh=precomputed,
+                    where=where):
+            run.stop()  # this page stops watching; the run stops when nobody else watches
+        if refused:
+            place.warning(refused, icon=":material/block:")
+        if shared:
+            place.info(shared, icon=":material/group:")
 
     result = st.session_state.get(result_key)
     if precomputed and not active:
@@ -123,21 +130,21 @@ def _panel(lab, config, *, key: str, job, total_steps: int, label: str, buttons,
 
 
 def _buttons(buttons, key: str, label: str, active: bool, blocked: bool, train_args: tuple,
-             fresh: bool) -> bool:
+             fresh: bool, where: str = "") -> bool:
     """Train, Stop and (for the main run) Train again with a fresh seed; True when Stop was
     pressed. Train starts the run in its callback, before the page redraws, so the same
-    redraw already shows Train disabled and the run queued or training."""
+    redraw already shows Train disabled and the run queued or training. A page draws them
+    twice, in the sidebar and (`where="phone"`) in the main area, where the page's style
+    shows them only on a small screen whose sidebar is folded away."""
+    suffix = f"-{where}" if where else ""
     left, right = buttons.columns(2)
-    left.button(label, key=f"train:{key}", type="primary", disabled=active or blocked,
+    left.button(label, key=f"train{suffix}:{key}", type="primary", disabled=active or blocked,
                 icon=":material/play_arrow:", width="stretch", on_click=start_run,
                 args=train_args)
-    refused = st.session_state.pop(f"refused:{key}", None)
-    if refused:
-        buttons.warning(refused, icon=":material/block:")
-    stop = right.button("Stop", key=f"stop:{key}", disabled=not active, icon=":material/stop:",
-                        width="stretch")
+    stop = right.button("Stop", key=f"stop{suffix}:{key}", disabled=not active,
+                        icon=":material/stop:", width="stretch")
     if fresh:
-        buttons.button("Train again with a fresh seed", key=f"fresh:{key}",
+        buttons.button("Train again with a fresh seed", key=f"fresh{suffix}:{key}",
                        disabled=active or blocked, icon=":material/casino:", width="stretch",
                        on_click=_fresh_seed, args=(key,),
                        help="A new seed (new data and initial weights): a run of your own "
@@ -305,7 +312,7 @@ def _headline_figure(draw, live: dict, config: dict, key: str) -> None:
     from ui.figures import show_figure  # plotly loads with the first figure, not the router
     fig = draw(live, config)
     fig.update_layout(height=HEADLINE_HEIGHT, showlegend=True)
-    show_figure(fig, key=f"headline:{key}")
+    show_figure(fig, key=f"headline:{key}", live=True)
 
 
 HEARTBEAT_S = max(1.0, min(5.0, ABANDON_AFTER_S / 4))
