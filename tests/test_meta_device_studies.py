@@ -38,7 +38,7 @@ def test_study_runs_with_the_default_device_set_to_meta(lab_id, study_name, meta
 
 def probe(lab_id: str, name: str):
     """The function `name` defined in one of the lab's modules, wherever the lab keeps it
-    (core.labs.attention_probes today, a module of a package core/labs/attention/ tomorrow)."""
+    (a module of its package, core/labs/<id>/)."""
     for info in pkgutil.walk_packages(core.labs.__path__, "core.labs."):
         if lab_id not in info.name:
             continue
