@@ -48,10 +48,10 @@ def roc_figure(result) -> go.Figure:
     for i, (name, curve) in enumerate(result.arrays["roc"].items()):
         auc = result.metrics["roc_auc_by_model"][name]
         fig.add_trace(go.Scatter(x=curve["fpr"], y=curve["tpr"], mode="lines",
-                                 name=f"{name} (AUC {auc:.2f})", line_color=color(name, i)))
+                                 name=f"{name} (AUC {auc:.2f})", line_color=pal.color(name, i)))
         point = result.arrays["operating_points"][name]
         fig.add_trace(go.Scatter(x=[point["fpr"]], y=[point["tpr"]], mode="markers",
-                                 marker=dict(size=10, symbol="x", color=color(name, i)),
+                                 marker=dict(size=10, symbol="x", color=pal.color(name, i)),
                                  showlegend=False,
                                  hovertemplate=f"{name} at its threshold<extra></extra>"))
     fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance",

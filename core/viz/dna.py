@@ -84,7 +84,7 @@ def accuracy_bars(result) -> go.Figure:
     acc = m["accuracy_by_model"]
     names = list(acc)
     fig = go.Figure(go.Bar(x=names, y=[acc[n] for n in names],
-                           marker_color=[color(n, i) for i, n in enumerate(names)],
+                           marker_color=[pal.color(n, i) for i, n in enumerate(names)],
                            text=[f"{acc[n]:.2f}" for n in names]))
     fig.add_hline(y=m["presence_ceiling"], line_dash="dot",
                   annotation_text=f"motif presence alone {m['presence_ceiling']:.2f}")

@@ -78,7 +78,7 @@ def models_figure(result) -> go.Figure:
         values = [m["accuracy_by_model"][n][task] for n in names]
         fig.add_trace(go.Bar(x=[f"{n} ({m['parameters_by_model'][n]} params)" for n in names],
                              y=values, text=[f"{v:.2f}" for v in values], showlegend=False,
-                             marker_color=[color(n, i) for i, n in enumerate(names)]),
+                             marker_color=[pal.color(n, i) for i, n in enumerate(names)]),
                       row=1, col=col)
         fig.add_hline(y=m[f"majority_{task}"], line_dash="dot", row=1, col=col,
                       annotation_text="majority class")

@@ -43,7 +43,7 @@ def pr_curves(result) -> go.Figure:
     fig = go.Figure()
     for i, (name, curve) in enumerate(result.arrays["pr_curves"].items()):
         fig.add_trace(go.Scatter(x=curve["recall"], y=curve["precision"], mode="lines",
-                                 line_color=color(name, i),
+                                 line_color=pal.color(name, i),
                                  name=f"{name} (AP {result.metrics['score_by_model'][name]:.2f})"))
     rate = result.metrics["all_negative_pr_auc"]
     fig.add_hline(y=rate, line_dash="dot", annotation_text=f"event rate {rate:.3f}")
@@ -58,7 +58,7 @@ def gradient_profiles(result) -> go.Figure:
     for i, (name, profile) in enumerate(result.arrays["grad_profiles"].items()):
         fig.add_trace(go.Scatter(x=list(range(1, len(profile) + 1)),
                                  y=[max(v, 1e-30) for v in profile], mode="lines", name=name,
-                                 line_color=color(name, i)))
+                                 line_color=pal.color(name, i)))
     fig.update_yaxes(type="log", exponentformat="power")
     return style(fig, "Gradient of each model's own loss reaching each input step "
                       "(probe batch, last measurement)", "step t", "mean |dL/dx_t| (log scale)")
