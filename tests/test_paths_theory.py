@@ -232,8 +232,10 @@ LENGTHS = [32, 64, 128, 256, 512, 1024, 2048]
 def test_power_law_fit_on_synthetic_timings(b):
     fit = fit_power_law(LENGTHS, [0.003 * t ** b for t in LENGTHS])
     assert fit["exponent"] == pytest.approx(b, rel=1e-9)
-    assert fit["prefactor"] == pytest.approx(0.003, rel=1e-9) and fit["from_T"] == 256
-    # a fixed overhead bends the short end: the fit over the longer half sees through it
+    # fitted from the first length that costs ten times the shortest's: 32 * 10^(1/b)
+    assert fit["prefactor"] == pytest.approx(0.003, rel=1e-9)
+    assert fit["from_T"] == min(t for t in LENGTHS if t >= 32 * 10 ** (1 / b) - 1e-9)
+    # a fixed overhead bends the short end: the fit out of the overhead regime sees through it
     bent = [0.5 + 1e-4 * t ** 2 for t in LENGTHS]  # overhead = the cost at T ~ 70
     tail, full = fit_power_law(LENGTHS, bent), fit_power_law(LENGTHS, bent, tail=False)
     assert abs(tail["exponent"] - 2) < 0.05 and abs(full["exponent"] - 2) > 0.3
