@@ -36,10 +36,10 @@ def anomaly_headline(live: dict, config: dict, color) -> go.Figure:
     fig.add_hline(y=1, line_dash="dash", line_color="black", row=2, col=1)
     waiting(fig, live)
     style(fig, "Anomaly score along a probe series", "", "")
-    fig.update_yaxes(title_text="value", row=1, col=1)
-    fig.update_yaxes(title_text="score / threshold", type="log", exponentformat="power",
+    fig.update_yaxes(title_text="series value", row=1, col=1)
+    fig.update_yaxes(title_text="score ÷ threshold (log)", type="log", exponentformat="power",
                      row=2, col=1)
-    fig.update_xaxes(title_text="step", row=2, col=1)
+    fig.update_xaxes(title_text="time step of the probe series", row=2, col=1)
     return fig
 
 
