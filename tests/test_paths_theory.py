@@ -2,6 +2,7 @@
 gate's product, the fixed-gate GRU that is a tanh RNN, geometric decay on a linear
 recurrence, causality of attention, and the power-law fits on synthetic costs."""
 import math
+import pathlib
 
 import pytest
 import torch
@@ -43,8 +44,13 @@ def test_pinned_forget_gate_gives_the_closed_form(p):
 
 
 def test_the_seeds_numbers():
-    assert 0.9 ** 49 == pytest.approx(0.0057, abs=5e-5)  # "about 0.005"
+    """0.9^49 = 0.0057, which rounds to 0.006, as both pages that quote it say."""
+    assert round(0.9 ** 49, 3) == 0.006
     assert 0.99 ** 49 == pytest.approx(0.61, abs=5e-3)
+    root = pathlib.Path(__file__).resolve().parent.parent
+    for page in ("paths", "gradients"):
+        text = (root / "pages" / f"{page}.py").read_text()
+        assert r"0.9^{49} \approx 0.006" in text and r"0.9^{49} \approx 0.005" not in text
 
 
 def test_cell_gradient_is_the_product_of_forget_gates():
