@@ -21,3 +21,18 @@ def test_the_check_and_the_bound_together():
     assert not unsolved["success"]
     lookahead = judge_causal_comparison(0.97, 0.124, 0.125, 0.03, 0.9, chance=0.125)
     assert lookahead["bound_is_chance"] and lookahead["success"]
+
+
+def test_the_lab_judges_its_comparison_with_both_sides():
+    """A tiny run (five steps: nothing learned) reports the check and the bound separately,
+    and its success is the judged one, never the upper check alone."""
+    from core.labs import get_lab
+    lab = get_lab("bidirectional")
+    r = lab.run(lab.make_config({"steps": 5, "hidden": 8, "seq_len": 6, "eval_every": 5,
+                                 "batch": 8, "task": "disambiguation"}))
+    m = r.metrics
+    judged = m["causal_comparison"]
+    assert judged == judge_causal_comparison(
+        m["accuracy_bi"], m["accuracy_uni"], m["causal_bound"], m["causal_bound_tolerance"],
+        m["success_accuracy"], m["chance_accuracy"])
+    assert r.success == judged["success"]

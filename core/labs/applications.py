@@ -164,9 +164,9 @@ LAB = LabSpec(
     presets=(
         Preset("hybrid reads the grammar", "Motif A must come before motif B, 10 to 40 "
                "bases later. The CNN finds the motifs but cannot order them that far apart, "
-               "so it levels off near the dotted line (the best any rule that only knows "
-               "which motifs occur can do); the BiLSTM on raw bases is slow to start; the "
-               "hybrid gets there. The Logos tab shows what its filters learned.",
+               "so the dotted line (the best any rule that only knows which motifs occur "
+               "can do) is as high as it can go, and in the 300 steps trained here it stays "
+               "below it; the BiLSTM on raw bases is slow to start; the hybrid gets there. The Logos tab shows what its filters learned.",
                {}, show=("section", "motif_width", "gap_max", "mismatch")),
         Preset("motifs side by side", "Spacing 0 to 2 bases: both motifs fit inside the CNN's "
                "receptive field, so it can see their order and rises past the presence-only "
@@ -188,7 +188,8 @@ LAB = LabSpec(
                show=("section", "relatedness", "weighting")),
         Preset("learned loss weights", "Uncertainty weighting learns each task's weight "
                "exp(-s_i) as it trains; at a stationary point it is 1/(2 L_i), so the task "
-               "that is already solved is weighted up. The Loss weights tab shows both.",
+               "that is already solved is weighted up. The Loss weights tab shows both, and "
+               "how far the learned weights got towards 1/(2 L_i) in the steps trained.",
                {"section": "multitask", "weighting": "uncertainty"},
                show=("section", "relatedness", "weighting")),
         Preset("rare events", "About one step in 200 ends an event (the grey line is the "

@@ -15,6 +15,7 @@ import time
 import torch
 import torch.nn.functional as F
 
+from core.analysis.model_size import parameter_count
 from core.analysis.sequence_logo import filter_count_matrices, information_content, match_filters
 from core.arms import Arm, Trained, finish, train_arms
 from core.labs.applications_common import FirstCrossing, finished_status
@@ -93,7 +94,8 @@ def _train_model(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Tr
     log.seconds_to_success = reached.seconds
     test = task.sample(TEST_SIZE, stream(config.seed, "test"), device)
     return Trained(arm, model, log, summary={
-        "accuracy": _accuracy(model, test), "steps_to_target": reached.step,
+        "accuracy": _accuracy(model, test), "parameters": parameter_count(model),
+        "steps_to_target": reached.step,
         "seconds_to_target": reached.seconds})
 
 
@@ -139,6 +141,8 @@ def run_dna(config, on_step=None, should_stop=None):
     metrics = {
         "accuracy": hybrid.summary["accuracy"],
         "accuracy_by_model": accuracy,
+        "parameters_by_model": {t.name: t.summary["parameters"] for t in trained},
+        "steps_by_model": {t.name: t.log.steps for t in trained},
         "steps_to_target_by_model": {t.name: t.summary["steps_to_target"] for t in trained},
         "seconds_to_target_by_model": {t.name: t.summary["seconds_to_target"] for t in trained},
         "hybrid_lead": hybrid.summary["accuracy"] - max(others) if others else None,

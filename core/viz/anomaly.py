@@ -47,8 +47,11 @@ def roc_figure(result) -> go.Figure:
     fig = go.Figure()
     for i, (name, curve) in enumerate(result.arrays["roc"].items()):
         auc = result.metrics["roc_auc_by_model"][name]
+        size = result.metrics.get("parameters_by_model", {}).get(name)
         fig.add_trace(go.Scatter(x=curve["fpr"], y=curve["tpr"], mode="lines",
-                                 name=f"{name} (AUC {auc:.2f})", line_color=color(name, i)))
+                                 name=f"{name} (AUC {auc:.2f}"
+                                      + (f", {size:,} params" if size else "") + ")",
+                                 line_color=color(name, i)))
         point = result.arrays["operating_points"][name]
         fig.add_trace(go.Scatter(x=[point["fpr"]], y=[point["tpr"]], mode="markers",
                                  marker=dict(size=10, symbol="x", color=color(name, i)),
