@@ -15,8 +15,8 @@ from core.device import configure_threads
 from core.contract import ConfigError, config_dict, knobs
 from core.settings import settings_problems
 from core.labs import all_labs, get_lab
-from core.sweep.cli import add_sweep_parser
-from core.sweep.spec import parse_sets
+from core.cli_sweep import add_sweep_parser
+from core.sweep_spec import parse_sets
 
 
 def cmd_run(args) -> int:
@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "precompute":
             return cmd_precompute(args)
         if args.command == "sweep":
-            from core.sweep.cli import cmd_sweep
+            from core.cli_sweep import cmd_sweep
             return cmd_sweep(args)
         from core.bench import cmd_bench
         return cmd_bench(args)

@@ -45,7 +45,7 @@ def cmd_bench(args) -> int:
                        "second:", ["concurrent runs", "threads per run", "steps/s"],
                        lambda r: [r["concurrent"], r["threads"], f"{r['steps_per_s']:.0f}"])
     if getattr(args, "sweep", False):
-        from core.sweep.bench import bench_sweep, report_rows
+        from core.bench_sweep import bench_sweep, report_rows
         result = bench_sweep()
         if args.json:
             print(json.dumps(result, indent=1))

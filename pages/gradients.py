@@ -70,11 +70,11 @@ def page() -> None:
     if result is not None:
         numbers(result)
     sections(frame, result, {
-        "Over training": result and (lambda: over_training(result)),
-        "Gates and inputs": result and (lambda: gates_and_inputs(result)),
-        "Cells compared": result and (lambda: cells_compared(result)),
-        "Supervision": result and (lambda: supervision(result)),
-        "Truncation horizon": result and (lambda: truncation_horizon(result)),
+        "Over training": over_training,
+        "Gates and inputs": gates_and_inputs,
+        "Cells compared": cells_compared,
+        "Supervision": supervision,
+        "Truncation horizon": truncation_horizon,
     }, THEORY, study_views={"tbptt": tbptt_sweep})
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from core.analysis.lag_reading import read_accuracy_by_lag
 from core.labs import get_lab
-from core.labs.paths_studies import COST_MODELS, measure_cost
+from core.labs.paths.studies import COST_MODELS, measure_cost
 from core.viz import paths as viz
 
 LAB = get_lab("paths")

@@ -92,18 +92,19 @@ def lab_frame(lab) -> Frame:
     return Frame(lab=lab, config=config, problem=problem, buttons=buttons)
 
 
-def sections(frame: Frame, result, tabs: dict[str, Callable[[], None] | None],
+def sections(frame: Frame, result, tabs: dict[str, Callable[[Any], None] | None],
              theory_markdown: str,
              study_views: dict[str, Callable[[Any], None]] | None = None) -> None:
     """The secondary figures, one tab each, drawn only when their tab is open, so the page
     stays short and a rerun computes just what someone is looking at. `tabs` maps a title
-    to a function drawing it (None leaves the tab out; without a result they all wait for
-    Train). The lab's studies (drawn by `study_views[name](study_result)`), a sweep over
+    to `draw`, called as `draw(result)` (None leaves the tab out; without a result they all
+    wait for Train). The lab's studies (drawn by `study_views[name](study_result)`), a sweep over
     any knob, the theory, export and A/B follow as tabs of their own."""
     lab = frame.lab
     drawers: dict[str, Callable[[], None]] = {}
     if result is not None:
-        drawers.update({name: draw for name, draw in tabs.items() if draw is not None})
+        drawers.update({name: functools.partial(draw, result)
+                        for name, draw in tabs.items() if draw is not None})
     for study in lab.studies:
         drawers[study.label] = functools.partial(_study_tab, frame, study.name,
                                                  (study_views or {}).get(study.name))

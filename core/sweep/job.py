@@ -12,7 +12,7 @@ import shlex
 import time
 
 from core.contract import Result
-from core.sweep.spec import SweepPlan
+from core.sweep_spec import SweepPlan
 from core.sweep.sweep_run import SweepRun
 from core.sweep.table import csv_table, tabulate
 

@@ -5,8 +5,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.viz.applications_palette import color
-from core.viz.common import style
-from core.viz.dna import waiting
+from core.viz.common import placeholder, style
 
 
 def anomaly_headline(live: dict, config: dict, color) -> go.Figure:
@@ -34,7 +33,8 @@ def anomaly_headline(live: dict, config: dict, color) -> go.Figure:
                                  line=dict(color=color(name, i),
                                            width=2 if data is main else 1)), row=2, col=1)
     fig.add_hline(y=1, line_dash="dash", line_color="black", row=2, col=1)
-    waiting(fig, live)
+    if not live:
+        placeholder(fig)
     style(fig, "Anomaly score along a probe series", "", "")
     fig.update_yaxes(title_text="series value", row=1, col=1)
     fig.update_yaxes(title_text="score ÷ threshold (log)", type="log", exponentformat="power",

@@ -7,7 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.viz.common import style
+from core.viz.common import WAITING, placeholder, style
 
 COLORS = {"dot": "#1f77b4", "additive": "#2ca02c", "general": "#9467bd", "none": "#ff7f0e"}
 
@@ -46,10 +46,9 @@ def headline(live: dict, config: dict) -> go.Figure:
         fig.update_yaxes(autorange="reversed", type="category", row=1, col=1)
         fig.update_xaxes(type="category", row=1, col=1)
     else:
-        text = ("waiting for the first measurement…" if not live or config.get("attention")
+        text = (WAITING if not live or config.get("attention")
                 != "none" else "no attention: the decoder<br>sees only the final state")
-        fig.add_annotation(text=text, showarrow=False, xref="x domain", yref="y domain",
-                           x=0.5, y=0.5)
+        placeholder(fig, text, xref="x domain", yref="y domain")
     for name, d in live.items():
         fig.add_trace(go.Scatter(x=d["lengths"], y=d["accuracy"], mode="lines+markers",
                                  name=f"{name}, step {d['step']}",

@@ -5,7 +5,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.tasks.direction import CAUSAL_BOUND_FORMULA, causal_bound
-from core.viz.common import style
+from core.viz.common import placeholder, style
 
 COLORS = {"uni": "#636EFA", "bi": "#EF553B", "bi, future hidden": "#FFA15A",
           "forward": "#636EFA", "backward": "#EF553B"}
@@ -63,8 +63,7 @@ def headline(live: dict, config: dict) -> go.Figure:
     fig.update_yaxes(range=[0, 1.05])
     if not live:
         fig.update_xaxes(range=[0, max(int(config.get("steps", 0)), 1)])
-        fig.add_annotation(text="waiting for the first measurement…", showarrow=False,
-                           xref="paper", yref="paper", x=0.5, y=0.5)
+        placeholder(fig)
     return style(fig, "Accuracy while training: causal (uni) vs bidirectional (bi)",
                  "training step", "held-out accuracy")
 

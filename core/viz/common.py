@@ -11,6 +11,17 @@ PALETTE = ("#636efa", "#ef553b", "#00cc96", "#ab63fa", "#ffa15a", "#19d3f3", "#f
 MAX_POINTS = 400  # per series; the live chart redraws often, so keep it light
 
 
+WAITING = "waiting for the first measurement…"
+
+
+def placeholder(fig: go.Figure, text: str = WAITING, xref: str = "paper",
+                yref: str = "paper") -> go.Figure:
+    """The note in the middle of a figure that has nothing to draw yet (by default: no
+    measurement has arrived), the same on every lab's figures."""
+    fig.add_annotation(text=text, showarrow=False, xref=xref, yref=yref, x=0.5, y=0.5)
+    return fig
+
+
 def style(fig: go.Figure, title: str, x: str, y: str, height: int = 320) -> go.Figure:
     fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, height=height,
                       margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.25))

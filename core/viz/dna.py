@@ -6,14 +6,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.viz.applications_palette import color
-from core.viz.common import style
+from core.viz.common import placeholder, style
 from core.viz.logos import BASE_COLORS, add_logo
-
-
-def waiting(fig: go.Figure, live: dict) -> None:
-    if not live:
-        fig.add_annotation(text="waiting for the first measurement…", showarrow=False,
-                           xref="paper", yref="paper", x=0.5, y=0.5)
 
 
 def dna_headline(live: dict, config: dict, color) -> go.Figure:
@@ -33,7 +27,8 @@ def dna_headline(live: dict, config: dict, color) -> go.Figure:
                       annotation_text=f"motif presence alone {ceiling:.2f}",
                       annotation_position="bottom right")
     fig.update_yaxes(range=[0.4, 1.02])
-    waiting(fig, live)
+    if not live:
+        placeholder(fig)
     gap = f"{config.get('gap_min', '')}–{config.get('gap_max', '')}"
     return style(fig, f"Accuracy on held-out DNA (A then B, {gap} bases apart)",
                  "training step", "validation accuracy")

@@ -5,7 +5,7 @@ import math
 
 import plotly.graph_objects as go
 
-from core.viz.common import style
+from core.viz.common import placeholder, style
 
 COLORS = {"iterative": "#d62728", "direct": "#1f77b4", "persistence": "#7f7f7f",
           "truth": "#222222"}
@@ -80,8 +80,7 @@ def headline(live: dict, config: dict) -> go.Figure:
     horizon = int(config.get("horizon", 1))
     fig.update_xaxes(range=[0.5, horizon + 0.5])
     if not live:
-        fig.add_annotation(text="waiting for the first measurement…", showarrow=False,
-                           xref="paper", yref="paper", x=0.5, y=0.5)
+        placeholder(fig)
     held = next((d.get("held_out") for d in live.values() if d.get("held_out")), "held-out")
     fig = style(fig, f"Error by horizon on {held} windows", "steps ahead k",
                 "median error |x̂ - x| (log)")

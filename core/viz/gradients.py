@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from core.viz.common import style
+from core.viz.common import placeholder, style
 
 CELL_COLORS = {"rnn": "#d62728", "lstm": "#1f77b4", "gru": "#2ca02c", "linear": "#9467bd"}
 
@@ -57,8 +57,7 @@ def headline(live: dict, config: dict) -> go.Figure:
         fig.add_vline(x=mark, line_dash="dot", annotation_text="marked symbol")
     fig.update_yaxes(type="log", exponentformat="power")
     if not live:
-        fig.add_annotation(text="waiting for the first measurement…", showarrow=False,
-                           xref="paper", yref="paper", x=0.5, y=0.5)
+        placeholder(fig)
     return style(fig, "Gradient reaching each timestep, per cell", "timestep t",
                  "‖dL/dh_t‖ (log scale)")
 

@@ -5,8 +5,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.viz.applications_palette import color
-from core.viz.common import style
-from core.viz.dna import waiting
+from core.viz.common import placeholder, style
 
 TASK_LABELS = {"tag": "tagging", "seq": "sequence"}
 TASK_DASH = {"tag": "solid", "seq": "dash"}
@@ -29,7 +28,8 @@ def multitask_headline(live: dict, config: dict, color) -> go.Figure:
                                      name="gradient cosine (shared)", marker_size=4,
                                      line=dict(color="black", dash="dot", width=1)),
                           secondary_y=True)
-    waiting(fig, live)
+    if not live:
+        placeholder(fig)
     kind = config.get("relatedness", "related")
     style(fig, f"Two tasks, one encoder ({kind} tasks)", "training step", "")
     fig.update_yaxes(title_text="validation accuracy", range=[0.4, 1.02], secondary_y=False)

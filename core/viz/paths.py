@@ -5,7 +5,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from core.analysis.model_size import size_label
-from core.viz.common import style
+from core.viz.common import placeholder, style
 
 LABELS = {"rnn": "tanh RNN", "lstm": "LSTM", "attention": "self-attention",
           "attention_explicit": "self-attention, T×T kept"}
@@ -47,8 +47,7 @@ def headline(live: dict, config: dict) -> go.Figure:
     fig.update_xaxes(range=[-0.5, T - 0.5])
     _log_axis(fig)
     if not live:
-        fig.add_annotation(text="waiting for the first measurement…", showarrow=False,
-                           xref="paper", yref="paper", x=0.5, y=0.5)
+        placeholder(fig)
     return style(fig, "Gradient reaching each earlier input, per model",
                  "distance T − t from the loss (steps)", "‖dL/dx_t‖ (log scale)")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.viz.common import style
+from core.viz.common import placeholder, style
 
 THEORY_COLOR = "#9e9e9e"
 TRAINING_RANGE_COLOR = "#cccccc"
@@ -58,8 +58,7 @@ def headline(live: dict, config: dict) -> go.Figure:
                    or config.get("decoder") == "vocab" or config.get("compare_decoders"))
     _lengths_frame(fig, config, bool(vocab_shown))
     if not live:
-        fig.add_annotation(text="waiting for the first measurement…", showarrow=False,
-                           xref="paper", yref="paper", x=0.5, y=0.5)
+        placeholder(fig)
     return style(fig, "Exact match by input length (measured)", "input length n",
                  "exact-match accuracy")
 

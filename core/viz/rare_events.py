@@ -4,8 +4,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from core.viz.applications_palette import color
-from core.viz.common import style
-from core.viz.dna import waiting
+from core.viz.common import placeholder, style
 
 
 def events_headline(live: dict, config: dict, color) -> go.Figure:
@@ -35,7 +34,8 @@ def events_headline(live: dict, config: dict, color) -> go.Figure:
         title = f"Supervision density (k = {k}): does this stream hold an event?"
         y = "validation ROC AUC"
     fig.update_yaxes(range=[0, 1.02])
-    waiting(fig, live)
+    if not live:
+        placeholder(fig)
     return style(fig, title, "training step", y)
 
 

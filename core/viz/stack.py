@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from core.viz.common import style
+from core.viz.common import WAITING, placeholder, style
 
 MODEL_COLORS = {"stack": "#2a9d8f", "lstm": "#e76f51", "rnn": "#8d99ae"}
 MODEL_NAMES = {"stack": "stack RNN", "lstm": "LSTM", "rnn": "tanh RNN"}
@@ -106,11 +106,10 @@ def _trace_headline(data: dict | None, config: dict) -> go.Figure:
     fig = go.Figure()
     if data is None:
         first = config.get("model", "stack")
-        wait = ("waiting for the first measurement…" if first == "stack" else
+        wait = (WAITING if first == "stack" else
                 f"the stack RNN trains after the {MODEL_NAMES.get(first, first)}; "
                 "its trace appears then")
-        fig.add_annotation(text=wait, showarrow=False, xref="paper", yref="paper", x=0.5,
-                           y=0.5)
+        placeholder(fig, wait)
         title, ticks = "Stack actions on a long probe string", {}
     else:
         _action_bars(fig, data["actions"], data["exact"])
@@ -132,8 +131,7 @@ def _length_headline(data: dict | None, config: dict) -> go.Figure:
     fig.add_vrect(x0=1, x1=train_len + 1, fillcolor="#dddddd", opacity=0.35, line_width=0,
                   annotation_text="training lengths", annotation_position="top left")
     if data is None:
-        fig.add_annotation(text="waiting for the first measurement…", showarrow=False,
-                           xref="paper", yref="paper", x=0.5, y=0.5)
+        placeholder(fig)
     else:
         where = "test" if data.get("measured_on") == "test" else "validation"
         fig.add_trace(go.Scatter(x=data["lengths"], y=data["accuracy"], mode="lines+markers",

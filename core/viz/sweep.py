@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from core.viz.common import PALETTE, style
+from core.viz.common import PALETTE, placeholder, style
 
 
 def sweep_curve(rows: list[dict], knobs: list[str], metric: str, done: int = 0,
@@ -40,7 +40,6 @@ def sweep_curve(rows: list[dict], knobs: list[str], metric: str, done: int = 0,
                                                "<extra>one seed</extra>"))
     progress = f" — {done} of {total} points" if total else ""
     if not rows or all(r["mean"] is None for r in rows):
-        fig.add_annotation(text="waiting for the first point…", showarrow=False,
-                           xref="paper", yref="paper", x=0.5, y=0.5)
+        placeholder(fig, "waiting for the first point…")
     return style(fig, f"{metric} against {x_knob}: mean ± spread over seeds (measured)"
                       f"{progress}", x_knob, metric, height=360)

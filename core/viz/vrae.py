@@ -4,7 +4,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.viz.common import style
+from core.viz.common import placeholder, style
 
 COLORS = {"vrae": "#636efa"}
 A_COLOR, B_COLOR = "#1f77b4", "#d62728"
@@ -30,8 +30,7 @@ def headline(live: dict, config: dict) -> go.Figure:
     data = live.get("vrae") or next(iter(live.values()), None)
     if not data:
         fig = go.Figure()
-        fig.add_annotation(text="waiting for the first measurement…", showarrow=False,
-                           xref="paper", yref="paper", x=0.5, y=0.5)
+        placeholder(fig)
         kind = "time step" if config.get("dataset", "waveforms") == "waveforms" else "letter"
         return style(fig, "Decoded path between two test inputs", kind,
                      "point on the path (λ)")
