@@ -81,3 +81,18 @@ def test_default_dna_cnn_is_below_the_presence_line_at_the_steps_trained():
     assert config.steps == 300 and f"{config.steps} steps" in preset.note
     r = LAB.run(config)
     assert r.metrics["accuracy_by_model"]["CNN"] < r.metrics["presence_ceiling"]
+
+
+def test_dna_matched_parameters_sizes_the_cnn_and_the_bilstm_to_the_hybrid():
+    from core.analysis.model_size import parameter_count
+    from core.labs.applications.dna import POOL, model_sizes
+    from core.models.dna import build_dna_model
+    config = LAB.make_config({"dna_matched": True})
+    sizes = model_sizes(config)
+    counts = {kind: parameter_count(build_dna_model(kind, width=config.motif_width, pool=POOL,
+                                                    **size)) for kind, size in sizes.items()}
+    assert sizes["hybrid"] == {"filters": config.filters, "hidden": config.hidden}
+    for kind in ("cnn", "rnn"):
+        assert abs(counts[kind] - counts["hybrid"]) / counts["hybrid"] < 0.05, counts
+    plain = model_sizes(LAB.make_config({}))
+    assert all(s == {"filters": config.filters, "hidden": config.hidden} for s in plain.values())

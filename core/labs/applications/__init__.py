@@ -51,6 +51,10 @@ class Config:
     target_acc: float = knob(0.9, "Target accuracy", "Accuracy whose first crossing "
                                   "is timed for each model.", min=0.55, max=0.99, step=0.01,
                                   visible_if=_only("dna"))
+    dna_matched: bool = knob(False, "Matched parameters", "Give the CNN the filters and the "
+                             "BiLSTM the hidden units whose parameter counts are nearest the "
+                             "hybrid's, so the comparison is of architecture, not of size.",
+                             visible_if=_only("dna"))
     # -- multitask --
     relatedness: str = knob("related", "Second task", "related: are there many repeats (a "
                             "count of the tagging task's labels)? unrelated: is symbol 0 "
