@@ -77,6 +77,13 @@ def test_cost_study_keeps_every_timing_and_says_what_pays_t_squared():
     assert m["memory_exponent"]["attention_explicit"] > m["memory_exponent"]["rnn"]
 
 
+def test_the_short_lags_note_quotes_its_own_setting():
+    preset = LAB.preset("short lags")
+    config = LAB.make_config(preset.overrides)
+    assert f"lags up to {config.lag} only" in preset.note and config.model == "rnn"
+    assert "**short lags**" in LAB.preset("recurrence forgets").note
+
+
 # -- slow: the presets' stories -------------------------------------------------------------
 
 @pytest.mark.slow
