@@ -198,9 +198,10 @@ def highway_tab(result) -> None:
         how_to_read("the forget gate's mean over units at each step, and the spread across "
                     "units: near 1 the cell keeps its content and the gradient along it.",
                     container=right)
-        st.dataframe(highway_rows(m, float(result.config.get("pin_forget") or 0)),
-                     hide_index=True)
-        how_to_read(highway_reading(m))
+        if "cell_grad_ratio" in m:  # a run saved before the full ratio was measured has none
+            st.dataframe(highway_rows(m, float(result.config.get("pin_forget") or 0)),
+                         hide_index=True)
+            how_to_read(highway_reading(m))
     else:
         st.info("Train the LSTM (as the headline model or with **Compare models**) to see its "
                 "cell-state gradients and forget gates.")
@@ -278,7 +279,7 @@ def cost_rows(m: dict) -> list[dict]:
             "time ∝ T^b": "not measured" if time_fit is None else
             f"{time_fit['exponent']:.2f}" + (f" ({spread[0]:.2f}–{spread[1]:.2f} over repeats)"
                                                if spread else "")
-            + (", overhead-bound" if time_fit["overhead_bound"] else ""),
+            + (", overhead-bound" if time_fit.get("overhead_bound") else ""),
             "memory ∝ T^b": "not measured" if memory_fit is None else
             f"{memory_fit['exponent']:.2f}",
             "pays T² in": " and ".join(paid) if paid else

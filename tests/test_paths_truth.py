@@ -98,8 +98,11 @@ def test_preset_lstm_highway_full_gradient_does_not_shrink_like_the_pinned_gate(
 
 @pytest.mark.slow
 def test_preset_recurrence_forgets_is_at_chance_even_at_the_shortest_lags():
+    """The note: near chance at the short lags too, so the curve is not a decay with
+    distance (the page reads each group against the binomial band)."""
     r = LAB.run(LAB.make_config(LAB.preset("recurrence forgets").overrides))
-    assert r.metrics["accuracy_reading"]["rnn"]["kind"] == "chance everywhere"
+    reading = r.metrics["accuracy_reading"]["rnn"]
+    assert reading["kind"] != "falls with lag" and reading["short"] < 0.35
 
 
 @pytest.mark.slow

@@ -222,8 +222,8 @@ LAB = LabSpec(
         Preset("recurrence forgets", "A tanh RNN alone on recall with lags up to 39 steps. "
                "The gradient reaching a position falls by orders of magnitude with its "
                "distance from the loss, and accuracy stays near chance at every lag, the "
-               "short ones too: it has not learned the task at any distance. Try "
-               "**short lags** next.",
+               "short ones included (Accuracy by lag says how each group reads), so its "
+               "failure is not one of distance alone. Try **short lags** next.",
                {"model": "rnn", "compare_models": False}, show=("model", "lag", "seq_len")),
         Preset("short lags", "The same tanh RNN on lags up to 4 only: it learns them. So on "
                "lags up to 39 it fails in training, swamped by the long lags it cannot learn "
