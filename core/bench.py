@@ -53,6 +53,9 @@ def cmd_bench(args) -> int:
         return _report(report_rows(result), False, "Sweep on Ray vs in-process (measured on a "
                        "shared machine: other load inflates every time):", ["", "measured"],
                        lambda row: row)
+    unknown = [name for name in args.labs or () if name not in all_labs()]
+    if unknown:  # an empty table would look like a bench that measured nothing
+        raise KeyError(f"unknown lab {unknown[0][:60]!r}; known labs: {', '.join(all_labs())}")
     labs = [lab for lab in all_labs().values() if not args.labs or lab.id in args.labs]
     rows = [bench_lab(lab) for lab in labs]
     title = (f"device: {device_label()}, torch {torch.__version__}, threads "

@@ -9,6 +9,7 @@ or the sweep could not run; 2 a bad knob, value, metric or file (the message nam
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -69,13 +70,27 @@ def _check_address(address: str | None) -> None:
                               f"got {address!r}")
 
 
+def _check_writable(flag: str, path: Path, new: bool = False) -> None:
+    """ConfigError naming the problem when `path` cannot be written as a file."""
+    if path.is_dir():
+        raise ConfigError(f"{flag}: {path} is a directory; give a file name")
+    if not path.parent.is_dir():
+        raise ConfigError(f"{flag}: no directory {path.parent}")
+    if not new and path.exists() and not os.access(path, os.W_OK):
+        raise ConfigError(f"{flag}: {path} cannot be written")
+    if not path.exists() and not os.access(path.parent, os.W_OK):
+        raise ConfigError(f"{flag}: cannot write in {path.parent}")
+
+
 def _open_store(args, plan):
     if args.out and args.resume and Path(args.out) != Path(args.resume):
         raise ConfigError("--out starts a new point file and --resume continues one; give one")
     if args.csv == "-" and args.json:
         raise ConfigError("--csv - and --json both print to stdout; write the CSV to a file")
-    if args.csv and args.csv != "-" and not Path(args.csv).parent.is_dir():
-        raise ConfigError(f"--csv: no directory {Path(args.csv).parent}")
+    if args.csv and args.csv != "-":  # checked now, not after the whole sweep has trained
+        _check_writable("--csv", Path(args.csv))
+    if args.out:
+        _check_writable("--out", Path(args.out), new=True)
     if args.resume:
         return resume_store(args.resume, plan)
     if args.out:

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from core.contract import Result, make_config
 from core.device import build_seeded
-from core.labs import all_labs, get_lab, vrae_probes
+from core.labs import all_labs, get_lab
+from core.labs.vrae import probes as vrae_probes
 from core.labs.stack import trace_typed
 from core.models.stack_rnn import StackRNN
 from core.tasks import dyck, words

@@ -31,6 +31,7 @@ class Frame:
     config: Any
     problem: str | None
     buttons: Any
+    phone_buttons: Any = None  # the same two in the main area, shown on small screens
 
 
 def current_seed() -> int:
@@ -61,6 +62,9 @@ def lab_frame(lab) -> Frame:
     apply_page_style()
     st.title(lab.title)
     st.markdown(f"**The question:** {lab.question}")
+    # on a phone the sidebar is folded away: Train and Stop again, here (ui/present.py
+    # shows this container only on small screens)
+    phone_buttons = st.container(key="phone-run-buttons")
     store = knob_store(lab)
     with st.sidebar:
         notices = apply_lab_link(lab, widget_key, preset_overrides=lambda name: apply_preset(
@@ -89,7 +93,8 @@ def lab_frame(lab) -> Frame:
         st.caption(f"What you will see: {lab.what_you_see}")
     if problem is None:
         write_link(lab, config)
-    return Frame(lab=lab, config=config, problem=problem, buttons=buttons)
+    return Frame(lab=lab, config=config, problem=problem, buttons=buttons,
+                 phone_buttons=phone_buttons)
 
 
 def sections(frame: Frame, result, tabs: dict[str, Callable[[Any], None] | None],

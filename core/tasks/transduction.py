@@ -44,7 +44,9 @@ def transduce(task: str, tokens: torch.Tensor, gen: torch.Generator | None = Non
               ) -> torch.Tensor:
     """The target for a batch of token ids (B, T) -> (B, T)."""
     if task == MULTI_VALID:
-        order = torch.rand(tokens.shape, generator=gen, device="cpu").argsort(dim=1)
+        order = torch.rand(tokens.shape, generator=gen,
+                           device=gen.device if gen is not None else tokens.device)
+        order = order.to(tokens.device).argsort(dim=1)
         return tokens.gather(1, order)
     if task == "sort":
         return tokens.sort(dim=1).values
@@ -110,10 +112,9 @@ class TransductionTask:
 
     def sample(self, n: int, length: int, gen: torch.Generator, device=None) -> TransductionBatch:
         """n random inputs of one length (batches of one length need no padding)."""
-        # drawn on the CPU, where `gen` lives, whatever torch's default device is
         source = torch.randint(0, self.symbols, (n, length), generator=gen,
-                               device="cpu") + FIRST_SYMBOL
-        eos = torch.full((n, 1), EOS, dtype=torch.long, device="cpu")
+                               device=gen.device) + FIRST_SYMBOL
+        eos = torch.full((n, 1), EOS, dtype=torch.long, device=source.device)
         target = torch.cat([transduce(self.task, source, gen), eos], dim=1)
         if device is not None:
             source, target = source.to(device), target.to(device)

@@ -286,10 +286,10 @@ LAB = LabSpec(
         Preset("contractive: L = 0.8", "Errors fed back shrink: the iterative error stays "
                "bounded, within a few times its one-step error.", {"lipschitz": 0.8},
                show=("lipschitz",)),
-        Preset("chaos: logistic r = 4", "The fitted growth rate (above the figures) lands "
+        Preset("chaos: logistic r = 4", "The fitted growth rate (below the figures) lands "
                "near the Lyapunov exponent ln 2 per step before the error saturates.",
                {"system": "logistic"}, show=("system", "r")),
-        Preset("chaos: Lorenz-63", "The fitted growth rate (above the figures) lands near the "
+        Preset("chaos: Lorenz-63", "The fitted growth rate (below the figures) lands near the "
                "largest Lyapunov exponent, 0.906 per unit time, times the sample step Δt.",
                {"system": "lorenz"}, show=("system", "dt")),
     ),

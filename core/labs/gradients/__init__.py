@@ -256,7 +256,7 @@ LAB = LabSpec(
     presets=(
         Preset("tanh forgets", "A tanh RNN must carry the marked symbol 80 steps. The gradient "
                "reaching the mark is a vanishing fraction of the last step's (the ratio is "
-               "measured above the figures), so it never learns: accuracy stays near chance.",
+               "measured below the figures), so it never learns: accuracy stays near chance.",
                {"cell": "rnn", "compare_cells": False}, show=("cell", "seq_len", "lag")),
         Preset("LSTM remembers", "Same task, same data: the LSTM's forget gates start near 1, "
                "gradient reaches the first step, and it learns the recall. The tanh RNN and "
