@@ -61,16 +61,31 @@ def dna_numbers(result) -> None:
     cols = st.columns(len(acc) + 1)
     for col, name in zip(cols, acc):
         col.metric(f"{name} test accuracy", f"{acc[name]:.2f}",
-                   help=f"Steps to {m['target_acc']:.2f}: {shown(steps[name], 'd')}")
+                   help=f"Steps to {m['target_acc']:.2f}: {shown(steps[name], 'd')}. "
+                        + _size(m, name))
     cols[-1].metric("Motif presence alone", f"{m['presence_ceiling']:.2f}",
                     help=f"On the same {m['test_size']} test sequences.")
+    cnn = acc.get("CNN")
+    if cnn is not None:
+        side = "below" if cnn < m["presence_ceiling"] else "at or above"
+        st.caption(f"After {m['steps_by_model']['CNN']} steps the CNN is at {cnn:.3f}, {side} "
+                   f"the presence-only line ({m['presence_ceiling']:.3f}): that line is as "
+                   "high as a model that cannot see the motifs' order can go.")
+
+
+def _size(m: dict, name: str) -> str:
+    """'13,265 parameters, 300 steps.' for a model the run recorded."""
+    count, steps = m.get("parameters_by_model", {}).get(name), m.get("steps_by_model", {}).get(name)
+    return (f"{count:,} parameters" if count is not None else "") + \
+        (f", {steps:,} steps." if steps is not None else ".")
 
 
 def multitask_numbers(result) -> None:
     m = result.metrics
     how_to_read("solid lines are the tagging task, dashed the sequence task, one colour per "
                 "model; the dotted black line (right axis) is the cosine between the two "
-                "tasks' gradients on the shared encoder, measured on a fixed probe batch.")
+                "tasks' gradients on the shared encoder, measured on a fixed probe batch. The "
+                "training loss on the left is L_tag + L_seq for every model and weighting.")
     single = m["accuracy_by_model"].get("sequence only", {}).get("seq")
     cols = st.columns(4)
     cols[0].metric("Shared: tagging", f"{m['accuracy_tag']:.2f}",
@@ -120,7 +135,14 @@ def anomaly_numbers(result) -> None:
                    help=f"Over every step of {m['test_probes']} test probes.")
     cols[1].metric("Recall at threshold", f"{m['recall']:.2f}")
     cols[2].metric("Precision at threshold", shown(m["precision"]))
-    cols[3].metric("False alarms on clean series", f"{m['false_alarm_rate']:.1%}")
+    cols[3].metric("False alarms, held out", f"{m['false_alarm_rate']:.1%}",
+                   help=f"Normal steps of the {m['test_probes']} test probes flagged at the "
+                        f"threshold, which never saw them. The threshold's target is "
+                        f"{m['false_alarm_target']:.0%}: it is the "
+                        f"{m['threshold_quantile']:.0%} quantile of clean validation series, "
+                        f"so it flags {m['false_alarm_fitted']:.1%} of those by construction. "
+                        f"On fresh clean series it flags "
+                        f"{m['false_alarm_clean_held_out']:.1%}.")
 
 
 NUMBERS = {"dna": dna_numbers, "multitask": multitask_numbers, "events": events_numbers,
@@ -168,10 +190,13 @@ def dna_saliency(result) -> None:
 def dna_models(result) -> None:
     show_figure(dna.accuracy_bars(result))
     how_to_read("every model trained the same steps on the same data and seed; test "
-                "accuracy on fresh sequences.")
+                "accuracy on fresh sequences. The models differ in size: their parameter "
+                "counts are in the table.")
     m = result.metrics
     st.table({"model": list(m["accuracy_by_model"]),
               "test accuracy": [f"{v:.3f}" for v in m["accuracy_by_model"].values()],
+              "parameters": [f"{m['parameters_by_model'][n]:,}" for n in m["accuracy_by_model"]],
+              "steps": [f"{m['steps_by_model'][n]:,}" for n in m["accuracy_by_model"]],
               f"steps to {m['target_acc']:.2f}": [
                   shown(v, "d") for v in m["steps_to_target_by_model"].values()],
               "seconds to it on this server": [
@@ -191,7 +216,21 @@ def multitask_weights(result) -> None:
     show_figure(multitask.weights_figure(result))
     how_to_read("the weight each task's loss gets. Fixed: w and 1 - w. Uncertainty: "
                 "exp(-s_i), learned; the dashed lines are 1/(2 L_i) at the final test losses, "
-                "where the learned weights come to rest if the losses hold still.")
+                "the fixed point the learned weights would come to rest at if the losses held "
+                "still and training ran long enough. " + weights_reading(result.metrics))
+
+
+def weights_reading(m: dict) -> str:
+    """How far the learned weights got towards their fixed point, from this run."""
+    rows = m.get("weights_to_fixed_point")
+    if not rows:
+        return ""
+    parts = [f"{task} {r['weight']:.3g} against {r['fixed_point']:.3g}"
+             + ("" if r["travelled"] is None else f", {r['travelled']:.0%} of the way")
+             for task, r in zip(("tagging", "sequence"), rows)]
+    return ("Where they got, in log-weight from the start at 1: " + "; ".join(parts) + ". "
+            "Adam moves each s_i by about its learning rate a step, so a fixed point far "
+            "from 1 takes many steps to reach.")
 
 
 def multitask_models(result) -> None:

@@ -16,7 +16,7 @@ gradient by $\partial h_{t+1}/\partial h_t$ once per step, so the signal reachin
 from a loss at step $T$ carries a product of $T-t$ Jacobians. For a tanh cell each factor is
 $\mathrm{diag}(1-h_{t+1}^2)\,W_{hh}$: when the spectral radius of $W_{hh}$ is below 1 (and
 $\tanh' \le 1$ only shrinks further) the product vanishes exponentially; far above 1 it can
-explode. A per-step factor of 0.9 leaves $0.9^{49} \approx 0.005$ after 50 steps.
+explode. A per-step factor of 0.9 leaves $0.9^{49} \approx 0.006$ after 50 steps.
 
 **Supervision density.** For the linear cell $h_t = a\,h_{t-1} + W x_t + b$ every step back
 multiplies by $a$, so the gradient at step $t$ collects the read-out gradients $g_s$ of every

@@ -10,7 +10,8 @@ import torch.nn.functional as F
 
 from core.analysis.imbalance import (average_precision, balanced_pos_weight, event_loss,
                                      focal_loss, precision_recall, roc_auc)
-from core.analysis.reconstruction_scores import fold_mean, quantile_threshold, step_scores
+from core.analysis.reconstruction_scores import (false_alarm_rate, fold_mean, quantile_threshold,
+                                                 step_scores)
 from core.analysis.sequence_logo import (best_alignment, filter_count_matrices,
                                          information_content, match_filters)
 from core.analysis.task_balance import (UncertaintyWeights, cosine, equilibrium_weight,
@@ -252,3 +253,36 @@ def test_sequence_autoencoder_forms_run_on_an_lstm_cell(form):
     assert model(x, teacher_forcing=False).shape == (3, 9, 1)
     with pytest.raises(ValueError, match="unknown cell"):
         SequenceAutoencoder(form, 6, cell="tcn")
+
+
+def test_the_autoregressive_autoencoder_is_scored_from_its_own_outputs():
+    """step_scores runs the autoregressive decoder free, as documented for test time: the
+    scores are the window average of the free-running error, and differ from the scores
+    teacher forcing would give. The other forms ignore the flag."""
+    series = torch.randn(2, 20, generator=stream(1, "test"))
+    windows = series.unfold(1, 6, 1).reshape(-1, 6, 1)
+    model = build_seeded(0, lambda: SequenceAutoencoder("autoregressive", 4, cell="lstm"))
+    with torch.no_grad():
+        free = (model(windows, teacher_forcing=False) - windows).pow(2).reshape(2, 15, 6)
+        forced = (model(windows) - windows).pow(2).reshape(2, 15, 6)
+    scores = step_scores(model, series, 6)
+    assert torch.allclose(scores, fold_mean(free, 20), atol=1e-6)
+    assert not torch.allclose(scores, fold_mean(forced, 20), atol=1e-3)
+
+
+def test_false_alarm_rate_on_held_out_series_is_not_the_fitted_target():
+    """A threshold at the 99th percentile of one set of clean scores flags 1% of that set
+    by construction; on held-out normal steps whose scores run higher (as a probe's normal
+    steps near an anomaly do) the measured rate is far from 1%; anomalous steps are left
+    out of the count."""
+    fitted = torch.randn(4, 500, generator=stream(5, "test"))
+    threshold = quantile_threshold(fitted, 0.99)
+    assert false_alarm_rate(fitted, threshold) == pytest.approx(0.01, abs=0.001)
+    held_out = 1.3 * torch.randn(4, 500, generator=stream(6, "test"))
+    labels = torch.zeros(4, 500)
+    labels[:, :50] = 1.0
+    held_out[:, :50] += 10.0  # anomalies: above the threshold, not false alarms
+    rate = false_alarm_rate(held_out, threshold, labels)
+    normal = held_out[:, 50:]
+    assert rate == pytest.approx(float((normal >= threshold).float().mean()))
+    assert rate > 0.03

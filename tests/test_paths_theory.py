@@ -2,6 +2,7 @@
 gate's product, the fixed-gate GRU that is a tanh RNN, geometric decay on a linear
 recurrence, causality of attention, and the power-law fits on synthetic costs."""
 import math
+import pathlib
 
 import pytest
 import torch
@@ -43,8 +44,13 @@ def test_pinned_forget_gate_gives_the_closed_form(p):
 
 
 def test_the_seeds_numbers():
-    assert 0.9 ** 49 == pytest.approx(0.0057, abs=5e-5)  # "about 0.005"
+    """0.9^49 = 0.0057, which rounds to 0.006, as both pages that quote it say."""
+    assert round(0.9 ** 49, 3) == 0.006
     assert 0.99 ** 49 == pytest.approx(0.61, abs=5e-3)
+    root = pathlib.Path(__file__).resolve().parent.parent
+    for page in ("paths", "gradients"):
+        text = (root / "pages" / f"{page}.py").read_text()
+        assert r"0.9^{49} \approx 0.006" in text and r"0.9^{49} \approx 0.005" not in text
 
 
 def test_cell_gradient_is_the_product_of_forget_gates():
@@ -232,8 +238,10 @@ LENGTHS = [32, 64, 128, 256, 512, 1024, 2048]
 def test_power_law_fit_on_synthetic_timings(b):
     fit = fit_power_law(LENGTHS, [0.003 * t ** b for t in LENGTHS])
     assert fit["exponent"] == pytest.approx(b, rel=1e-9)
-    assert fit["prefactor"] == pytest.approx(0.003, rel=1e-9) and fit["from_T"] == 256
-    # a fixed overhead bends the short end: the fit over the longer half sees through it
+    # fitted from the first length that costs ten times the shortest's: 32 * 10^(1/b)
+    assert fit["prefactor"] == pytest.approx(0.003, rel=1e-9)
+    assert fit["from_T"] == min(t for t in LENGTHS if t >= 32 * 10 ** (1 / b) - 1e-9)
+    # a fixed overhead bends the short end: the fit out of the overhead regime sees through it
     bent = [0.5 + 1e-4 * t ** 2 for t in LENGTHS]  # overhead = the cost at T ~ 70
     tail, full = fit_power_law(LENGTHS, bent), fit_power_law(LENGTHS, bent, tail=False)
     assert abs(tail["exponent"] - 2) < 0.05 and abs(full["exponent"] - 2) > 0.3

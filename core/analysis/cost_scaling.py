@@ -3,7 +3,8 @@ exponent of each, and where two models' curves cross.
 
 Time is the wall time of a forward pass, backward pass and optimiser step: the fastest of a
 few timed steps, the estimate least disturbed by other work on a shared machine (as timeit
-reports its best). Memory is,
+reports its best), with every timed step kept so the spread can be shown. Timings measure
+this machine's implementation (its kernels, its load), not the algorithm alone. Memory is,
 on CUDA, the peak the caching allocator reports (torch.cuda.max_memory_allocated) above what
 was allocated before the step; on the CPU, where torch keeps no such counter, it is the
 activation memory of the step: the bytes of every tensor autograd saves for the backward
@@ -12,8 +13,16 @@ left out). That is what grows with T: a recurrence keeps O(T) states, attention 
 its scores keeps O(T^2) of them.
 
 A cost c(T) = a T^b is a straight line of slope b on log-log axes; the exponent is fitted by
-least squares over the longer half of the lengths, where fixed per-step overhead (kernel
-launches, the optimiser) no longer hides the growth.
+least squares over the lengths out of the overhead regime. A fixed per-step overhead c0
+(kernel launches, the optimiser) bends the line: for c = c0 + a T^b the local slope is
+b (1 - c0/c), so a length whose cost is at least OVERHEAD_FACTOR times the cost at the
+shortest length (which is at least c0) has c0/c <= 1/OVERHEAD_FACTOR, and the slope there
+is within b/OVERHEAD_FACTOR of b. When fewer than two lengths qualify, the fit uses the
+longest two and says it is overhead-bound: it understates the growth.
+
+Which kernel pays T^2: memory that grows with an exponent nearer 2 than 1 (>= 1.5, the
+midpoint on the log scale) keeps T x T matrices; time likewise does T^2 work that this
+machine does not hide.
 """
 from __future__ import annotations
 
@@ -29,6 +38,8 @@ from core.contract import ConfigError
 MAX_LENGTHS = 8
 MIN_T, MAX_T = 8, 2048
 MAX_CHARS = 120  # "32,64,...,2048" with spaces fits in 60; longer text is refused unread
+OVERHEAD_FACTOR = 10  # a fitted cost is at least this many times the shortest length's
+QUADRATIC_FROM = 1.5  # an exponent from here on is read as paying T^2
 
 
 def parse_lengths(text: str) -> list[int]:
@@ -53,19 +64,45 @@ def parse_lengths(text: str) -> list[int]:
 
 
 def fit_power_law(lengths, costs, tail: bool = True) -> dict | None:
-    """Least-squares fit of ln c = ln a + b ln T; with `tail`, over the longer half of the
-    lengths (at least two points). Returns {"exponent": b, "prefactor": a, "from_T": the
-    shortest length used}, or None when fewer than two positive costs are available."""
+    """Least-squares fit of ln c = ln a + b ln T; with `tail`, over the lengths out of the
+    overhead regime (cost >= OVERHEAD_FACTOR x the shortest length's; the longest two when
+    fewer qualify). Returns {"exponent": b, "prefactor": a, "from_T": the shortest length
+    used, "overhead_bound": whether fewer than two lengths were out of the overhead regime},
+    or None when fewer than two positive costs are available."""
     pairs = [(float(t), float(c)) for t, c in zip(lengths, costs)
              if c is not None and math.isfinite(c) and c > 0]
-    if tail and len(pairs) > 2:
-        pairs = pairs[len(pairs) // 2:]
     if len(pairs) < 2:
         return None
+    overhead_bound = False
+    if tail:
+        grown = [p for p in pairs if p[1] >= OVERHEAD_FACTOR * pairs[0][1]]
+        overhead_bound = len(grown) < 2
+        pairs = pairs[-2:] if overhead_bound else grown
     t, c = np.log([p[0] for p in pairs]), np.log([p[1] for p in pairs])
     b, log_a = np.polyfit(t, c, 1)
     return {"exponent": float(b), "prefactor": float(math.exp(log_a)),
-            "from_T": int(round(pairs[0][0]))}
+            "from_T": int(round(pairs[0][0])), "overhead_bound": overhead_bound}
+
+
+def exponent_range(lengths, runs, fit: dict | None) -> list[float] | None:
+    """[lowest, highest] exponent over the repeated timings: repeat r's time at every length
+    from fit["from_T"] on (runs[i] holds length i's timed steps, in order), each fitted like
+    the headline one. None without a fit or with fewer than two repeats at those lengths."""
+    if fit is None:
+        return None
+    chosen = [(t, r) for t, r in zip(lengths, runs) if r and t >= fit["from_T"]]
+    repeats = min((len(r) for _, r in chosen), default=0)
+    if len(chosen) < 2 or repeats < 2:
+        return None
+    exponents = [float(np.polyfit(np.log([t for t, _ in chosen]),
+                                  np.log([r[k] for _, r in chosen]), 1)[0])
+                 for k in range(repeats)]
+    return [min(exponents), max(exponents)]
+
+
+def pays_quadratic(exponent: float | None) -> bool | None:
+    """Whether a fitted exponent reads as T^2 rather than T (None when not measured)."""
+    return None if exponent is None else exponent >= QUADRATIC_FROM
 
 
 def crossover(lengths, first, second) -> float | None:
@@ -108,9 +145,10 @@ def measure_step(model: torch.nn.Module, step: Callable[[], None], device: torch
                  repeats: int = 5, budget_s: float = 2.0) -> dict:
     """Fastest wall time (ms) of `step` (forward, backward, optimiser step) after one
     untimed step (which measures the memory and warms up the kernels; two on CUDA), repeated
-    up to `repeats` times or until `budget_s` has passed, and the step's memory (MB): CUDA
-    peak above the baseline after a first step, or CPU saved activations. The CUDA peak is
-    the process's: another run training on the same GPU at once adds to it."""
+    up to `repeats` times or until `budget_s` has passed, every timed step (ms, in order), and
+    the step's memory (MB): CUDA peak above the baseline after a first step, or CPU saved
+    activations. The CUDA peak is the process's: another run training on the same GPU at
+    once adds to it."""
     params = {p.untyped_storage().data_ptr() for p in model.parameters()}
     if device.type == "cuda":
         # The first step also allocates what stays for good (gradients, the optimiser's
@@ -133,4 +171,4 @@ def measure_step(model: torch.nn.Module, step: Callable[[], None], device: torch
         if device.type == "cuda":
             torch.cuda.synchronize(device)
         times.append(1000 * (time.perf_counter() - t0))
-    return {"ms": min(times), "mb": memory, "timed_steps": len(times)}
+    return {"ms": min(times), "ms_runs": times, "mb": memory, "timed_steps": len(times)}

@@ -36,10 +36,10 @@ def anomaly_headline(live: dict, config: dict, color) -> go.Figure:
     if not live:
         placeholder(fig)
     style(fig, "Anomaly score along a probe series", "", "")
-    fig.update_yaxes(title_text="value", row=1, col=1)
-    fig.update_yaxes(title_text="score / threshold", type="log", exponentformat="power",
+    fig.update_yaxes(title_text="series value", row=1, col=1)
+    fig.update_yaxes(title_text="score ÷ threshold (log)", type="log", exponentformat="power",
                      row=2, col=1)
-    fig.update_xaxes(title_text="step", row=2, col=1)
+    fig.update_xaxes(title_text="time step of the probe series", row=2, col=1)
     return fig
 
 
@@ -47,8 +47,11 @@ def roc_figure(result) -> go.Figure:
     fig = go.Figure()
     for i, (name, curve) in enumerate(result.arrays["roc"].items()):
         auc = result.metrics["roc_auc_by_model"][name]
+        size = result.metrics.get("parameters_by_model", {}).get(name)
         fig.add_trace(go.Scatter(x=curve["fpr"], y=curve["tpr"], mode="lines",
-                                 name=f"{name} (AUC {auc:.2f})", line_color=pal.color(name, i)))
+                                 name=f"{name} (AUC {auc:.2f}"
+                                      + (f", {size:,} params" if size else "") + ")",
+                                 line_color=pal.color(name, i)))
         point = result.arrays["operating_points"][name]
         fig.add_trace(go.Scatter(x=[point["fpr"]], y=[point["tpr"]], mode="markers",
                                  marker=dict(size=10, symbol="x", color=pal.color(name, i)),

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from core.analysis.model_size import size_label
 from core.viz import palette as pal
 from core.viz.common import placeholder, style
 from core.viz.config_input import accepts_config
@@ -16,6 +17,12 @@ COLORS = pal.colors_for(("rnn", "lstm", "attention", "attention_explicit", "tanh
 
 def _label(name: str) -> str:
     return LABELS.get(name, name)
+
+
+def _sized(name: str, metrics: dict) -> str:
+    """The model's label with its parameter count and steps, where the run recorded them."""
+    return size_label(_label(name), metrics.get("parameters_by_model", {}).get(name),
+                      metrics.get("steps_by_model", {}).get(name))
 
 
 def _log_axis(fig: go.Figure, axis: str = "y") -> None:
@@ -31,8 +38,9 @@ def headline(live: dict, config: dict) -> go.Figure:
     fig = go.Figure()
     for name, data in live.items():
         norms = data["grad_by_distance"]
+        size = f", {data['parameters']:,} params" if data.get("parameters") else ""
         fig.add_trace(go.Scatter(x=list(range(len(norms))), y=norms, mode="lines",
-                                 name=f"{_label(name)} at step {data['step']}",
+                                 name=f"{_label(name)} at step {data['step']}{size}",
                                  line=pal.line(name)))
     lag, T = int(config.get("lag", 1)), int(config.get("seq_len", 2))
     text = "longest lag" if config.get("task") == "recall" else "the answer (lag)"
@@ -50,7 +58,7 @@ def accuracy_by_lag_figure(metrics: dict, title: str) -> go.Figure:
     fig = go.Figure()
     for name, curve in metrics["accuracy_by_lag"].items():
         fig.add_trace(go.Scatter(x=curve["lag"], y=curve["accuracy"], mode="lines+markers",
-                                 name=_label(name), line=pal.line(name),
+                                 name=_sized(name, metrics), line=pal.line(name),
                                  marker_symbol=pal.series(name).marker))
     fig.add_hline(y=metrics["chance_accuracy"], line_dash="dot", annotation_text="chance 1/K")
     fig.update_yaxes(range=[0, 1.05])
@@ -89,26 +97,26 @@ def pointing_heads_figure(result) -> go.Figure:
 
 
 def highway_figure(result) -> go.Figure:
-    """dL/dc_t and dL/dh_t of the LSTM by distance, beside the highway's own product of
-    forget gates (and p^d when the gate is pinned)."""
+    """The LSTM's full dL/dc_t and dL/dh_t by distance (measured on the run's model, every
+    path), beside the part the direct cell path alone carries, (prod f_k) dL/dc_T: a product
+    of the gates, the same whatever the other weights, so drawn as one path's contribution,
+    not as a second measurement."""
     m = result.metrics
     cell, hidden = m["cell_grad_norms"], m["hidden_grad_norms"]
     d = list(range(len(cell)))
+    p = float(result.config.get("pin_forget") or 0)
+    alone = ("the cell path alone: " + (f"{p:g}^(T−t) · ‖dL/dc_T‖" if p else
+                                        "‖(∏ f_k) · dL/dc_T‖") + " (an identity, not measured)")
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=d, y=cell, mode="lines", name="‖dL/dc_t‖ cell state (measured)",
+    fig.add_trace(go.Scatter(x=d, y=cell, mode="lines",
+                             name="‖dL/dc_t‖ cell state, every path (measured)",
                              line_color=COLORS["lstm"]))
-    fig.add_trace(go.Scatter(x=d, y=hidden, mode="lines", name="‖dL/dh_t‖ hidden state",
+    fig.add_trace(go.Scatter(x=d, y=hidden, mode="lines", name="‖dL/dh_t‖ hidden state (measured)",
                              line=dict(color=pal.REFERENCE)))
     fig.add_trace(go.Scatter(x=d, y=result.arrays["highway"]["highway_norms"], mode="lines",
-                             name="‖(∏ f_k) · dL/dc_T‖ the cell path alone",
-                             line=dict(dash="dash", color=pal.REFERENCE)))
-    p = float(result.config.get("pin_forget") or 0)
-    if p:
-        fig.add_trace(go.Scatter(x=d, y=[cell[0] * p ** k for k in d], mode="lines",
-                                 name=f"closed form {p:g}^(T−t) · ‖dL/dc_T‖",
-                                 line=dict(dash="dot", color=pal.ORANGE)))
+                             name=alone, line=dict(dash="dash", color=pal.REFERENCE)))
     _log_axis(fig)
-    return style(fig, "LSTM: gradient along the cell state and the hidden state",
+    return style(fig, "LSTM: gradient reaching the cell state and the hidden state",
                  "distance T − t from the loss (steps)", "gradient norm (log scale)", height=360)
 
 
@@ -127,18 +135,38 @@ def forget_gate_figure(result) -> go.Figure:
                  "forget gate f_t", height=360)
 
 
+def _fit_label(fit: dict | None, spread: list | None) -> str:
+    """', ∝ T^1.02 (0.98–1.10 over repeats)', with a warning when the fit never left the
+    overhead regime."""
+    if not fit:
+        return ""
+    text = f", ∝ T^{fit['exponent']:.2f}"
+    if spread:
+        text += f" ({spread[0]:.2f}–{spread[1]:.2f} over repeats)"
+    return text + (", overhead-bound" if fit.get("overhead_bound") else "")
+
+
 def _cost_figure(study, key: str, fit_key: str, title: str, y: str) -> go.Figure:
+    """Each model's cost against T with its fitted power law (dashed, over the lengths it
+    was fitted on); for time, a bar from the fastest to the slowest repeated step."""
     m = study.metrics
     lengths = m["lengths"]
+    runs = m.get("step_ms_runs_by_T", {}) if key == "step_ms_by_T" else {}
+    spreads = m.get("time_exponent_range", {}) if key == "step_ms_by_T" else {}
     fig = go.Figure()
     for name, values in m[key].items():
-        points = [(t, v) for t, v in zip(lengths, values) if v is not None]
+        points = [(t, v, (runs.get(name) or [None] * len(lengths))[i])
+                  for i, (t, v) in enumerate(zip(lengths, values)) if v is not None]
         if not points:
             continue
         fit = m[fit_key].get(name)
-        label = _label(name) + (f", ∝ T^{fit['exponent']:.2f}" if fit else "")
+        error = None
+        if any(r for _, _, r in points):
+            error = dict(type="data", symmetric=False, arrayminus=[0] * len(points),
+                         array=[(max(r) - v) if r else 0 for _, v, r in points], width=3)
         fig.add_trace(go.Scatter(x=[p[0] for p in points], y=[p[1] for p in points],
-                                 mode="lines+markers", name=label,
+                                 mode="lines+markers", error_y=error,
+                                 name=_label(name) + _fit_label(fit, spreads.get(name)),
                                  line_color=COLORS.get(name)))
         if fit:
             ts = [t for t in lengths if t >= fit["from_T"]]
@@ -152,8 +180,8 @@ def _cost_figure(study, key: str, fit_key: str, title: str, y: str) -> go.Figure
 
 def cost_time_figure(study) -> go.Figure:
     return _cost_figure(study, "step_ms_by_T", "time_fit",
-                        f"Time per training step ({study.metrics['device']})",
-                        "ms per step (log scale)")
+                        f"Time per training step on this machine ({study.metrics['device']})",
+                        "ms per step, fastest of the repeats (log scale)")
 
 
 def cost_memory_figure(study) -> go.Figure:

@@ -51,6 +51,10 @@ class Config:
     target_acc: float = knob(0.9, "Target accuracy", "Accuracy whose first crossing "
                                   "is timed for each model.", min=0.55, max=0.99, step=0.01,
                                   visible_if=_only("dna"))
+    dna_matched: bool = knob(False, "Matched parameters", "Give the CNN the filters and the "
+                             "BiLSTM the hidden units whose parameter counts are nearest the "
+                             "hybrid's, so the comparison is of architecture, not of size.",
+                             visible_if=_only("dna"))
     # -- multitask --
     relatedness: str = knob("related", "Second task", "related: are there many repeats (a "
                             "count of the tagging task's labels)? unrelated: is symbol 0 "
@@ -164,9 +168,9 @@ LAB = LabSpec(
     presets=(
         Preset("hybrid reads the grammar", "Motif A must come before motif B, 10 to 40 "
                "bases later. The CNN finds the motifs but cannot order them that far apart, "
-               "so it levels off near the dotted line (the best any rule that only knows "
-               "which motifs occur can do); the BiLSTM on raw bases is slow to start; the "
-               "hybrid gets there. The Logos tab shows what its filters learned.",
+               "so the dotted line (the best any rule that only knows which motifs occur "
+               "can do) is as high as it can go, and in the 300 steps trained here it stays "
+               "below it; the BiLSTM on raw bases is slow to start; the hybrid gets there. The Logos tab shows what its filters learned.",
                {}, show=("section", "motif_width", "gap_max", "mismatch")),
         Preset("motifs side by side", "Spacing 0 to 2 bases: both motifs fit inside the CNN's "
                "receptive field, so it can see their order and rises past the presence-only "
@@ -188,7 +192,8 @@ LAB = LabSpec(
                show=("section", "relatedness", "weighting")),
         Preset("learned loss weights", "Uncertainty weighting learns each task's weight "
                "exp(-s_i) as it trains; at a stationary point it is 1/(2 L_i), so the task "
-               "that is already solved is weighted up. The Loss weights tab shows both.",
+               "that is already solved is weighted up. The Loss weights tab shows both, and "
+               "how far the learned weights got towards 1/(2 L_i) in the steps trained.",
                {"section": "multitask", "weighting": "uncertainty"},
                show=("section", "relatedness", "weighting")),
         Preset("rare events", "About one step in 200 ends an event (the grey line is the "

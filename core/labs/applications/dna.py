@@ -15,6 +15,7 @@ import time
 import torch
 import torch.nn.functional as F
 
+from core.analysis.model_size import matched_width, parameter_count
 from core.analysis.sequence_logo import filter_count_matrices, information_content, match_filters
 from core.arms import Arm, Trained, finish, run_status, train_arms
 from core.device import build_seeded, pick_device, stream
@@ -49,10 +50,26 @@ def presence_ceiling(batch, task: DnaGrammar) -> float:
     return correct / batch.label.numel()
 
 
-def _build(config, kind: str):
+def model_sizes(config) -> dict[str, dict]:
+    """Each model's filters and hidden units: the knobs', or with Matched parameters the
+    CNN's filters (up to 256) and the BiLSTM's hidden units (8 to 256) whose parameter
+    counts are nearest the hybrid's."""
+    sizes = {kind: {"filters": config.filters, "hidden": config.hidden} for kind in KINDS}
+    if config.dna_matched:
+        def build(kind, **size):
+            return build_dna_model(kind, width=config.motif_width, pool=POOL,
+                                   **{**sizes[kind], **size})
+        target = parameter_count(build("hybrid"))
+        sizes["cnn"]["filters"] = matched_width(lambda f: build("cnn", filters=f), target,
+                                                range(4, 257))[0]
+        sizes["rnn"]["hidden"] = matched_width(lambda h: build("rnn", hidden=h), target,
+                                               range(8, 257))[0]
+    return sizes
+
+
+def _build(config, kind: str, size: dict):
     return build_seeded(config.seed, lambda: build_dna_model(
-        kind, filters=config.filters, width=config.motif_width, pool=POOL,
-        hidden=config.hidden))
+        kind, width=config.motif_width, pool=POOL, **size))
 
 
 @torch.no_grad()
@@ -66,7 +83,7 @@ def _accuracy(model, batch) -> float:
 def _train_model(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Trained:
     config, task, device = arm.spec["config"], arm.spec["task"], arm.spec["device"]
     with torch.device(device):
-        model = _build(config, arm.spec["kind"])
+        model = _build(config, arm.spec["kind"], arm.spec["size"])
     data = stream(config.seed, "train")
     validation = task.sample(VALIDATION_SIZE, stream(config.seed, "validation"), device)
     curve = {"steps": [], "accuracy": []}
@@ -89,7 +106,8 @@ def _train_model(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Tr
                 should_stop=should_stop, target=lambda m: m["accuracy"] >= config.target_acc)
     test = task.sample(TEST_SIZE, stream(config.seed, "test"), device)
     return Trained(arm, model, log, summary={
-        "accuracy": _accuracy(model, test), "steps_to_target": log.steps_to_success,
+        "accuracy": _accuracy(model, test), "parameters": parameter_count(model),
+        "steps_to_target": log.steps_to_success,
         "seconds_to_target": log.seconds_to_success})
 
 
@@ -122,7 +140,9 @@ def run_dna(config, on_step=None, should_stop=None):
     start = time.perf_counter()
     device = pick_device()
     task = grammar(config)
+    sizes = model_sizes(config)
     arms = [Arm(LABELS[kind], spec={"config": config, "task": task, "kind": kind,
+                                    "size": sizes[kind],
                                     "device": device}) for kind in KINDS]
     trained = train_arms(arms, _train_model, steps=config.steps, on_step=on_step,
                          should_stop=should_stop)
@@ -135,6 +155,8 @@ def run_dna(config, on_step=None, should_stop=None):
     metrics = {
         "accuracy": hybrid.summary["accuracy"],
         "accuracy_by_model": accuracy,
+        "parameters_by_model": {t.name: t.summary["parameters"] for t in trained},
+        "steps_by_model": {t.name: t.log.steps for t in trained},
         "steps_to_target_by_model": {t.name: t.summary["steps_to_target"] for t in trained},
         "seconds_to_target_by_model": {t.name: t.summary["seconds_to_target"] for t in trained},
         "hybrid_lead": hybrid.summary["accuracy"] - max(others) if others else None,

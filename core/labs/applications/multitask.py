@@ -13,10 +13,12 @@ import time
 import torch
 import torch.nn.functional as F
 
-from core.analysis.task_balance import UncertaintyWeights, equilibrium_weight, task_gradient_cosine
+from core.analysis.model_size import parameter_count
+from core.analysis.task_balance import (UncertaintyWeights, equilibrium_weight,
+                                        fixed_point_distance, shown_as, task_gradient_cosine)
 from core.arms import Arm, Trained, finish, run_status, train_arms
 from core.device import build_seeded, pick_device, stream
-from core.models.multitask import MultiTaskLSTM, matched_hidden, parameter_count
+from core.models.multitask import MultiTaskLSTM, matched_hidden
 from core.tasks.two_tasks import TAG_LAG, TwoTasks
 from core.train import train
 
@@ -93,14 +95,13 @@ def _train_model(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Tr
     def step_fn(step: int):
         b = task.sample(config.batch, data, device)
         losses = task_losses(model(b.x), b)
-        if uncertain:
-            # Kendall's objective can go below zero (its s/2 term), which a log-scale loss
-            # chart cannot show: its value is swapped for the plain sum of the task losses,
-            # keeping its gradient (x - x.detach() is zero with x's gradient).
-            objective = weights([losses["tag"], losses["seq"]])
-            plain = sum(losses.values())
-            return objective - objective.detach() + plain.detach()
-        return sum(fixed[h] * v for h, v in losses.items())
+        # Every weighting trains on its own objective but reports one quantity, the plain
+        # sum of the task losses: Kendall's objective can go below zero (its s/2 term) and a
+        # fixed w, 1 - w weighting is a fraction of the sum, so charted as they are, two
+        # weightings would differ by construction.
+        objective = (weights([losses["tag"], losses["seq"]]) if uncertain
+                     else sum(fixed[h] * v for h, v in losses.items()))
+        return shown_as(objective, sum(losses.values()))
 
     def evaluate(step: int) -> dict:
         acc = accuracies(model, validation)
@@ -132,7 +133,7 @@ def _train_model(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Tr
         "accuracy": accuracies(model, test), "test_losses": final_losses,
         "steps_to_90": {h: c.step for h, c in crossings.items()},
         "weights": current_weights() if len(heads) == 2 else None,
-        "parameters": parameter_count(config.symbols, arm.spec["hidden"], len(heads))},
+        "parameters": parameter_count(model)},
         extra={"curve": curve})
 
 
@@ -167,6 +168,10 @@ def run_multitask(config, on_step=None, should_stop=None):
         "final_weights": shared.summary["weights"],
         "equilibrium_weights": [equilibrium_weight(shared.summary["test_losses"][h])
                                 for h in ("tag", "seq")],
+        # how far the learned weights got towards 1/(2 L_i) (fixed weights have none)
+        "weights_to_fixed_point": (fixed_point_distance(
+            shared.summary["weights"], [shared.summary["test_losses"][h] for h in ("tag", "seq")])
+            if config.weighting == "uncertainty" and shared.summary["weights"] else None),
         "test_losses": shared.summary["test_losses"],
     }
     single_acc = {"tag": acc.get("tagging only", {}).get("tag"),

@@ -10,6 +10,7 @@ forget gates. The cost sweep and the fixed-gate study are in core.labs.paths.stu
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import time
@@ -18,7 +19,9 @@ from dataclasses import dataclass
 import torch
 
 from core.analysis.cost_scaling import parse_lengths
-from core.analysis.lstm_highway import pinned_highway_ratio
+from core.analysis.lag_reading import read_accuracy_by_lag
+from core.analysis.lstm_highway import pinned_highway_ratio, replay_agrees_with_fused
+from core.analysis.model_size import matched_width, parameter_count
 from core.arms import Arm, Trained, finish, train_arms
 from core.contract import ConfigError, LabSpec, Preset, Result, Study, knob
 from core.device import build_seeded, pick_device, stream
@@ -43,6 +46,10 @@ class Config:
                       "self-attention.", choices=MODELS)
     compare_models: bool = knob(True, "Compare models", "Also train the other two models on "
                                 "the same data and seed, each with the same step budget.")
+    match_parameters: bool = knob(False, "Matched parameters", "Give each compared model the "
+                                  "width whose parameter count is nearest the headline "
+                                  "model's, so a difference is the architecture's, not the "
+                                  "size's. Off: every model has the Width.")
     task: str = knob("recall", "Task", "recall: output at the end the symbol marked `lag` "
                      "steps back (lags drawn from 1 to lag). copy: at every step output the "
                      "symbol seen exactly `lag` steps back.", choices=("recall", "copy"))
@@ -88,10 +95,31 @@ class Config:
                                if self.compare_models else [])
 
 
+HIGHWAY_DISTANCES = (1, 10)  # the tab's table: these distances and the longest
+
+
+def model_widths(config: Config, task) -> dict[str, int]:
+    """Each model's width: the Width knob, or with Matched parameters the width (a multiple
+    of 4, of the heads for attention, from 8 to 256) whose count is nearest the headline
+    model's at the Width knob."""
+    widths = {name: config.hidden for name in config.models()}
+    if not config.match_parameters:
+        return widths
+    target = parameter_count(build_model(config.model, task, config))
+    for name in widths:
+        if name != config.model:
+            step = config.heads if name == "attention" else 4
+            candidates = [w for w in range(8, 257) if w % step == 0]
+            widths[name] = matched_width(lambda w: build_model(
+                name, task, dataclasses.replace(config, hidden=w)), target, candidates)[0]
+    return widths
+
+
 def _highway_check(config: Config, trained: list[Trained], device) -> list[dict]:
-    """The seed's numbers, measured: ||dL/dc_1|| / ||dL/dc_50|| on an LSTM (the trained
-    one, else a freshly built one) with its forget gate pinned and its recurrent weights
-    cut, against the closed form p^49."""
+    """An identity, checked: ||dL/dc_1|| / ||dL/dc_50|| on an LSTM (the trained one, else a
+    freshly built one) with its forget gate pinned and its recurrent weights cut, where the
+    cell path is the only one and the ratio is p^49 for any weights. It checks the replay's
+    arithmetic, not the trained model; the full gradient is the highway metrics'."""
     lstm = next((t.model for t in trained if t.name == "lstm"), None)
     if lstm is None:
         with torch.device(device):
@@ -110,8 +138,10 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
     start = time.perf_counter()
     device = pick_device()
     task = make_task(config)
-    arms = [Arm(name, spec={"config": config, "device": device, "kind": name,
-                            "build": functools.partial(build_model, name, task, config)},
+    widths = model_widths(config, task)
+    sized = {name: dataclasses.replace(config, hidden=w) for name, w in widths.items()}
+    arms = [Arm(name, spec={"config": sized[name], "device": device, "kind": name,
+                            "build": functools.partial(build_model, name, task, sized[name])},
                 weight=ARM_WEIGHT[name]) for name in config.models()]
     trained = train_arms(arms, train_tagger, steps=config.steps, on_step=on_step,
                          should_stop=should_stop, rivals_match_main=False)
@@ -128,6 +158,10 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
         "path_decay_rate": {n: s["decay_rate"] for n, s in by_name.items()},
         "gradient_reach": {n: s["reach"] for n, s in by_name.items()},
         "steps_by_model": {t.name: t.log.steps for t in trained},
+        "parameters_by_model": {t.name: parameter_count(t.model) for t in trained},
+        "width_by_model": {t.name: widths[t.name] for t in trained},
+        "accuracy_reading": {n: read_accuracy_by_lag(s["accuracy_by_lag"], 1.0 / SYMBOLS)
+                             for n, s in by_name.items()},
         "seconds_to_success_by_model": {t.name: t.log.seconds_to_success for t in trained},
         "reach_contrast": _reach_contrast(by_name),
         "highway_check": _highway_check(config, trained, device),
@@ -140,8 +174,14 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
         arrays["attention"] = view
     if "lstm" in by_name:
         hw = by_name["lstm"]["highway"]
+        lstm = next(t.model for t in trained if t.name == "lstm")
         metrics.update(cell_grad_norms=hw.cell_norms, hidden_grad_norms=hw.hidden_norms,
-                       forget_gate_mean=hw.forget_mean)
+                       forget_gate_mean=hw.forget_mean, cell_grad_ratio=hw.cell_ratio,
+                       cell_path_ratio=hw.cell_path_ratio,
+                       highway_distances=[d for d in HIGHWAY_DISTANCES if d < len(hw.cell_ratio)]
+                       + [len(hw.cell_ratio) - 1],
+                       replay_fused_difference=replay_agrees_with_fused(
+                           lstm.core, lstm.head, *by_name["lstm"]["highway_probe"]))
         arrays["highway"] = {"highway_norms": hw.highway_norms, "forget_low": hw.forget_low,
                              "forget_high": hw.forget_high}
     return finish(config, start, trained, metrics=metrics, arrays=arrays,
@@ -181,21 +221,32 @@ LAB = LabSpec(
     presets=(
         Preset("recurrence forgets", "A tanh RNN alone on recall with lags up to 39 steps. "
                "The gradient reaching a position falls by orders of magnitude with its "
-               "distance from the loss, and accuracy stays near chance at every lag.",
+               "distance from the loss, and accuracy stays near chance at every lag, the "
+               "short ones included (Accuracy by lag says how each group reads), so its "
+               "failure is not one of distance alone. Try **short lags** next.",
                {"model": "rnn", "compare_models": False}, show=("model", "lag", "seq_len")),
+        Preset("short lags", "The same tanh RNN on lags up to 4 only: it learns them. So on "
+               "lags up to 39 it fails in training, swamped by the long lags it cannot learn "
+               "from, rather than on the distance of each example.",
+               {"model": "rnn", "compare_models": False, "lag": 4},
+               show=("model", "lag", "seq_len")),
         Preset("attention: one hop", "The same task, the same data: self-attention reaches "
                "every earlier position in one step. Its gradient does not fall with distance "
                "and it learns the recall in a few dozen steps; the LSTM and the tanh RNN train "
                "beside it with the same budget. See Attention map for the head that points "
                "at the marked symbol.", {}, show=("model", "lag", "seq_len")),
         Preset("but it pays T²", "Open **Measure cost against T** and run it: step time and "
-               "memory of each model at T from 32 to 2048, with fitted exponents and the "
-               "length where attention becomes the dearer one on this machine.",
+               "memory of each model at T from 32 to 2048, with fitted exponents, which "
+               "attention kernel pays T² in memory and which in time, and the length where "
+               "attention becomes the dearer one. The timings measure this machine's "
+               "implementation.",
                {"compare_models": True}, show=("cost_lengths", "hidden", "heads")),
         Preset("the LSTM highway", "An LSTM whose forget gate is held at 0.99: along the "
-               "cell state the gradient shrinks by exactly 0.99 a step. See LSTM highway for "
-               "dL/dc_t beside dL/dh_t, the cell path alone, and the closed form measured "
-               "over 50 steps; then set the gate to 0.9 and train again.",
+               "direct cell path alone the gradient shrinks by exactly 0.99 a step, whatever "
+               "the weights. See LSTM highway for the full dL/dc_t measured on the trained "
+               "model, which the paths through h and the gates add to (here it does not "
+               "shrink like 0.99^d), beside that one path; then set the gate to 0.9 and "
+               "train again.",
                {"model": "lstm", "compare_models": False, "pin_forget": 0.99},
                show=("model", "pin_forget", "lag")),
         Preset("copy needs positions", "Copy at a lag of 16: every output needs the symbol "

@@ -14,8 +14,8 @@ import time
 
 import torch
 
-from core.analysis.cost_scaling import (crossover, fit_power_law, measure_step,
-                                        parse_lengths)
+from core.analysis.cost_scaling import (crossover, exponent_range, fit_power_law,
+                                        measure_step, parse_lengths, pays_quadratic)
 from core.analysis.path_length import tagging_loss
 from core.arms import Arm, finish, run_status, train_arms
 from core.contract import Result, config_dict
@@ -53,6 +53,7 @@ def measure_cost(config, on_step=None, should_stop=None) -> Result:
     lengths = parse_lengths(config.cost_lengths)
     ms = {m: [None] * len(lengths) for m in COST_MODELS}
     mb = {m: [None] * len(lengths) for m in COST_MODELS}
+    runs = {m: [[] for _ in lengths] for m in COST_MODELS}
     notes, done, status = [], 0, "completed"
     total = cost_total_steps(config)
     for i, T in enumerate(lengths):
@@ -66,7 +67,7 @@ def measure_cost(config, on_step=None, should_stop=None) -> Result:
                 done += 1 + COST_REPEATS
                 continue
             cost = _measure_one(config, name, T, device)
-            ms[name][i], mb[name][i] = cost["ms"], cost["mb"]
+            ms[name][i], mb[name][i], runs[name][i] = cost["ms"], cost["mb"], cost["ms_runs"]
             done += 1 + COST_REPEATS
             if on_step is not None:
                 on_step(done, {"eval": True, "series": name, "progress": done / total,
@@ -78,10 +79,18 @@ def measure_cost(config, on_step=None, should_stop=None) -> Result:
     crossings = {a: {r: {"time": crossover(lengths, ms[a], ms[r]),
                          "memory": crossover(lengths, mb[a], mb[r])} for r in RECURRENCES}
                  for a in ("attention", "attention_explicit")}
+    time_exponent = {m: f and f["exponent"] for m, f in time_fit.items()}
+    memory_exponent = {m: f and f["exponent"] for m, f in memory_fit.items()}
     metrics = {
         "lengths": lengths, "step_ms_by_T": ms, "peak_mb_by_T": mb,
-        "time_exponent": {m: f and f["exponent"] for m, f in time_fit.items()},
-        "memory_exponent": {m: f and f["exponent"] for m, f in memory_fit.items()},
+        "step_ms_runs_by_T": runs,
+        "time_exponent": time_exponent, "memory_exponent": memory_exponent,
+        "time_exponent_range": {m: exponent_range(lengths, runs[m], time_fit[m])
+                                for m in COST_MODELS},
+        # which model pays T^2 in what, read from its own fits on this machine
+        "pays_quadratic": {m: {"time": pays_quadratic(time_exponent[m]),
+                               "memory": pays_quadratic(memory_exponent[m])}
+                           for m in COST_MODELS},
         "time_fit": time_fit, "memory_fit": memory_fit, "crossover_T": crossings,
         "device": device_label(device), "cost_batch": COST_BATCH,
         "memory_measure": ("peak CUDA memory above the step's baseline" if device.type == "cuda"

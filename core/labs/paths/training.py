@@ -13,6 +13,7 @@ from core.analysis.lstm_highway import lstm_highway
 from core.analysis.path_length import (accuracy, accuracy_by_lag, fit_decay_rate,
                                        gradient_by_distance, gradient_reach, pointing_attention,
                                        predictions, tagging_loss)
+from core.analysis.model_size import parameter_count
 from core.arms import Arm, Trained
 from core.device import build_seeded, stream
 from core.models.causal_attention import CausalAttentionTagger
@@ -70,6 +71,7 @@ def train_tagger(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Tr
     validation = task.sample(VALIDATION_SIZE, stream(config.seed, "validation"), device)
     probe = task.sample(PROBE_SIZE, stream(config.seed, "probe"), device)
     latest: dict = {}
+    size = parameter_count(model)
 
     def step_fn(step: int):
         b = task.sample(config.batch, data_gen, device)
@@ -79,7 +81,7 @@ def train_tagger(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Tr
         grads = gradient_by_distance(model, probe.x, probe.target)
         latest.update(grads=grads, step=step)
         return {"accuracy": accuracy(model, validation),
-                "live": {"grad_by_distance": grads, "step": step}}
+                "live": {"grad_by_distance": grads, "step": step, "parameters": size}}
 
     log = train(list(model.parameters()), step_fn, steps=steps, lr=config.lr, clip=1.0,
                 evaluate=evaluate, eval_every=config.eval_every,
@@ -98,6 +100,7 @@ def train_tagger(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Tr
     if kind == "lstm":
         # the replay uses the model's own gates: a pinned one is sigmoid(logit(p)) = p
         summary["highway"] = lstm_highway(model.core, model.head, probe.x, probe.target)
+        summary["highway_probe"] = (probe.x, probe.target)
     return Trained(arm, model, log, summary=summary)
 
 
