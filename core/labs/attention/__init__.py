@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 
 
+from core.measure import stopped_result
 from core.arms import finish, train_arms
 from core.contract import ConfigError, LabSpec, Preset, Result, Study, knob
 from core.device import pick_device
@@ -82,6 +83,9 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
         arms.append(seq2seq_arm(config, "none", device))
     trained = train_arms(arms, train_seq2seq, steps=config.steps, on_step=on_step,
                          should_stop=should_stop)
+    stopped = stopped_result(config, start, trained, should_stop, arms)
+    if stopped is not None:
+        return stopped
     main = trained[0]
     fit_lengths = training_lengths(config)
     criterion = main.summary["criterion"]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import torch
 
 from core.analysis.bidirectional import sequence_view
+from core.measure import stopped_result
 from core.arms import finish, run_status, train_arms
 from core.contract import ConfigError, LabSpec, Preset, Result, Study, knob
 from core.device import pick_device
@@ -83,6 +84,9 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
     # The rival gets exactly the steps the main model took, on the same data stream.
     trained = train_arms(arms, train_direction, steps=config.steps, on_step=on_step,
                          should_stop=should_stop)
+    stopped = stopped_result(config, start, trained, should_stop, arms)
+    if stopped is not None:
+        return stopped
     main, by_name = trained[0], {t.name: t for t in trained}
     bound = task.causal_bound
     labels = main.summary["test_labels"]

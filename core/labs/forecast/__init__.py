@@ -23,6 +23,7 @@ from core.analysis.error_growth import (HorizonErrors, classify_growth, expected
                                         growth_power, growth_rate, growth_verdict,
                                         horizon_errors, iterative_bound, persistence_errors,
                                         saturation_level)
+from core.measure import stop_point, stoppable, stopped_result
 from core.arms import Arm, Trained, finish, run_status, train_arms
 from core.contract import ConfigError, LabSpec, Preset, Result, Study, knob
 from core.device import build_seeded, pick_device, stream
@@ -136,6 +137,7 @@ def _live(kind: str, errors: HorizonErrors, step: int, refs: dict, stretch, held
     return live
 
 
+@stoppable
 def _train_forecaster(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Trained:
     """Train one forecaster on the seed's training windows, re-measuring its error by
     horizon on the validation windows at every evaluation, then on the test windows."""
@@ -167,6 +169,7 @@ def _train_forecaster(arm: Arm, steps: int, report, should_stop, is_main: bool) 
     log = train(model.parameters(), step_fn, steps=steps, lr=config.lr, clip=1.0,
                 evaluate=evaluate, eval_every=config.eval_every, on_step=report,
                 should_stop=should_stop)
+    stop_point(should_stop, "test error by horizon and example rollouts", log, model)
     test = s["test"]
     errors = horizon_errors(model, test, C, H)
     with torch.no_grad():
@@ -192,6 +195,10 @@ def run(config: Config, on_step=None, should_stop=None, series: np.ndarray | Non
             "stretch": system.stretch_per_step}
     trained = train_arms([Arm(kind, spec=spec) for kind in KINDS], _train_forecaster,
                          steps=config.steps, on_step=on_step, should_stop=should_stop)
+    stopped = stopped_result(config, start, trained, should_stop,
+                             [Arm(kind) for kind in KINDS])
+    if stopped is not None:
+        return stopped
     metrics, arrays = _measure(system, trained, spec)
     complete = len(trained) == len(KINDS)
     success, verdict = (growth_verdict(system.name, system.lipschitz, metrics, arrays["regime"],

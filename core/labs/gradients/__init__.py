@@ -19,6 +19,7 @@ from core.analysis.truncation import in_window_accuracy, window_fraction
 from core.analysis.information import recall_horizon
 from core.arms import Arm, Trained, finish, run_status, train_arms
 from core.contract import LabSpec, Preset, Result, Study, knob
+from core.measure import measured_arms, stop_point, stoppable, stopped_result
 from core.device import build_seeded, pick_device, stream
 from core.sweep_spec import SweepSpec
 from core.models.recurrent import CELLS, RecurrentClassifier
@@ -90,6 +91,7 @@ def _task(config: Config) -> MarkedRecall:
                         lag=min(config.lag, config.seq_len), lag_spread=config.lag_spread)
 
 
+@stoppable
 def _train_cell(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Trained:
     """Train one cell on the seed's data stream, measuring as it goes: accuracy on the
     validation set (which early stopping reads) and the gradient reaching every timestep of
@@ -133,6 +135,7 @@ def _train_cell(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Tra
                 evaluate=evaluate, eval_every=config.eval_every,
                 is_success=lambda m: m["accuracy"] >= SUCCESS_ACCURACY,
                 on_step=report, should_stop=should_stop)
+    stop_point(should_stop, "test accuracy and spectral radii", log, model)
     test = task.sample(TEST_SIZE, stream(config.seed, "test"), device)
     norms = latest["profile"].hidden_norms
     return Trained(arm, model, log, summary={
@@ -166,6 +169,10 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
     arms = [_arm(config, cell, device) for cell in [config.cell] + others]
     trained = train_arms(arms, _train_cell, steps=config.steps, on_step=on_step,
                          should_stop=should_stop)
+    stopped = stopped_result(config, start, trained, should_stop, arms,
+                             ("the information horizon",))
+    if stopped is not None:
+        return stopped
     main = trained[0]
     horizon = _horizon(config)
     profile = main.summary["profile"]
@@ -214,6 +221,7 @@ def sweep_tbptt(config: Config, on_step=None, should_stop=None,
                  device, name=f"K={k}" if k else "full") for k in windows]
     trained = train_arms(arms, _train_cell, steps=config.steps, on_step=on_step,
                          should_stop=should_stop, rivals_match_main=False)
+    trained = measured_arms(trained)
     horizon = _horizon(config)
     return finish(config, start, trained,
                   metrics={"accuracy_by_k": {t.name: t.summary["accuracy"] for t in trained},

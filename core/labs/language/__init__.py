@@ -15,7 +15,8 @@ import hashlib
 import time
 from dataclasses import dataclass
 
-from core.arms import ENDED_EARLY, finish, train_arms
+from core.measure import stopped_result
+from core.arms import ENDED_EARLY, Arm, finish, train_arms
 from core.contract import ConfigError, LabSpec, Preset, knob
 from core.device import pick_device, stream
 from core.labs.language import probes
@@ -72,6 +73,10 @@ def run(config: Config, on_step=None, should_stop=None, text: str | None = None)
     cells = [config.cell] + ([c for c in CELLS if c != config.cell] if config.compare else [])
     trained = train_arms([cell_arm(config, c, data, device) for c in cells], train_cell,
                          steps=config.steps, on_step=on_step, should_stop=should_stop)
+    stopped = stopped_result(config, start, trained, should_stop, [Arm(c) for c in cells],
+                             ("the model's and the n-gram's samples",))
+    if stopped is not None:
+        return stopped
     main = trained[0]
     model_text = data.vocab.decode(probes.sample(
         main.model, data.prompt, WORD_SAMPLE_LENGTH, config.temperature,

@@ -22,6 +22,7 @@ from core.analysis.lstm_highway import pinned_highway_ratio
 from core.arms import Arm, Trained, finish, train_arms
 from core.contract import ConfigError, LabSpec, Preset, Result, Study, knob
 from core.device import build_seeded, pick_device, stream
+from core.measure import stopped_result
 from core.labs.paths import studies
 from core.labs.paths.training import (LSTM_FORGET_BIAS, MODELS, SYMBOLS, build_model,
                                     make_task)
@@ -115,6 +116,10 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
                 weight=ARM_WEIGHT[name]) for name in config.models()]
     trained = train_arms(arms, train_tagger, steps=config.steps, on_step=on_step,
                          should_stop=should_stop, rivals_match_main=False)
+    stopped = stopped_result(config, start, trained, should_stop, arms,
+                             ("the closed-form highway check",))
+    if stopped is not None:
+        return stopped
     by_name = {t.name: t.summary for t in trained}
     main = trained[0].summary
     metrics = {

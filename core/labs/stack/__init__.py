@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import torch
 
 from core.analysis.stack_trace import FORMS, Scores, trace_string
+from core.measure import stopped_result
 from core.arms import Arm, finish, train_arms
 from core.contract import ConfigError, LabSpec, Preset, Result, knob
 from core.device import pick_device, stream
@@ -150,6 +151,10 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
     trained = train_arms([Arm(kind, spec=kind) for kind in [config.model] + others],
                          functools.partial(train_model, config=config, data=data, shared={}),
                          steps=config.steps, on_step=on_step, should_stop=should_stop)
+    stopped = stopped_result(config, start, trained, should_stop,
+                             [Arm(kind) for kind in [config.model] + others])
+    if stopped is not None:
+        return stopped
     deeper = _deeper(data)
     comparison = {t.name: _summary(t, deeper) for t in trained}
     main = comparison[config.model]

@@ -20,6 +20,7 @@ import torch
 
 from core.analysis.latent import SCHEDULES, kl_weight
 from core.analysis.latent_probes import LatentProbe
+from core.measure import measured_arms, stop_point, stoppable, stopped_result
 from core.arms import Arm, Trained, finish, run_status, train_arms
 from core.contract import LabSpec, Preset, Result, Study, knob
 from core.device import build_seeded, pick_device, stream
@@ -118,6 +119,7 @@ def passes(metrics: dict, weight: float) -> bool:
             and metrics["active_units"] >= MIN_ACTIVE and quality)
 
 
+@stoppable
 def _train_vrae(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Trained:
     """Train one VRAE on the seed's streams, measuring on the validation set (which early
     stopping reads) and redrawing the path between two test inputs as it goes."""
@@ -170,6 +172,7 @@ def _train_vrae(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Tra
     if first is not None:
         log.history.insert(0, {"step": 0, **{k: v for k, v in first.items() if k != "live"},
                                "eval": True})
+    stop_point(should_stop, "test KL, active units and reconstructions", log, model)
     summary = test.measure(config.obs_std, stream(config.seed, "statistics"))
     summary["kl_weight_final"] = weights[-1]
     return Trained(arm, model, log, summary=summary,
@@ -182,6 +185,9 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
     [main] = train_arms([Arm("vrae", spec={"config": config, "device": pick_device()})],
                         _train_vrae, steps=config.steps, on_step=on_step,
                         should_stop=should_stop)
+    stopped = stopped_result(config, start, [main], should_stop, [Arm("vrae")])
+    if stopped is not None:
+        return stopped
     probe, pair = main.extra["probe"], main.extra["pair"]
     metrics = dict(main.summary, posterior_collapsed=main.summary["kl"] < COLLAPSE_KL)
     path = probe.interpolation(*pair, points=PATH_POINTS)
@@ -231,6 +237,7 @@ def study_levers(config: Config, on_step=None, should_stop=None) -> Result:
             for name, c in lever_configs(config).items()]
     trained = train_arms(arms, _train_vrae, steps=config.steps, on_step=on_step,
                          should_stop=should_stop, rivals_match_main=False)
+    trained = measured_arms(trained)
     by_arm = {t.name: {"kl": t.summary["kl"], "active_units": t.summary["active_units"],
                        "collapsed": t.summary["kl"] < COLLAPSE_KL} for t in trained}
     return finish(config, start, trained, metrics={"levers": by_arm, "kl_clear": KL_MIN},
