@@ -44,6 +44,7 @@ class StopAfterFirstStep:
             self.calls_after_stop += 1
 
 
+@pytest.mark.slow  # a first step at the largest settings takes up to a minute here
 @pytest.mark.parametrize("lab,section", list(lab_cases()))
 def test_a_stop_after_the_first_step_at_the_largest_settings_measures_nothing_more(lab, section):
     overrides = extreme_overrides(lab)

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 
 from core.analysis.imbalance import average_precision, precision_recall, roc_auc, roc_curve
 from core.analysis.reconstruction_scores import quantile_threshold, step_scores
+from core.labs.applications.verdict import SUCCESS_AUC
 from core.measure import stop_point, stoppable, stopped_result
 from core.arms import Arm, Trained, finish, run_status, train_arms
 from core.device import build_seeded, pick_device, stream
@@ -27,7 +28,6 @@ PROBE_LENGTH = 320
 TEST_PROBES = 16
 CLEAN_SERIES = 16
 THRESHOLD_QUANTILE = 0.99
-SUCCESS_AUC = 0.8
 CURVE_POINTS = 200
 
 

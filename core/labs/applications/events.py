@@ -18,6 +18,7 @@ import torch
 from core.analysis.imbalance import (LOSSES, average_precision, balanced_pos_weight,
                                      event_loss, precision_recall, precision_recall_curve,
                                      roc_auc)
+from core.labs.applications.verdict import SUCCESS_DETECTION_AUC, SUCCESS_PR_AUC
 from core.measure import stop_point, stoppable, stopped_result
 from core.arms import Arm, Trained, finish, run_status, train_arms
 from core.device import build_seeded, pick_device, stream
@@ -29,8 +30,6 @@ VALIDATION_SIZE = 256
 TEST_SIZE = 512
 PROBE_SIZE = 64
 STATISTICS_SIZE = 512  # streams the label rate (and so the class weight) is estimated from
-SUCCESS_PR_AUC = 0.5
-SUCCESS_DETECTION_AUC = 0.8
 CURVE_POINTS = 200  # points kept of each precision-recall curve
 
 

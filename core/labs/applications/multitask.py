@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from core.analysis.task_balance import UncertaintyWeights, equilibrium_weight, task_gradient_cosine
+from core.labs.applications.verdict import SUCCESS_ACCURACY
 from core.measure import stop_point, stoppable, stopped_result
 from core.arms import Arm, Trained, finish, run_status, train_arms
 from core.device import build_seeded, pick_device, stream
@@ -21,7 +22,6 @@ from core.models.multitask import MultiTaskLSTM, matched_hidden, parameter_count
 from core.tasks.two_tasks import TAG_LAG, TwoTasks
 from core.train import train
 
-SUCCESS_ACCURACY = 0.9
 VALIDATION_SIZE = 512
 TEST_SIZE = 1024
 PROBE_SIZE = 512

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import torch
 
 from core.analysis.bidirectional import sequence_view
+from core.labs.bidirectional.verdict import verdict
 from core.measure import stopped_result
 from core.arms import finish, run_status, train_arms
 from core.contract import ConfigError, LabSpec, Preset, Result, Study, knob
@@ -170,7 +171,7 @@ LAB = LabSpec(
                  "can do), how much of the output the backward half supplies as the future is "
                  "masked, and the short gradient path the backward pass gives to the first "
                  "token.",
-    Config=Config, run=run,
+    Config=Config, run=run, verdict=verdict,
     smoke={"steps": 20, "hidden": 8, "eval_every": 10, "seq_len": 6},
     primary=("task", "direction", "compare", "future_mask_p", "seq_len", "offset"),
     picture=("accuracy_bi", "test accuracy of the bidirectional model"),

@@ -23,6 +23,7 @@ from core.analysis.error_growth import (HorizonErrors, classify_growth, expected
                                         growth_power, growth_rate, growth_verdict,
                                         horizon_errors, iterative_bound, persistence_errors,
                                         saturation_level)
+from core.labs.forecast.verdict import RATE_TOLERANCE, verdict
 from core.measure import stop_point, stoppable, stopped_result
 from core.arms import Arm, Trained, finish, run_status, train_arms
 from core.contract import ConfigError, LabSpec, Preset, Result, Study, knob
@@ -45,7 +46,6 @@ EXAMPLES = 3
 # steps, 1024 test windows): 14 of 15 runs within 16% (L = 1.1: -7% to +16%; logistic: -4%
 # to +10%; Lorenz: -15% to -6%), one Lorenz run 25% low. The presets themselves (seed 0)
 # are held to it by tests/test_forecast_slow.py.
-RATE_TOLERANCE = 0.2
 
 
 @dataclass
@@ -274,7 +274,7 @@ LAB = LabSpec(
     what_you_see="Error against horizon for an iterative and a direct forecaster of the same "
                  "size, beside the geometric-sum curve; the fitted growth rate against ln L or "
                  "the known Lyapunov exponent; forecasts drawn over the truth.",
-    Config=Config, run=run,
+    Config=Config, run=run, verdict=verdict,
     smoke={"steps": 20, "horizon": 10, "hidden": 8, "eval_every": 10},
     primary=("system", "lipschitz", "r", "dt", "horizon", "training"),
     picture=("growth_rate_ratio", "fitted growth rate / ln L of the iterative model"),

@@ -25,8 +25,8 @@ from core.sweep_spec import SweepSpec
 from core.models.recurrent import CELLS, RecurrentClassifier
 from core.tasks.recall import MarkedRecall
 from core.train import train
+from core.labs.gradients.verdict import SUCCESS_ACCURACY, verdict
 
-SUCCESS_ACCURACY = 0.9
 COMPARED_CELLS = ("rnn", "lstm", "gru")
 SWEEP_A = (0.9, 1.0, 1.1)
 SWEEP_T = (2, 5, 10, 20, 50, 100, 200)
@@ -81,9 +81,6 @@ class Config:
     eval_every: int = knob(25, "Measure every", "Steps between accuracy and gradient "
                            "measurements.", min=5, max=500, step=5)
     seed: int = knob(0, "Seed", "Fixes data and initial weights.", min=0, max=2**31 - 1)
-
-
-
 
 
 def _task(config: Config) -> MarkedRecall:
@@ -247,7 +244,7 @@ LAB = LabSpec(
     what_you_see="The gradient reaching every timestep as training goes, LSTM forget gates "
                  "holding memory open, rnn vs LSTM vs GRU on the same data, and the truncation "
                  "window the task's information horizon suggests.",
-    Config=Config, run=run,
+    Config=Config, run=run, verdict=verdict,
     smoke={"steps": 50, "seq_len": 20, "lag": 20, "hidden": 16, "eval_every": 25},
     primary=("cell", "compare_cells", "seq_len", "lag", "forget_bias", "a"),
     picture=("grad_ratio_first_last", "‖dL/dh_1‖ / ‖dL/dh_T‖ of the headline cell"),

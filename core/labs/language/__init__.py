@@ -15,6 +15,7 @@ import hashlib
 import time
 from dataclasses import dataclass
 
+from core.labs.language.verdict import verdict
 from core.measure import stopped_result
 from core.arms import ENDED_EARLY, Arm, finish, train_arms
 from core.contract import ConfigError, LabSpec, Preset, knob
@@ -128,7 +129,7 @@ LAB = LabSpec(
                  "models counted on the same text, samples drawn as it learns at the "
                  "temperature you set, and the entropy of its predictions from greedy to "
                  "chaos.",
-    Config=Config, run=run,
+    Config=Config, run=run, verdict=verdict,
     smoke={"steps": 10, "hidden": 32, "eval_every": 5, "seq_len": 16, "batch": 8},
     primary=("corpus", "cell", "compare", "temperature", "hidden", "seq_len"),
     picture=("held_out_bits", "held-out bits per character of the headline model"),

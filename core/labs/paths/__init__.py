@@ -28,8 +28,8 @@ from core.labs.paths.training import (LSTM_FORGET_BIAS, MODELS, SYMBOLS, build_m
                                     make_task)
 from core.labs.paths.training import STOP_ACCURACY, train_tagger
 from core.tasks.long_range import LongRangeTask
+from core.labs.paths.verdict import SUCCESS_ACCURACY, verdict
 
-SUCCESS_ACCURACY = 0.9
 HIGHWAY_STEPS = 50  # the seed's example: 50 steps, 49 multiplications
 HIGHWAY_FORGET = (0.9, 0.99)
 # The cost study's lengths: the whole range, a quick one, and the long end.
@@ -170,7 +170,7 @@ LAB = LabSpec(
                  "the gradient reaching each earlier position, accuracy against lag, the head "
                  "that points at the answer, the LSTM's cell-state highway, and step time "
                  "and memory against T.",
-    Config=Config, run=run,
+    Config=Config, run=run, verdict=verdict,
     smoke={"steps": 20, "seq_len": 16, "lag": 12, "hidden": 16, "eval_every": 10,
            "batch": 16},
     primary=("model", "compare_models", "task", "lag", "seq_len", "pin_forget"),

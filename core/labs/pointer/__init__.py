@@ -19,6 +19,7 @@ from core.analysis.permutation import hungarian_set_loss, log_factorial, sequenc
 from core.analysis.pointer_eval import (decode_example, evaluate_lengths, mean_score,
                                         sample_by_length, score_batches, set_losses,
                                         trained_loss_at, uniform_check)
+from core.labs.pointer.verdict import SUCCESS_ACCURACY, verdict
 from core.measure import stop_point, stoppable, stopped_result
 from core.arms import Arm, Trained, finish, train_arms
 from core.contract import ConfigError, LabSpec, Preset, Result, knob
@@ -29,7 +30,6 @@ from core.tasks.permutation import TASKS, PermutationTask, parse_numbers, scale_
 from core.text_limits import POINTER_NUMBERS_MAX_CHARS
 from core.train import train
 
-SUCCESS_ACCURACY = 0.9  # exact match on the training lengths: time-to-criterion and success
 VALIDATION_PER_LENGTH = 32  # held-out inputs per length, measured at every evaluation
 TEST_PER_LENGTH = 200  # fresh inputs per length for the reported accuracy-by-length
 
@@ -272,7 +272,7 @@ LAB = LabSpec(
                  "data, with exact match against input length growing as they train; where "
                  "each decoding step points; the zeroed decoder's loss against T·log T; and a "
                  "set target scored with and without Hungarian matching.",
-    Config=Config, run=run,
+    Config=Config, run=run, verdict=verdict,
     smoke={"steps": 20, "hidden": 8, "eval_every": 10, "max_len": 6, "test_max_len": 8,
            "compare_set_loss": False},
     primary=("task", "decoder", "compare_decoders", "masking", "set_loss", "max_len"),

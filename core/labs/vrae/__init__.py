@@ -20,6 +20,8 @@ import torch
 
 from core.analysis.latent import SCHEDULES, kl_weight
 from core.analysis.latent_probes import LatentProbe
+from core.labs.vrae.verdict import (KL_MIN, MAX_RMSE, MIN_ACTIVE, MIN_LETTER_ACCURACY,
+                                    verdict)
 from core.measure import measured_arms, stop_point, stoppable, stopped_result
 from core.arms import Arm, Trained, finish, run_status, train_arms
 from core.contract import LabSpec, Preset, Result, Study, knob
@@ -31,11 +33,7 @@ from core.tasks.waveforms import Waveforms
 from core.tasks.words import Words
 from core.train import train
 
-KL_MIN = 2.0  # nats per sequence: "clearly above zero"
 COLLAPSE_KL = 0.1  # below this the posterior is (nearly) the prior: collapse warning
-MIN_ACTIVE = 2
-MAX_RMSE = 0.35  # waveforms, free-running from μ; the data's own RMS is about 0.7
-MIN_LETTER_ACCURACY = 0.5  # words, free-running from μ
 VALIDATION_SIZE = 256  # inputs early stopping reads
 TEST_SIZE = 256  # inputs the reported numbers, the latent map and the paths come from
 PATH_POINTS = 7  # decoded points on the headline path
@@ -254,7 +252,7 @@ LAB = LabSpec(
                  "reconstruction and KL with the annealing weight, the KL each latent "
                  "dimension carries (posterior collapse shows as zeros), the latent map, samples "
                  "from the prior, and plain sequence autoencoders compared.",
-    Config=Config, run=run,
+    Config=Config, run=run, verdict=verdict,
     smoke={"steps": 20, "hidden": 8, "eval_every": 10, "ae_steps": 5},
     primary=("dataset", "kl_schedule", "word_dropout", "z_every_step", "obs_std", "latent_dim"),
     picture=("interpolation_end_rmse", "RMSE of the decoded path's ends against its two "
