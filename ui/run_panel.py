@@ -283,8 +283,7 @@ def _finished_view(run: Viewer | None, result, headline, study: bool = False,
             message = ""  # the Stop button's own doing: nothing to add
         said = _verdict_line(verdict, result)
         if said and result.status in ("succeeded", "completed"):
-            text = "{verdict}" + ("" if result.status == "succeeded" else
-                                  " (all {steps} steps trained)")
+            text = "{verdict}"  # it names the criterion, the numbers and each model's steps
         show(text.format(steps=result.steps, message=message, status=result.status,
                          verdict=escape_markdown(said)))
     if skipped_note(result):

@@ -109,7 +109,7 @@ def run(config: Config, on_step=None, should_stop=None, text: str | None = None)
                "text_chars": len(text)} if config.corpus == "own" else None)
     cut = [t.log.status for t in trained if t.log.status in ENDED_EARLY]
     status = cut[0] if cut else "succeeded" if success else "completed"
-    return finish("language", config, start, trained, metrics=metrics, success=success,
+    return finish(config, start, trained, metrics=metrics, success=success,
                   status=status, artifacts={"data": data}, config_extra=source,
                   arrays={"samples": {"model": model_text, f"{SUCCESS_NGRAM}-gram": ngram_text},
                           "vocabulary": data.vocab.chars,
