@@ -31,7 +31,6 @@ from core.labs.attention.training import (SHARP_RATIO, STOP_ACCURACY, TEST_PER_L
                                           train_seq2seq, training_lengths)
 
 
-
 @dataclass
 class Config:
     task: str = knob("reverse", "Task", "reverse, copy, sort, or interleave (even positions, "

@@ -40,7 +40,6 @@ REFERENCE_INPUTS = 256  # inputs the reported target entropy H* is averaged over
 ENTROPY_WEIGHT = 1.0  # λ of the entropy-matching penalty
 
 
-
 @dataclass(frozen=True)
 class ShuffleArm:
     """One arm of the decoding study: the run's Config, the device, and the weight of the
