@@ -212,6 +212,9 @@ class LabSpec:
     # (metric, what it says): how clear the default demo's headline picture is when it ends
     # (e.g. alignment entropy / ln T_x), reported by `python -m core bench`.
     picture: tuple = ()
+    # verdict(result) -> one sentence naming the success criterion and what the run measured
+    # against it, shown where the run ends (None: the page says only how the run ended).
+    verdict: Callable[["Result"], str] | None = None
 
     def preset(self, name: str) -> "Preset | None":
         return next((p for p in self.presets if p.name == name), None)

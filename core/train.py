@@ -25,6 +25,7 @@ class TrainLog:
     wall_s: float = 0.0
     seconds_to_success: float | None = None  # when `target` first held (else `is_success`)
     steps_to_success: int | None = None  # the step of that evaluation
+    skipped: list = field(default_factory=list)  # evaluations a stop skipped (their steps)
 
 
 _warm = False
@@ -102,7 +103,9 @@ class Trainer:
         extra_metrics)`), numbered after the steps already taken, into the same log.
 
         `evaluate(step) -> metrics` runs every `eval_every` steps, after the last one, and once
-        more when a stop or divergence ends training between measurements; when
+        more when a divergence ends training between measurements; once `should_stop()` holds
+        no evaluation runs (Stop means stop: the slot is freed now, and `log.skipped` records
+        the evaluation it did not make); when
         `is_success(metrics)` holds, training stops early with status "succeeded". `target`,
         beside it, is the clock of a lab that trains the full steps on purpose: the first
         evaluation whose metrics satisfy `target(metrics)` sets `steps_to_success` and
@@ -144,6 +147,9 @@ class Trainer:
         def run_eval(step: int) -> bool:
             if evaluate is None:
                 return False
+            if should_stop is not None and should_stop():
+                log.skipped.append(step)
+                return False
             metrics = measure(step)
             if is_success is not None and is_success(metrics):
                 reached(step)
@@ -182,11 +188,14 @@ class Trainer:
             if (step % eval_every == 0 or step == last) and run_eval(step):
                 log.status = "succeeded"
                 break
-        if log.status in ("stopped", "diverged") and evaluate is not None and not any(
+        if log.status == "diverged" and evaluate is not None and not any(
                 h.get("eval") and h["step"] == log.steps for h in log.history):
             # ended between measurements: measure the parameters it ended with, so the
-            # figures show the model as it was (a stop never turns into a success)
+            # figures show the model as it was (a stop measures nothing more: see above)
             measure(log.steps)
+        elif log.status == "stopped" and evaluate is not None and log.steps not in (
+                [h["step"] for h in log.history if h.get("eval")] + log.skipped):
+            log.skipped.append(log.steps)
         log.wall_s += time.perf_counter() - start
         return log
 

@@ -12,8 +12,10 @@ use_router()
 st.title("RNN Lab")
 st.markdown(
     "Train small recurrent networks live, then look inside them. Each lab asks one question "
-    "about an architecture, trains a real model in seconds when you press **Train**, and "
-    "shows the measurement next to the theory it checks.")
+    "about an architecture, trains a real model live when you press **Train** (the first "
+    "steps show at once; the finished picture takes from a few seconds to a minute or more, "
+    "by lab and by how many share the server), and shows the measurement next to the theory "
+    "it checks.")
 
 labs = [card for card in lab_cards() if (PAGES / f"{card.id}.py").exists()]
 # one row of two cards at a time: a phone stacks each row's cards in turn, so the cards come

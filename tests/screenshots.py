@@ -18,7 +18,8 @@ from browser_server import ROOT, app_server, chromium  # noqa: E402
 from one_screen import HEADLINE, LIVE_CHART, boxes  # noqa: E402
 
 OUT = ROOT / "assets" / "screenshots"
-FINISHED = ("Reached the lab's success criterion", "Finished all", "Stopped after",
+FINISHED = ("Criterion: ", "Reached the lab's success criterion", "Finished all",
+            "Stopped after",
             "Training diverged", "The run failed")
 
 

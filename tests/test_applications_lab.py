@@ -128,7 +128,7 @@ def test_stop_returns_what_it_has(section):
     r = LAB.run(LAB.make_config({**TINY, "section": section, "steps": 500}),
                 should_stop=lambda: True)
     assert r.status == "stopped" and r.steps == 0
-    assert r.arrays["live"]  # the headline figure still has its data
+    assert r.metrics["skipped"]  # Stop means stop: what was not measured is named
     json.loads(r.to_json())
 
 

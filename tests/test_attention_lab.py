@@ -90,12 +90,12 @@ def test_no_attention_run_has_no_entropy_metric(plain):
 def test_stop_request_is_honoured():
     result = LAB.run(LAB.make_config({**TINY, "steps": 500}), should_stop=lambda: True)
     assert result.status == "stopped" and result.steps == 0
-    assert list(result.arrays["live"]) == ["dot"]  # measured once, the rival skipped
+    assert result.metrics["skipped"] == ["dot: test accuracy by length", "none: not trained"]
 
 
 def test_a_stop_during_the_final_measurement_ends_it_between_lengths():
     """After training, scoring 200 inputs at each of many lengths takes seconds: a Stop then
-    ends it at the next length, and the run still returns what it measured."""
+    ends it at the next length, and the run names what it did not measure."""
     calls = []
 
     def stop_after_training():
@@ -103,9 +103,9 @@ def test_a_stop_during_the_final_measurement_ends_it_between_lengths():
         return len(calls) > TINY["steps"] + 2  # polled once per step, then per length
 
     result = LAB.run(LAB.make_config(TINY), should_stop=stop_after_training)
-    measured = result.metrics["accuracy_by_length"]
-    assert 0 < len(measured) < len(measured_lengths(LAB.make_config(TINY)))
-    assert list(result.arrays["live"]) == ["dot"]
+    assert result.status == "stopped" and result.steps == TINY["steps"]
+    assert result.metrics["skipped"]
+    assert list(result.arrays["live"]) == ["dot"]  # the last held-out measurement, kept
     json.loads(result.to_json())
 
 

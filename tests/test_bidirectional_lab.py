@@ -90,8 +90,8 @@ def test_command_line_refuses_contradicting_knobs_in_one_line():
 def test_stop_request_ends_the_run_early():
     r = LAB.run(LAB.make_config({**TINY, "steps": 200}), should_stop=lambda: True)
     assert r.status == "stopped" and r.steps == 0
-    assert set(r.metrics["by_direction"]) == {"bi"}  # the rival is skipped
-    assert r.arrays["live"]["bi"]["step"] == [0]  # measured anyway, for the figure
+    assert "uni: not trained" in r.metrics["skipped"]  # the rival is skipped
+    assert r.metrics["skipped"][0].startswith("bi: test accuracy")
 
 
 def test_steps_zero_measures_the_untrained_model():
@@ -113,7 +113,7 @@ def test_mask_sweep_is_a_study_with_one_point_per_p():
 def test_a_stopped_sweep_keeps_only_the_models_that_finished():
     calls = []
     r = run_mask_sweep(LAB.make_config({**TINY, "steps": 5}), ps=(0.0, 1.0),
-                       should_stop=lambda: calls.append(1) or len(calls) > 6)
+                       should_stop=lambda: calls.append(1) or len(calls) > 7)  # after one p
     assert r.status == "stopped" and r.metrics["p"] == [0.0]
 
 

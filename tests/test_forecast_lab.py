@@ -116,7 +116,7 @@ def test_stop_before_training_returns_a_result():
     r = LAB.run(LAB.make_config(TINY), should_stop=lambda: True)
     assert r.status == "stopped" and not r.success
     assert set(r.arrays["histories"]) == {"iterative"}  # the direct model is skipped
-    assert "before the direct model" in r.message
+    assert "direct: not trained" in r.metrics["skipped"]
 
 
 def test_a_stop_between_the_models_keeps_the_iterative_one():

@@ -45,10 +45,12 @@ def test_linear_mode_draws_theory_matching_the_measurement():
     assert measured == pytest.approx(theory, rel=1e-3)
 
 
-def test_stop_request_returns_what_it_has():
+def test_stop_request_measures_nothing_more_and_says_what_it_skipped():
     r = LAB.run(LAB.make_config({**TINY, "steps": 500}), should_stop=lambda: True)
     assert r.status == "stopped" and r.steps == 0
-    assert len(r.metrics["grad_norms"]) == 12  # still measured
+    assert "grad_norms" not in r.metrics  # Stop means stop: no measurement after it
+    assert r.metrics["skipped"][0] == "lstm: test accuracy and spectral radii"
+    assert "the information horizon" in r.metrics["skipped"]
 
 
 def test_tbptt_sweep_reports_accuracy_per_window():

@@ -70,3 +70,8 @@ def test_lab_page_trains_and_shows_figures(lab):
     assert not at.exception, at.exception
     assert len(at.get("plotly_chart")) > charts_before
     assert result.config["seed"] == 3  # the sidebar's seed reached the lab
+    # the run ends in words: the lab's criterion and what it measured
+    ended = [el.value.replace("\\", "") for el in
+             list(at.success) + list(at.info) + list(at.warning)]  # shown as literal text
+    assert any(text.startswith("Criterion: ") for text in ended) or result.status in (
+        "stopped", "diverged"), ended

@@ -74,10 +74,12 @@ def test_copy_task_runs_with_sinusoidal_positions():
     assert sum(r.metrics["accuracy_by_lag"]["attention"]["count"]) == 1024 * 8
 
 
-def test_stop_request_returns_what_it_has():
+def test_stop_request_measures_nothing_more_and_says_what_it_skipped():
     r = LAB.run(LAB.make_config({**TINY, "steps": 500}), should_stop=lambda: True)
     assert r.status == "stopped" and r.steps == 0
-    assert len(r.metrics["grad_by_distance"]["attention"]) == 12  # still measured
+    assert "grad_by_distance" not in r.metrics  # Stop means stop: no measurement after it
+    assert r.metrics["skipped"][0].startswith("attention: test accuracy")
+    assert "lstm: not trained" in r.metrics["skipped"]
 
 
 @pytest.mark.parametrize("overrides, fragment", [

@@ -194,10 +194,11 @@ def test_knobs_are_checked_against_each_other():
         make_config(_Config, {"low": 7, "high": 2})
 
 
-def test_a_stop_between_measurements_still_measures_the_final_parameters():
+def test_a_stop_between_measurements_measures_nothing_more():
     p = torch.nn.Parameter(torch.ones(1))
-    stop_after = iter([False] * 7 + [True] * 10)
+    stop_after = iter([False] * 8 + [True] * 10)  # 7 steps and the measurement at 5
     log = train([p], lambda s: (p ** 2).sum(), steps=100, lr=0.1, eval_every=5,
                 evaluate=lambda s: {"value": p.item()}, should_stop=lambda: next(stop_after))
     evals = [h["step"] for h in log.history if h.get("eval")]
-    assert log.status == "stopped" and log.steps == 7 and evals == [5, 7]
+    assert log.status == "stopped" and log.steps == 7 and evals == [5]
+    assert log.skipped == [7]  # the parameters it stopped with were not measured

@@ -168,14 +168,12 @@ def test_recognition_form_on_dyck1_runs_and_traces():
     assert "predicted_balanced_prob" in result.arrays["traces"][0]
 
 
-def test_stop_request_returns_what_it_has():
+def test_stop_request_measures_nothing_more_and_says_what_it_skipped():
     result = LAB.run(LAB.make_config({**TINY, "steps": 500}), should_stop=lambda: True)
     assert result.status == "stopped" and result.steps == 0
-    assert set(result.metrics["comparison"]) == {"stack"}  # the rivals were skipped
-    assert result.metrics["accuracy"] is None  # scoring the test strings was skipped too
-    assert "Stopped before the test strings were scored" in result.message
-    assert result.arrays["live"]["stack"]["text"] == result.arrays["probe"]  # still traced
-    assert result.arrays["traces"]
+    assert result.metrics["skipped"][0] == "stack: test strings scored and the final trace"
+    assert {"lstm: not trained", "rnn: not trained"} <= set(result.metrics["skipped"])
+    assert result.arrays["live"]["stack"]["step"] == 0  # the untrained actions, sent first
 
 
 def test_typed_strings_are_checked_before_any_work(compared):

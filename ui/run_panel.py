@@ -22,6 +22,7 @@ import streamlit as st
 
 from core import settings
 from core.contract import config_dict
+from core.measure import skipped_note
 from core.precompute import load_cached
 from core.runs import SLOTS, Run, RunRefused, Viewer, max_concurrent_runs
 from core.shared_runs import SHARED, lab_data, run_identity
@@ -61,11 +62,14 @@ def run_panel(lab, frame, *, headline: Headline | None = None, colors: dict | No
     show: this session's last finished run, or a precomputed run of exactly the current
     settings."""
     config = frame.config
-    return _panel(lab, config, key=lab.id, job=functools.partial(lab.run, config),
-                  total_steps=lab.total_steps(config), label="Train", buttons=frame.buttons,
-                  headline=(headline, colors), blocked=frame.problem, precomputed=True,
-                  idle=idle, identity=run_identity(lab.id, config, lab_data(lab)),
-                  phone_buttons=getattr(frame, "phone_buttons", None))
+    result = _panel(lab, config, key=lab.id, job=functools.partial(lab.run, config),
+                    total_steps=lab.total_steps(config), label="Train", buttons=frame.buttons,
+                    headline=(headline, colors), blocked=frame.problem, precomputed=True,
+                    idle=idle, identity=run_identity(lab.id, config, lab_data(lab)),
+                    phone_buttons=getattr(frame, "phone_buttons", None))
+    # a run whose measurements a stop skipped has only its loss and headline: the page's
+    # other figures need the measurements (the status line names what was skipped)
+    return None if skipped_note(result) else result
 
 
 def study_panel(lab, frame, name: str):
@@ -73,12 +77,13 @@ def study_panel(lab, frame, name: str):
     study = lab.study(name)
     config = frame.config
     st.caption(study.about)
-    return _panel(lab, config, key=f"{lab.id}-{study.name}",
-                  job=functools.partial(study.run, config),
-                  total_steps=study.total_steps(config), label=study.label,
-                  buttons=st.container(), headline=(None, None), blocked=frame.problem,
-                  precomputed=False,
-                  identity=run_identity(lab.id, config, lab_data(lab), part=study.name))
+    result = _panel(lab, config, key=f"{lab.id}-{study.name}",
+                    job=functools.partial(study.run, config),
+                    total_steps=study.total_steps(config), label=study.label,
+                    buttons=st.container(), headline=(None, None), blocked=frame.problem,
+                    precomputed=False,
+                    identity=run_identity(lab.id, config, lab_data(lab), part=study.name))
+    return None if skipped_note(result) else result
 
 
 def _panel(lab, config, *, key: str, job, total_steps: int, label: str, buttons,
@@ -118,7 +123,8 @@ def _panel(lab, config, *, key: str, job, total_steps: int, label: str, buttons,
             _live_view(run, key, result_key, headline, trained, _poll_interval(run, state))
     elif run is not None or result is not None:
         with view:
-            _finished_view(run, result, headline, study=not precomputed)
+            _finished_view(run, result, headline, study=not precomputed,
+                           verdict=None if not precomputed else lab.verdict)
     elif idle:
         view.info(idle, icon=":material/play_arrow:")
         if headline[0] is not None:
@@ -266,7 +272,8 @@ def _store_result(key: str, result, identity: str | None) -> None:
         st.session_state[f"result-identity:{key}"] = identity
 
 
-def _finished_view(run: Viewer | None, result, headline, study: bool = False) -> None:
+def _finished_view(run: Viewer | None, result, headline, study: bool = False,
+                   verdict=None) -> None:
     snap = run.snapshot() if run is not None else None
     if snap is not None and snap.state == "failed":
         st.error(f"The run failed: {escape_markdown(snap.error)}. Earlier results are kept; "
@@ -281,13 +288,30 @@ def _finished_view(run: Viewer | None, result, headline, study: bool = False) ->
         message = result.message
         if result.status == "stopped" and message.startswith("stopped by request"):
             message = ""  # the Stop button's own doing: nothing to add
-        show(text.format(steps=result.steps, message=message, status=result.status))
+        said = _verdict_line(verdict, result)
+        if said and result.status in ("succeeded", "completed"):
+            text = "{verdict}"  # it names the criterion, the numbers and each model's steps
+        show(text.format(steps=result.steps, message=message, status=result.status,
+                         verdict=escape_markdown(said)))
+    if skipped_note(result):
+        st.warning(escape_markdown(skipped_note(result)), icon=":material/block:")
     if result is not None:
         history = [dict(h, series=name) for name, hist in
                    (result.arrays.get("histories") or {"": result.history}).items()
                    for h in hist]
         _charts(history, result.arrays.get("live") or {}, result.config, headline,
                 f"done:{result.lab}")
+
+
+def _verdict_line(verdict, result) -> str:
+    """The lab's one-sentence verdict on a finished run ("" without one, or when the Result
+    lacks what it reads: a precomputed run from older code)."""
+    if verdict is None or result is None:
+        return ""
+    try:
+        return verdict(result)
+    except (KeyError, TypeError, ValueError, IndexError):
+        return ""
 
 
 def _charts(history: list, live: dict, config: dict, headline, key: str) -> None:

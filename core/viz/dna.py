@@ -24,7 +24,7 @@ def dna_headline(live: dict, config: dict, color) -> go.Figure:
                   annotation_text=f"target {target:.2f}", annotation_position="top left")
     if ceiling is not None:
         fig.add_hline(y=ceiling, line_dash="dot", line_color=pal.REFERENCE,
-                      annotation_text=f"motif presence alone {ceiling:.2f}",
+                      annotation_text=f"motif presence alone {ceiling:.2f} (validation)",
                       annotation_position="bottom right")
     fig.update_yaxes(range=[0.4, 1.02])
     if not live:
@@ -87,7 +87,7 @@ def accuracy_bars(result) -> go.Figure:
                            marker_color=[pal.color(n, i) for i, n in enumerate(names)],
                            text=[f"{acc[n]:.2f}" for n in names]))
     fig.add_hline(y=m["presence_ceiling"], line_dash="dot",
-                  annotation_text=f"motif presence alone {m['presence_ceiling']:.2f}")
+                  annotation_text=f"motif presence alone {m['presence_ceiling']:.2f} (test)")
     fig.add_hline(y=m["majority_accuracy"], line_dash="dash", line_color=pal.REFERENCE,
                   annotation_text="majority class", annotation_position="bottom right")
     fig.update_yaxes(range=[0, 1.05])

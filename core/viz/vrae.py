@@ -39,7 +39,7 @@ def headline(live: dict, config: dict) -> go.Figure:
                      "point on the path (λ)")
     fig = path_figure(data)
     fig.update_layout(title=f"{_pair_title(data)} · step {data['step']} · w = "
-                            f"{data['kl_weight']:.2f} · KL = {data['kl']:.1f} nats")
+                            f"{data['kl_weight']:.2f} · validation KL = {data['kl']:.2f} nats")
     return fig
 
 

@@ -18,6 +18,7 @@ from core.labs.applications.multitask import run_multitask
 from core.models.seq_autoencoder import FORMS
 from core.sweep_spec import SweepSpec
 from core.tasks.two_tasks import RELATEDNESS
+from core.labs.applications.verdict import verdict
 
 SECTIONS = ("dna", "multitask", "events", "anomaly")
 
@@ -149,7 +150,7 @@ LAB = LabSpec(
                  "and the cosine between their gradients; rare events that plain "
                  "cross-entropy never predicts, and what labels at every step change; a "
                  "sequence autoencoder scoring anomalies it cannot reconstruct.",
-    Config=Config, run=run,
+    Config=Config, run=run, verdict=verdict,
     smoke={"steps": 20, "eval_every": 10, "hidden": 8, "dna_length": 60, "gap_max": 20,
            "filters": 8, "batch": 16},
     primary=("section", "motif_width", "gap_max", "dna_length", "mismatch",

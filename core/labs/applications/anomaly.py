@@ -19,6 +19,8 @@ import torch.nn.functional as F
 from core.analysis.imbalance import average_precision, precision_recall, roc_auc, roc_curve
 from core.analysis.model_size import parameter_count
 from core.analysis.reconstruction_scores import false_alarm_rate, quantile_threshold, step_scores
+from core.labs.applications.verdict import SUCCESS_AUC
+from core.measure import stop_point, stoppable, stopped_result
 from core.arms import Arm, Trained, finish, run_status, train_arms
 from core.device import build_seeded, pick_device, stream
 from core.models.seq_autoencoder import FORMS, SequenceAutoencoder
@@ -29,7 +31,6 @@ PROBE_LENGTH = 320
 TEST_PROBES = 16
 CLEAN_SERIES = 16
 THRESHOLD_QUANTILE = 0.99
-SUCCESS_AUC = 0.8
 CURVE_POINTS = 200
 
 
@@ -39,6 +40,7 @@ def _probes(config, name: str, count: int, device):
     return probes, probes.x.to(device)
 
 
+@stoppable
 def _train_autoencoder(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Trained:
     config, device, form = arm.spec["config"], arm.spec["device"], arm.spec["form"]
     with torch.device(device):
@@ -70,6 +72,7 @@ def _train_autoencoder(arm: Arm, steps: int, report, should_stop, is_main: bool)
     log = train(list(model.parameters()), step_fn, steps=steps, lr=config.lr, clip=1.0,
                 evaluate=evaluate, eval_every=config.eval_every, on_step=report,
                 should_stop=should_stop, target=lambda m: m["probe_auc"] >= SUCCESS_AUC)
+    stop_point(should_stop, "test measurements", log, model)
     return Trained(arm, model, log, summary=_measure(model, config, clean, device),
                    extra={"steps_to_target": log.steps_to_success})
 
@@ -118,6 +121,9 @@ def run_anomaly(config, on_step=None, should_stop=None):
     arms = [Arm(f, spec={"config": config, "device": device, "form": f}) for f in forms]
     trained = train_arms(arms, _train_autoencoder, steps=config.steps, on_step=on_step,
                          should_stop=should_stop)
+    stopped = stopped_result(config, start, trained, should_stop, arms)
+    if stopped is not None:
+        return stopped
     main = trained[0].summary
     metrics = {
         "roc_auc": main["auc"], "average_precision": main["ap"],

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 
 from core.analysis.model_size import matched_width, parameter_count
 from core.analysis.sequence_logo import filter_count_matrices, information_content, match_filters
+from core.measure import stop_point, stoppable, stopped_result
 from core.arms import Arm, Trained, finish, run_status, train_arms
 from core.device import build_seeded, pick_device, stream
 from core.labs.applications.dna_probe import read_sequence
@@ -80,6 +81,7 @@ def _accuracy(model, batch) -> float:
     return acc
 
 
+@stoppable
 def _train_model(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Trained:
     config, task, device = arm.spec["config"], arm.spec["task"], arm.spec["device"]
     with torch.device(device):
@@ -104,6 +106,7 @@ def _train_model(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Tr
     log = train(list(model.parameters()), step_fn, steps=steps, lr=config.lr, clip=1.0,
                 evaluate=evaluate, eval_every=config.eval_every, on_step=report,
                 should_stop=should_stop, target=lambda m: m["accuracy"] >= config.target_acc)
+    stop_point(should_stop, "test measurements", log, model)
     test = task.sample(TEST_SIZE, stream(config.seed, "test"), device)
     return Trained(arm, model, log, summary={
         "accuracy": _accuracy(model, test), "parameters": parameter_count(model),
@@ -146,6 +149,9 @@ def run_dna(config, on_step=None, should_stop=None):
                                     "device": device}) for kind in KINDS]
     trained = train_arms(arms, _train_model, steps=config.steps, on_step=on_step,
                          should_stop=should_stop)
+    stopped = stopped_result(config, start, trained, should_stop, arms)
+    if stopped is not None:
+        return stopped
     test = task.sample(TEST_SIZE, stream(config.seed, "test"), device)
     validation = task.sample(VALIDATION_SIZE, stream(config.seed, "validation"), device)
     by_name = {t.name: t for t in trained}

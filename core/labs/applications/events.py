@@ -18,6 +18,8 @@ import torch
 from core.analysis.imbalance import (LOSSES, average_precision, balanced_pos_weight,
                                      event_loss, precision_recall, precision_recall_curve,
                                      roc_auc)
+from core.labs.applications.verdict import SUCCESS_DETECTION_AUC, SUCCESS_PR_AUC
+from core.measure import stop_point, stoppable, stopped_result
 from core.arms import Arm, Trained, finish, run_status, train_arms
 from core.device import build_seeded, pick_device, stream
 from core.models.recurrent import RecurrentClassifier
@@ -28,8 +30,6 @@ VALIDATION_SIZE = 256
 TEST_SIZE = 512
 PROBE_SIZE = 64
 STATISTICS_SIZE = 512  # streams the label rate (and so the class weight) is estimated from
-SUCCESS_PR_AUC = 0.5
-SUCCESS_DETECTION_AUC = 0.8
 CURVE_POINTS = 200  # points kept of each precision-recall curve
 
 
@@ -74,6 +74,7 @@ def early_late_ratio(profile: list[float]) -> float | None:
     return (sum(profile[:n]) / n) / late if late > 0 else None
 
 
+@stoppable
 def _train_detector(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Trained:
     config, device = arm.spec["config"], arm.spec["device"]
     density, loss_kw = arm.spec["density"], arm.spec["loss_kw"]
@@ -108,6 +109,7 @@ def _train_detector(arm: Arm, steps: int, report, should_stop, is_main: bool) ->
     log = train(list(model.parameters()), step_fn, steps=steps, lr=config.lr, clip=1.0,
                 evaluate=evaluate, eval_every=config.eval_every, on_step=report,
                 should_stop=should_stop, target=lambda m: m["score"] >= target)
+    stop_point(should_stop, "test measurements", log, model)
     test = task.sample(TEST_SIZE, stream(config.seed, "test"), device)
     summary = measure(model, test, config, density, per_step, curves=True)
     summary.update(steps_to_target=log.steps_to_success, grad_profile=latest["profile"],
@@ -154,6 +156,9 @@ def run_events(config, on_step=None, should_stop=None):
             for d in DENSITIES]
     trained = train_arms(arms, _train_detector, steps=config.steps, on_step=on_step,
                          should_stop=should_stop)
+    stopped = stopped_result(config, start, trained, should_stop, arms)
+    if stopped is not None:
+        return stopped
     test = task_of(config).sample(TEST_SIZE, stream(config.seed, "test"), device)
     rate = test.rate
     main = trained[0]

@@ -16,13 +16,14 @@ import torch.nn.functional as F
 from core.analysis.model_size import parameter_count
 from core.analysis.task_balance import (UncertaintyWeights, equilibrium_weight,
                                         fixed_point_distance, shown_as, task_gradient_cosine)
+from core.labs.applications.verdict import SUCCESS_ACCURACY
+from core.measure import stop_point, stoppable, stopped_result
 from core.arms import Arm, Trained, finish, run_status, train_arms
 from core.device import build_seeded, pick_device, stream
 from core.models.multitask import MultiTaskLSTM, matched_hidden
 from core.tasks.two_tasks import TAG_LAG, TwoTasks
 from core.train import train
 
-SUCCESS_ACCURACY = 0.9
 VALIDATION_SIZE = 512
 TEST_SIZE = 1024
 PROBE_SIZE = 512
@@ -71,6 +72,7 @@ def accuracies(model, batch) -> dict:
     return acc
 
 
+@stoppable
 def _train_model(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Trained:
     config, heads, device = arm.spec["config"], arm.spec["heads"], arm.spec["device"]
     task = task_of(config)
@@ -123,6 +125,7 @@ def _train_model(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Tr
     params = list(model.parameters()) + (list(weights.parameters()) if uncertain else [])
     log = train(params, step_fn, steps=steps, lr=config.lr, clip=1.0, evaluate=evaluate,
                 eval_every=config.eval_every, on_step=report, should_stop=should_stop)
+    stop_point(should_stop, "test measurements", log, model)
     test = task.sample(TEST_SIZE, stream(config.seed, "test"), device)
     with torch.no_grad():
         final_losses = {h: float(v) for h, v in task_losses(model.eval()(test.x), test).items()}
@@ -146,6 +149,9 @@ def run_multitask(config, on_step=None, should_stop=None):
             for heads in (("tag", "seq"), ("tag",), ("seq",))]
     trained = train_arms(arms, _train_model, steps=config.steps, on_step=on_step,
                          should_stop=should_stop)
+    stopped = stopped_result(config, start, trained, should_stop, arms)
+    if stopped is not None:
+        return stopped
     task = task_of(config)
     test = task.sample(TEST_SIZE, stream(config.seed, "test"), device)
     shared = trained[0]

@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass
 
 
+from core.labs.attention.verdict import SUCCESS_ACCURACY, verdict
+from core.measure import stopped_result
 from core.arms import finish, train_arms
 from core.contract import ConfigError, LabSpec, Preset, Result, Study, knob
 from core.device import pick_device
@@ -27,8 +29,6 @@ from core.labs.attention.training import (SHARP_RATIO, STOP_ACCURACY, TEST_PER_L
                                           VALIDATION_PER_LENGTH, length_report, make_task,
                                           measured_lengths, probe_input, seq2seq_arm,
                                           train_seq2seq, training_lengths)
-
-SUCCESS_ACCURACY = 0.9  # exact-match accuracy on the test stream that counts as success
 
 
 @dataclass
@@ -82,6 +82,9 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
         arms.append(seq2seq_arm(config, "none", device))
     trained = train_arms(arms, train_seq2seq, steps=config.steps, on_step=on_step,
                          should_stop=should_stop)
+    stopped = stopped_result(config, start, trained, should_stop, arms)
+    if stopped is not None:
+        return stopped
     main = trained[0]
     fit_lengths = training_lengths(config)
     criterion = main.summary["criterion"]
@@ -118,7 +121,7 @@ LAB = LabSpec(
     what_you_see="The attention map forming during training, its entropy against the "
                  "uniform alignment, accuracy against input length with and without "
                  "attention, and greedy vs beam search decoding.",
-    Config=Config, run=run,
+    Config=Config, run=run, verdict=verdict,
     smoke={"steps": 20, "hidden": 16, "eval_every": 10, "max_len": 6, "test_max_len": 8},
     primary=("task", "attention", "compare_none", "hidden", "max_len"),
     picture=("alignment_entropy_ratio", "alignment entropy / ln T_x"),

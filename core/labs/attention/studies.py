@@ -19,6 +19,7 @@ import torch
 
 from core.analysis.decoding import (entropy_matching_loss, greedy, permutation_step_entropy,
                                     predictive_entropy, sample, until_eos)
+from core.measure import measured_arms
 from core.arms import Arm, Trained, finish, run_status, train_arms
 from core.contract import Result
 from core.device import build_seeded, pick_device, stream
@@ -39,7 +40,6 @@ REFERENCE_INPUTS = 256  # inputs the reported target entropy H* is averaged over
 ENTROPY_WEIGHT = 1.0  # λ of the entropy-matching penalty
 
 
-
 @dataclass(frozen=True)
 class ShuffleArm:
     """One arm of the decoding study: the run's Config, the device, and the weight of the
@@ -58,6 +58,7 @@ def capacity_sweep(config: "Config", on_step=None, should_stop=None,
     arms = [seq2seq_arm(plain, "none", device, name=f"d_h={h}", hidden=h) for h in hiddens]
     trained = train_arms(arms, train_seq2seq, steps=config.steps, on_step=on_step,
                          should_stop=should_stop, rivals_match_main=False)
+    trained = measured_arms(trained)
     lengths = measured_lengths(config)
     reports = [length_report(t.summary["scores"], training_lengths(config)) for t in trained]
     accuracy = {L: [r["accuracy_by_length"].get(L) for r in reports] for L in lengths}
@@ -126,6 +127,7 @@ def decoding_study(config: "Config", on_step=None, should_stop=None,
                                   (f"+ entropy matching (λ={weight:g})", weight))]
     trained = train_arms(arms, _train_shuffle, steps=config.steps, on_step=on_step,
                          should_stop=should_stop, rivals_match_main=False)
+    trained = measured_arms(trained)
     inputs = task.sample(n_inputs, config.max_len, stream(config.seed, "test"), device)
     rows, finished = [], True
     for t in trained:

@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from core.analysis.decoding import greedy, score_by_length
+from core.measure import stop_point, stoppable
 from core.arms import Arm, Trained
 from core.device import build_seeded, stream
 from core.models.seq2seq import Seq2Seq
@@ -70,6 +71,7 @@ def batches_by_length(task: TransductionTask, lengths, per_length: int, gen, dev
     return {L: task.sample(per_length, L, gen, device) for L in lengths}
 
 
+@stoppable
 def train_seq2seq(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Trained:
     """Train one seq2seq on the seed's data stream, measuring on the validation stream as it
     goes, then score it per length on the test stream."""
@@ -125,6 +127,7 @@ def train_seq2seq(arm: Arm, steps: int, report, should_stop, is_main: bool) -> T
                 evaluate=evaluate, eval_every=config.eval_every, is_success=picture_done,
                 on_step=report, should_stop=should_stop,
                 target=lambda m: m["accuracy"] >= STOP_ACCURACY)
+    stop_point(should_stop, "test accuracy by length", log, model)
     criterion = ({} if log.steps_to_success is None else
                  {"step": log.steps_to_success, "seconds": log.seconds_to_success})
     test = batches_by_length(task, lengths, TEST_PER_LENGTH, stream(config.seed, "test"),

@@ -16,6 +16,8 @@ import torch
 
 from core.analysis.bidirectional import sequence_view
 from core.analysis.causal_comparison import judge_causal_comparison
+from core.labs.bidirectional.verdict import verdict
+from core.measure import stopped_result
 from core.arms import finish, run_status, train_arms
 from core.contract import ConfigError, LabSpec, Preset, Result, Study, knob
 from core.device import pick_device
@@ -84,6 +86,9 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
     # The rival gets exactly the steps the main model took, on the same data stream.
     trained = train_arms(arms, train_direction, steps=config.steps, on_step=on_step,
                          should_stop=should_stop)
+    stopped = stopped_result(config, start, trained, should_stop, arms)
+    if stopped is not None:
+        return stopped
     main, by_name = trained[0], {t.name: t for t in trained}
     bound = task.causal_bound
     labels = main.summary["test_labels"]
@@ -169,7 +174,7 @@ LAB = LabSpec(
                  "can do), how much of the output the backward half supplies as the future is "
                  "masked, and the short gradient path the backward pass gives to the first "
                  "token.",
-    Config=Config, run=run,
+    Config=Config, run=run, verdict=verdict,
     smoke={"steps": 20, "hidden": 8, "eval_every": 10, "seq_len": 6},
     primary=("task", "direction", "compare", "future_mask_p", "seq_len", "offset"),
     picture=("accuracy_bi", "test accuracy of the bidirectional model"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
+from core.measure import measured_arms
 from core.arms import ENDED_EARLY, finish, run_status, train_arms
 from core.contract import Result
 from core.device import pick_device
@@ -32,6 +33,7 @@ def run_mask_sweep(config, on_step=None, should_stop=None, ps: tuple = SWEEP_P) 
                           early_stop=False, name=f"p={p:g}") for p in ps]
     trained = train_arms(arms, train_direction, steps=config.steps, on_step=on_step,
                          should_stop=should_stop, rivals_match_main=False)
+    trained = measured_arms(trained)
     # an arm cut short by Stop is left out: its point would not be comparable
     points = [{"p": float(p), **{k: t.summary[k] for k in SWEPT}}
               for p, t in zip(ps, trained) if t.log.status not in ENDED_EARLY]

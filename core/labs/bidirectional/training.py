@@ -19,6 +19,7 @@ import torch
 
 from core.analysis.bidirectional import (accuracy, all_hidden, backward_share, gradient_paths,
                                          sample_future_mask, task_loss)
+from core.measure import stop_point, stoppable
 from core.arms import Arm, Trained
 from core.device import build_seeded, stream
 from core.models.birnn import DirectionalTagger
@@ -58,6 +59,7 @@ def direction_arm(config, direction: str, device, early_stop: bool,
                                         "device": device, "early_stop": early_stop})
 
 
+@stoppable
 def train_direction(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Trained:
     """Train one tagger on the seed's batches, measuring validation accuracy (the live
     headline curve) as it goes, then measure it on the test set and the probe batch."""
@@ -106,6 +108,7 @@ def train_direction(arm: Arm, steps: int, report, should_stop, is_main: bool) ->
                 evaluate=evaluate, eval_every=config.eval_every,
                 is_success=picture_held if early_stop else None,
                 on_step=report, should_stop=should_stop)
+    stop_point(should_stop, "test accuracy, backward share and gradient paths", log, model)
 
     test_gen = stream(config.seed, "test")
     test = task.sample(TEST_SIZE, test_gen, device)

@@ -23,6 +23,8 @@ from core.analysis.error_growth import (HorizonErrors, classify_growth, expected
                                         growth_power, growth_rate, growth_verdict,
                                         horizon_errors, iterative_bound, persistence_errors,
                                         saturation_level)
+from core.labs.forecast.verdict import RATE_TOLERANCE, verdict
+from core.measure import stop_point, stoppable, stopped_result
 from core.arms import Arm, Trained, finish, run_status, train_arms
 from core.contract import ConfigError, LabSpec, Preset, Result, Study, knob
 from core.device import build_seeded, pick_device, stream
@@ -44,7 +46,6 @@ EXAMPLES = 3
 # steps, 1024 test windows): 14 of 15 runs within 16% (L = 1.1: -7% to +16%; logistic: -4%
 # to +10%; Lorenz: -15% to -6%), one Lorenz run 25% low. The presets themselves (seed 0)
 # are held to it by tests/test_forecast_slow.py.
-RATE_TOLERANCE = 0.2
 
 
 @dataclass
@@ -136,6 +137,7 @@ def _live(kind: str, errors: HorizonErrors, step: int, refs: dict, stretch, held
     return live
 
 
+@stoppable
 def _train_forecaster(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Trained:
     """Train one forecaster on the seed's training windows, re-measuring its error by
     horizon on the validation windows at every evaluation, then on the test windows."""
@@ -167,6 +169,7 @@ def _train_forecaster(arm: Arm, steps: int, report, should_stop, is_main: bool) 
     log = train(model.parameters(), step_fn, steps=steps, lr=config.lr, clip=1.0,
                 evaluate=evaluate, eval_every=config.eval_every, on_step=report,
                 should_stop=should_stop)
+    stop_point(should_stop, "test error by horizon and example rollouts", log, model)
     test = s["test"]
     errors = horizon_errors(model, test, C, H)
     with torch.no_grad():
@@ -192,6 +195,10 @@ def run(config: Config, on_step=None, should_stop=None, series: np.ndarray | Non
             "stretch": system.stretch_per_step}
     trained = train_arms([Arm(kind, spec=spec) for kind in KINDS], _train_forecaster,
                          steps=config.steps, on_step=on_step, should_stop=should_stop)
+    stopped = stopped_result(config, start, trained, should_stop,
+                             [Arm(kind) for kind in KINDS])
+    if stopped is not None:
+        return stopped
     metrics, arrays = _measure(system, trained, spec)
     complete = len(trained) == len(KINDS)
     success, verdict = (growth_verdict(system.name, system.lipschitz, metrics, arrays["regime"],
@@ -267,7 +274,7 @@ LAB = LabSpec(
     what_you_see="Error against horizon for an iterative and a direct forecaster of the same "
                  "size, beside the geometric-sum curve; the fitted growth rate against ln L or "
                  "the known Lyapunov exponent; forecasts drawn over the truth.",
-    Config=Config, run=run,
+    Config=Config, run=run, verdict=verdict,
     smoke={"steps": 20, "horizon": 10, "hidden": 8, "eval_every": 10},
     primary=("system", "lipschitz", "r", "dt", "horizon", "training"),
     picture=("growth_rate_ratio", "fitted growth rate / ln L of the iterative model"),

@@ -15,7 +15,9 @@ import hashlib
 import time
 from dataclasses import dataclass
 
-from core.arms import ENDED_EARLY, finish, train_arms
+from core.labs.language.verdict import verdict
+from core.measure import stopped_result
+from core.arms import ENDED_EARLY, Arm, finish, train_arms
 from core.contract import ConfigError, LabSpec, Preset, knob
 from core.device import pick_device, stream
 from core.labs.language import probes
@@ -72,6 +74,10 @@ def run(config: Config, on_step=None, should_stop=None, text: str | None = None)
     cells = [config.cell] + ([c for c in CELLS if c != config.cell] if config.compare else [])
     trained = train_arms([cell_arm(config, c, data, device) for c in cells], train_cell,
                          steps=config.steps, on_step=on_step, should_stop=should_stop)
+    stopped = stopped_result(config, start, trained, should_stop, [Arm(c) for c in cells],
+                             ("the model's and the n-gram's samples",))
+    if stopped is not None:
+        return stopped
     main = trained[0]
     model_text = data.vocab.decode(probes.sample(
         main.model, data.prompt, WORD_SAMPLE_LENGTH, config.temperature,
@@ -103,7 +109,7 @@ def run(config: Config, on_step=None, should_stop=None, text: str | None = None)
                "text_chars": len(text)} if config.corpus == "own" else None)
     cut = [t.log.status for t in trained if t.log.status in ENDED_EARLY]
     status = cut[0] if cut else "succeeded" if success else "completed"
-    return finish("language", config, start, trained, metrics=metrics, success=success,
+    return finish(config, start, trained, metrics=metrics, success=success,
                   status=status, artifacts={"data": data}, config_extra=source,
                   arrays={"samples": {"model": model_text, f"{SUCCESS_NGRAM}-gram": ngram_text},
                           "vocabulary": data.vocab.chars,
@@ -123,7 +129,7 @@ LAB = LabSpec(
                  "models counted on the same text, samples drawn as it learns at the "
                  "temperature you set, and the entropy of its predictions from greedy to "
                  "chaos.",
-    Config=Config, run=run,
+    Config=Config, run=run, verdict=verdict,
     smoke={"steps": 10, "hidden": 32, "eval_every": 5, "seq_len": 16, "batch": 8},
     primary=("corpus", "cell", "compare", "temperature", "hidden", "seq_len"),
     picture=("held_out_bits", "held-out bits per character of the headline model"),

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from core.analysis.ngram import NGramModel
+from core.measure import stop_point, stoppable
 from core.arms import Arm, Trained
 from core.device import build_seeded, stream
 from core.labs.language import probes
@@ -96,6 +97,7 @@ def cell_arm(config, cell: str, data: LanguageData, device) -> Arm:
     return Arm(cell, spec={"config": config, "cell": cell, "data": data, "device": device})
 
 
+@stoppable
 def train_cell(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Trained:
     """Train one character model, measuring held-out bits per char, a sample and the
     entropy against temperature at every evaluation (the live headline)."""
@@ -145,6 +147,7 @@ def train_cell(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Trai
     log = train(list(model.parameters()), step_fn, steps=steps, lr=config.lr, clip=CLIP,
                 evaluate=evaluate, eval_every=config.eval_every, on_step=report,
                 should_stop=should_stop)
+    stop_point(should_stop, "held-out bits and the sample's words", log, model)
     final_bits = curve["bits"][-1] if curve["bits"] else float("nan")
     words = probes.known_word_fraction(latest.get("sample", ""), data.train_words)
     return Trained(arm, model, log, live=live_view(), summary={

@@ -25,13 +25,14 @@ from core.analysis.model_size import matched_width, parameter_count
 from core.arms import Arm, Trained, finish, train_arms
 from core.contract import ConfigError, LabSpec, Preset, Result, Study, knob
 from core.device import build_seeded, pick_device, stream
+from core.measure import stopped_result
 from core.labs.paths import studies
 from core.labs.paths.training import (LSTM_FORGET_BIAS, MODELS, SYMBOLS, build_model,
                                     make_task)
 from core.labs.paths.training import STOP_ACCURACY, train_tagger
 from core.tasks.long_range import LongRangeTask
+from core.labs.paths.verdict import SUCCESS_ACCURACY, verdict
 
-SUCCESS_ACCURACY = 0.9
 HIGHWAY_STEPS = 50  # the seed's example: 50 steps, 49 multiplications
 HIGHWAY_FORGET = (0.9, 0.99)
 # The cost study's lengths: the whole range, a quick one, and the long end.
@@ -145,6 +146,10 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
                 weight=ARM_WEIGHT[name]) for name in config.models()]
     trained = train_arms(arms, train_tagger, steps=config.steps, on_step=on_step,
                          should_stop=should_stop, rivals_match_main=False)
+    stopped = stopped_result(config, start, trained, should_stop, arms,
+                             ("the closed-form highway check",))
+    if stopped is not None:
+        return stopped
     by_name = {t.name: t.summary for t in trained}
     main = trained[0].summary
     metrics = {
@@ -205,7 +210,7 @@ LAB = LabSpec(
                  "the gradient reaching each earlier position, accuracy against lag, the head "
                  "that points at the answer, the LSTM's cell-state highway, and step time "
                  "and memory against T.",
-    Config=Config, run=run,
+    Config=Config, run=run, verdict=verdict,
     smoke={"steps": 20, "seq_len": 16, "lag": 12, "hidden": 16, "eval_every": 10,
            "batch": 16},
     primary=("model", "compare_models", "task", "lag", "seq_len", "pin_forget"),

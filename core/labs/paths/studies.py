@@ -22,6 +22,7 @@ from core.contract import Result, config_dict
 from core.device import build_seeded, device_label, pick_device, stream
 from core.labs.paths.training import SYMBOLS, build_model, make_task
 from core.labs.paths.training import PROBE_SIZE, train_tagger
+from core.measure import measured_arms
 from core.models.fixed_gates import FixedGateGRU, tanh_rnn_sharing_weights
 from core.tasks.long_range import LongRangeTask
 from core.train import make_optimizer
@@ -150,6 +151,7 @@ def fixed_gates(config, on_step=None, should_stop=None) -> Result:
             for kind in GATE_ARMS]
     trained = train_arms(arms, train_tagger, steps=config.steps, on_step=on_step,
                          should_stop=should_stop, rivals_match_main=False)
+    trained = measured_arms(trained)
     return finish(config, start, trained, metrics={
         "fixed_gate_max_difference": difference,
         "accuracy_by_model": {t.name: t.summary["accuracy"] for t in trained},

@@ -15,6 +15,7 @@ from core.analysis.path_length import (accuracy, accuracy_by_lag, fit_decay_rate
                                        predictions, tagging_loss)
 from core.analysis.model_size import parameter_count
 from core.arms import Arm, Trained
+from core.measure import stop_point, stoppable
 from core.device import build_seeded, stream
 from core.models.causal_attention import CausalAttentionTagger
 from core.models.fixed_gates import pin_forget_gate
@@ -58,6 +59,7 @@ PROBE_SIZE = 128  # the fixed batch whose gradients the figures show
 MAP_PROBES = 32  # probe sequences whose attention maps are measured
 
 
+@stoppable
 def train_tagger(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Trained:
     """Train one model on the seed's data stream, measuring as it goes: accuracy on the
     validation set (which early stopping reads) and the gradient reaching every input
@@ -87,6 +89,7 @@ def train_tagger(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Tr
                 evaluate=evaluate, eval_every=config.eval_every,
                 is_success=lambda m: m["accuracy"] >= STOP_ACCURACY,
                 on_step=report, should_stop=should_stop)
+    stop_point(should_stop, "test accuracy, accuracy by lag and gradient fit", log, model)
     test = task.sample(TEST_SIZE, stream(config.seed, "test"), device)
     grads = latest["grads"]
     predicted = predictions(model, test.x)
@@ -96,8 +99,10 @@ def train_tagger(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Tr
                "reach": gradient_reach(grads)}
     kind = arm.spec.get("kind")
     if kind == "attention":
+        stop_point(should_stop, "attention maps", log, model)
         summary["attention"] = attention_view(model, probe)
     if kind == "lstm":
+        stop_point(should_stop, "the LSTM highway", log, model)
         # the replay uses the model's own gates: a pinned one is sigmoid(logit(p)) = p
         summary["highway"] = lstm_highway(model.core, model.head, probe.x, probe.target)
         summary["highway_probe"] = (probe.x, probe.target)

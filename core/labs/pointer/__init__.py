@@ -19,6 +19,8 @@ from core.analysis.permutation import hungarian_set_loss, log_factorial, sequenc
 from core.analysis.pointer_eval import (decode_example, evaluate_lengths, mean_score,
                                         sample_by_length, score_batches, set_losses,
                                         trained_loss_at, uniform_check)
+from core.labs.pointer.verdict import SUCCESS_ACCURACY, verdict
+from core.measure import stop_point, stoppable, stopped_result
 from core.arms import Arm, Trained, finish, train_arms
 from core.contract import ConfigError, LabSpec, Preset, Result, knob
 from core.device import build_seeded, pick_device, stream
@@ -28,7 +30,6 @@ from core.tasks.permutation import TASKS, PermutationTask, parse_numbers, scale_
 from core.text_limits import POINTER_NUMBERS_MAX_CHARS
 from core.train import train
 
-SUCCESS_ACCURACY = 0.9  # exact match on the training lengths: time-to-criterion and success
 VALIDATION_PER_LENGTH = 32  # held-out inputs per length, measured at every evaluation
 TEST_PER_LENGTH = 200  # fresh inputs per length for the reported accuracy-by-length
 
@@ -133,6 +134,7 @@ def _live(scores: dict[int, dict], step: int, measured_on: str, per_length: int)
             "step": step, "measured_on": measured_on, "per_length": per_length}
 
 
+@stoppable
 def _train_arm(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Trained:
     """Train one decoder on the seed's data stream. Every `eval_every` steps it decodes the
     validation set at every length up to test_max_len: the training lengths give the
@@ -167,6 +169,7 @@ def _train_arm(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Trai
 
     log = train(list(model.parameters()), step_fn, steps=steps, lr=config.lr, evaluate=evaluate,
                 eval_every=config.eval_every, on_step=report, should_stop=should_stop)
+    stop_point(should_stop, "test accuracy by length and losses", log, model)
     model.eval()
     by_len = evaluate_lengths(model, task, lengths, TEST_PER_LENGTH, stream(config.seed, "test"),
                               config.masking, device, should_stop)
@@ -218,8 +221,13 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
     start = time.perf_counter()
     device = pick_device()
     task = make_task(config)
-    trained = train_arms(_arms(config, task, device), _train_arm, steps=config.steps,
+    arms = _arms(config, task, device)
+    trained = train_arms(arms, _train_arm, steps=config.steps,
                          on_step=on_step, should_stop=should_stop)
+    stopped = stopped_result(config, start, trained, should_stop, arms,
+                             ("the zeroed-decoder check",))
+    if stopped is not None:
+        return stopped
     main = trained[0]
     T = config.max_len
     uniform = uniform_check(main.model, task, T, stream(config.seed, "test"), device)
@@ -264,7 +272,7 @@ LAB = LabSpec(
                  "data, with exact match against input length growing as they train; where "
                  "each decoding step points; the zeroed decoder's loss against T·log T; and a "
                  "set target scored with and without Hungarian matching.",
-    Config=Config, run=run,
+    Config=Config, run=run, verdict=verdict,
     smoke={"steps": 20, "hidden": 8, "eval_every": 10, "max_len": 6, "test_max_len": 8,
            "compare_set_loss": False},
     primary=("task", "decoder", "compare_decoders", "masking", "set_loss", "max_len"),

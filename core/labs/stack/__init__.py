@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import torch
 
 from core.analysis.stack_trace import FORMS, Scores, trace_string
+from core.labs.stack.verdict import SUCCESS_ACCURACY, SUCCESS_LONG, verdict
+from core.measure import stopped_result
 from core.arms import Arm, finish, train_arms
 from core.contract import ConfigError, LabSpec, Preset, Result, knob
 from core.device import pick_device, stream
@@ -32,8 +34,6 @@ from core.sweep_spec import SweepSpec
 from core.tasks.dyck import (LANGUAGES, make_negative, negative_kinds, random_balanced,
                              sample_strings, state_names)
 
-SUCCESS_ACCURACY = 0.99  # on fresh test strings of the training lengths
-SUCCESS_LONG = 0.95  # on the longer test strings: the lab's claim is generalisation
 # Below this height-depth correlation the stack model has left its stack idle and
 # remembered in its hidden state instead (the page says so and suggests more tries).
 STUCK_CORRELATION = 0.8
@@ -150,6 +150,10 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
     trained = train_arms([Arm(kind, spec=kind) for kind in [config.model] + others],
                          functools.partial(train_model, config=config, data=data, shared={}),
                          steps=config.steps, on_step=on_step, should_stop=should_stop)
+    stopped = stopped_result(config, start, trained, should_stop,
+                             [Arm(kind) for kind in [config.model] + others])
+    if stopped is not None:
+        return stopped
     deeper = _deeper(data)
     comparison = {t.name: _summary(t, deeper) for t in trained}
     main = comparison[config.model]
@@ -199,7 +203,7 @@ LAB = LabSpec(
                  "stays right while the others fall. As it trains, its push / pop / no-op "
                  "choices on a long probe string sharpen into the exact stack's; after, the "
                  "same for any string you type, with the stack's contents over time.",
-    Config=Config, run=run,
+    Config=Config, run=run, verdict=verdict,
     smoke={"steps": 20, "hidden": 8, "eval_every": 10, "train_len": 8, "test_len": 16},
     primary=("task", "model", "compare", "train_len", "tries", "noop_bias"),
     picture=("probe_action_agreement", "mean probability of the exact stack's action on the "

@@ -19,6 +19,7 @@ import torch
 
 from core.analysis.stack_trace import (Scores, fraction_by_length, live_trace, score_strings,
                                        sequence_loss, verdicts)
+from core.measure import stop_point, stoppable
 from core.arms import Arm, Trained
 from core.device import build_seeded, stream, stream_seed
 from core.models.stack_rnn import build_model
@@ -166,6 +167,7 @@ def _continued(report, offset: int, phase: str, steps: int, base: float, span: f
     return lambda step, metrics: inner(step - offset, metrics)
 
 
+@stoppable
 def train_model(arm: Arm, steps: int, report, should_stop, is_main: bool, *, config,
                 data: StackData, shared: dict) -> Trained:
     """Train one model (arm.spec is its kind), keep the best of its initialisations, then
@@ -216,6 +218,7 @@ def train_model(arm: Arm, steps: int, report, should_stop, is_main: bool, *, con
         log.seconds_to_success = None
     if is_main:
         shared["tried"] = tried
+    stop_point(should_stop, "test strings scored and the final trace", log, model)
     model.eval()
     return _measured(arm, model, log, tried, config, data, should_stop)
 

@@ -20,6 +20,9 @@ import torch
 
 from core.analysis.latent import SCHEDULES, kl_weight
 from core.analysis.latent_probes import LatentProbe
+from core.labs.vrae.verdict import (KL_MIN, MAX_RMSE, MIN_ACTIVE, MIN_LETTER_ACCURACY,
+                                    verdict)
+from core.measure import measured_arms, stop_point, stoppable, stopped_result
 from core.arms import Arm, Trained, finish, run_status, train_arms
 from core.contract import LabSpec, Preset, Result, Study, knob
 from core.device import build_seeded, pick_device, stream
@@ -30,11 +33,7 @@ from core.tasks.waveforms import Waveforms
 from core.tasks.words import Words
 from core.train import train
 
-KL_MIN = 2.0  # nats per sequence: "clearly above zero"
 COLLAPSE_KL = 0.1  # below this the posterior is (nearly) the prior: collapse warning
-MIN_ACTIVE = 2
-MAX_RMSE = 0.35  # waveforms, free-running from μ; the data's own RMS is about 0.7
-MIN_LETTER_ACCURACY = 0.5  # words, free-running from μ
 VALIDATION_SIZE = 256  # inputs early stopping reads
 TEST_SIZE = 256  # inputs the reported numbers, the latent map and the paths come from
 PATH_POINTS = 7  # decoded points on the headline path
@@ -118,6 +117,7 @@ def passes(metrics: dict, weight: float) -> bool:
             and metrics["active_units"] >= MIN_ACTIVE and quality)
 
 
+@stoppable
 def _train_vrae(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Trained:
     """Train one VRAE on the seed's streams, measuring on the validation set (which early
     stopping reads) and redrawing the path between two test inputs as it goes."""
@@ -170,6 +170,7 @@ def _train_vrae(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Tra
     if first is not None:
         log.history.insert(0, {"step": 0, **{k: v for k, v in first.items() if k != "live"},
                                "eval": True})
+    stop_point(should_stop, "test KL, active units and reconstructions", log, model)
     summary = test.measure(config.obs_std, stream(config.seed, "statistics"))
     summary["kl_weight_final"] = weights[-1]
     return Trained(arm, model, log, summary=summary,
@@ -182,6 +183,9 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
     [main] = train_arms([Arm("vrae", spec={"config": config, "device": pick_device()})],
                         _train_vrae, steps=config.steps, on_step=on_step,
                         should_stop=should_stop)
+    stopped = stopped_result(config, start, [main], should_stop, [Arm("vrae")])
+    if stopped is not None:
+        return stopped
     probe, pair = main.extra["probe"], main.extra["pair"]
     metrics = dict(main.summary, posterior_collapsed=main.summary["kl"] < COLLAPSE_KL)
     path = probe.interpolation(*pair, points=PATH_POINTS)
@@ -231,6 +235,7 @@ def study_levers(config: Config, on_step=None, should_stop=None) -> Result:
             for name, c in lever_configs(config).items()]
     trained = train_arms(arms, _train_vrae, steps=config.steps, on_step=on_step,
                          should_stop=should_stop, rivals_match_main=False)
+    trained = measured_arms(trained)
     by_arm = {t.name: {"kl": t.summary["kl"], "active_units": t.summary["active_units"],
                        "collapsed": t.summary["kl"] < COLLAPSE_KL} for t in trained}
     return finish(config, start, trained, metrics={"levers": by_arm, "kl_clear": KL_MIN},
@@ -247,7 +252,7 @@ LAB = LabSpec(
                  "reconstruction and KL with the annealing weight, the KL each latent "
                  "dimension carries (posterior collapse shows as zeros), the latent map, samples "
                  "from the prior, and plain sequence autoencoders compared.",
-    Config=Config, run=run,
+    Config=Config, run=run, verdict=verdict,
     smoke={"steps": 20, "hidden": 8, "eval_every": 10, "ae_steps": 5},
     primary=("dataset", "kl_schedule", "word_dropout", "z_every_step", "obs_std", "latent_dim"),
     picture=("interpolation_end_rmse", "RMSE of the decoded path's ends against its two "
