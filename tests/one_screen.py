@@ -57,3 +57,27 @@ def press_train_and_find_pieces(page, timeout_ms: int = 90_000) -> dict:
                return el && el.getBoundingClientRect().height > 0; })""",
         arg=PIECES, timeout=timeout_ms, polling=100)
     return boxes(page)
+
+
+_FIGURE_PARTS_JS = """(sel) => {
+  const fig = document.querySelector(sel);
+  if (!fig) return null;
+  const box = el => { if (!el) return null; const r = el.getBoundingClientRect();
+    return {top: r.top, left: r.left, bottom: r.bottom, right: r.right}; };
+  return {figure: box(fig), plot: box(fig.querySelector('.nsewdrag')),
+          legend: box(fig.querySelector('.legend .bg') || fig.querySelector('.legend')),
+          xtitle: box(fig.querySelector('.g-xtitle text'))};
+}"""
+
+
+def figure_parts(page, selector: str = HEADLINE) -> dict | None:
+    """Boxes of one figure's whole, plot area, legend and x-axis title (None where absent)."""
+    return page.evaluate(_FIGURE_PARTS_JS, selector)
+
+
+def overlap(a: dict | None, b: dict | None, slack: float = 1.0) -> bool:
+    """Whether two boxes share more than a pixel's edge."""
+    if a is None or b is None:
+        return False
+    return (min(a["right"], b["right"]) - max(a["left"], b["left"]) > slack
+            and min(a["bottom"], b["bottom"]) - max(a["top"], b["top"]) > slack)

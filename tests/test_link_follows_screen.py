@@ -4,9 +4,11 @@ succession, then the address bar opened in a fresh browser must show every knob 
 Each rerun the browser asks for carries the address bar as it was at the click; a click
 that beats the previous run's new URL used to bring an older URL back as if it were a link,
 undoing the click (ui/links.py says how it is kept apart now). So the changes here come
-faster than the page redraws, for many rounds in one session."""
+faster than the page redraws, for several rounds in one session. Each round opens a fresh
+browser, so the suite runs a few (RNNLAB_URL_ROUNDS=20 runs it "many times in a row" by hand)."""
 from __future__ import annotations
 
+import os
 import random
 
 import pytest
@@ -15,7 +17,7 @@ from browser_server import app_server, chromium, require_chromium
 
 pytestmark = pytest.mark.browser
 
-ROUNDS = 20
+ROUNDS = int(os.environ.get("RNNLAB_URL_ROUNDS", "4"))
 VIEWPORT = (1440, 900)
 
 # Every knob in the sidebar (folded ones too: a closed expander keeps its widgets in the
@@ -88,8 +90,9 @@ def test_a_copied_link_shows_every_knob_after_quick_changes():
         page = new_page()
         _open(page, f"{server.url}/gradients")
         for round_no in range(ROUNDS):
-            # two or three changes, each before the page has redrawn from the last
-            for action in rng.sample(ACTIONS, rng.randint(2, 3)):
+            # every kind of change each round (preset, cell, sequence length) in a shuffled
+            # order, each before the page has redrawn from the last
+            for action in rng.sample(ACTIONS, len(ACTIONS)):
                 action(page, rng)
             _settle(page)
             on_screen, link = page.evaluate(READ_KNOBS), page.url

@@ -28,7 +28,7 @@ def test_on_a_phone_train_is_in_the_main_area_with_the_headline_under_it(browser
     url, new_page = browser
     page = new_page(PHONE)
     page.goto(f"{url}/gradients")
-    train = page.locator(".st-key-phone-run-buttons").get_by_role("button", name="Train")
+    train = page.locator(".st-key-phone-run-buttons").get_by_role("button", name="Train", exact=True)
     train.wait_for(state="visible", timeout=LOAD_MS)
     buttons = _box(page, ".st-key-phone-run-buttons")
     assert buttons["y"] + buttons["height"] <= PHONE[1], "Train is below the first screen"
@@ -48,7 +48,7 @@ def test_on_a_desktop_train_is_drawn_once_beside_the_knobs(browser):
     url, new_page = browser
     page = new_page(DESKTOP)
     page.goto(f"{url}/gradients")
-    page.locator("[data-testid='stSidebar']").get_by_role("button", name="Train").wait_for(
+    page.locator("[data-testid='stSidebar']").get_by_role("button", name="Train", exact=True).wait_for(
         state="visible", timeout=LOAD_MS)
     assert not page.locator(".st-key-phone-run-buttons").first.is_visible()
     page.context.close()

@@ -21,9 +21,11 @@ PAGE_CSS = """
 [data-testid="stTabs"] [role="tablist"] { flex-wrap: wrap; row-gap: 0.2rem; }
 /* Train and Stop are drawn twice: in the sidebar, and in the main area for a phone, where
    Streamlit folds the sidebar away (below 768 px). */
-.st-key-phone-run-buttons { display: none; }
+.st-key-phone-run-buttons,
+[data-testid="stLayoutWrapper"]:has(> .st-key-phone-run-buttons) { display: none; }
 @media (max-width: 767.98px) {
   .st-key-phone-run-buttons { display: flex; }
+  [data-testid="stLayoutWrapper"]:has(> .st-key-phone-run-buttons) { display: block; }
   /* the headline figure right under the buttons, the live loss after it */
   [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] [class*="st-key-headline-"]) {
     flex-direction: column-reverse; }
@@ -41,6 +43,11 @@ html { font-size: 19px; }
 .stMainBlockContainer { max-width: 100%; padding-left: 2rem; padding-right: 2rem; }
 .stMarkdown p, .stMarkdown li { font-size: 1.1rem; }
 .stMainBlockContainer h1 { font-size: 2.1rem !important; }
+/* At 19 px type Streamlit's gaps and note padding pushed a headline with a preset note above
+   it (Forecast's Lorenz) past a 720-pixel projector's foot. */
+.stMainBlockContainer [data-testid="stVerticalBlock"] { gap: 0.7rem; }
+.stMainBlockContainer [data-testid="stAlertContainer"] { padding-top: 0.55rem;
+  padding-bottom: 0.55rem; }
 </style>
 """
 

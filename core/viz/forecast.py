@@ -84,16 +84,10 @@ def headline(live: dict, config: dict) -> go.Figure:
     if not live:
         placeholder(fig)
     held = next((d.get("held_out") for d in live.values() if d.get("held_out")), "held-out")
+    # the legend at the foot, as on every figure (core.viz.common.style): placed inside the
+    # plot it covered the dotted and dashed curves, and on a projector the x-axis title
     fig = style(fig, f"Error by horizon on {held} windows", "steps ahead k",
-                "median error |x̂ - x| (log)")
-    # Inside the plot, where the curves are not: a linear map's errors rise to the right
-    # (the top left is free), the others' climb within a few steps to a plateau near the top.
-    left = config.get("system", "linear") == "linear"
-    fig.update_layout(legend=dict(orientation="v", x=0.01 if left else 0.99,
-                                  y=0.99 if left else 0.01, xanchor="left" if left else "right",
-                                  yanchor="top" if left else "bottom",
-                                  # a translucent grey reads on the light and the dark theme alike
-                                  bgcolor=pal.LEGEND_BACKGROUND))
+                "median |x̂ - x| (log)")  # short: a projector's plot is low
     return fig
 
 
