@@ -177,7 +177,7 @@ class Run:
                     f"{self._abandon_after_s:g} s (the tab was closed, hidden or left).")
         if reason == "time_cap":
             return (f"Stopped at this server's limit of {self._max_seconds:.0f} s of training "
-                    "per run; the figures show the model as it was.")
+                    "per run.")
         return ""
 
     def _on_step(self, step: int, metrics: dict) -> None:

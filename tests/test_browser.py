@@ -41,12 +41,11 @@ def test_gradient_flow_trains_live_and_stops(server):
             arg=first, timeout=30_000)
         page.get_by_role("button", name="Stop", exact=True).first.click()
         page.get_by_text("Stopped after").first.wait_for(timeout=60_000)
-        # the finished (stopped) run's figures are drawn: the headline, and the open tab's
-        page.get_by_text("Gradient reaching each timestep, per cell").wait_for(timeout=60_000)
-        page.locator(".js-plotly-plot").nth(1).wait_for(timeout=60_000)
-        page.get_by_role("tab", name="Cells compared").click()
-        page.get_by_text("The run ended before the other cells trained").first.wait_for(
+        # Stop skips the measurements still to come (so the slot frees at once) and says so;
+        # the headline keeps the last figure the run drew while training
+        page.get_by_text("Measurements skipped because of the stop").first.wait_for(
             timeout=60_000)
+        page.get_by_text("Gradient reaching each timestep, per cell").wait_for(timeout=60_000)
 
 
 def _lab_pages():

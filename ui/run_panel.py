@@ -45,8 +45,7 @@ LIVE_CHART_HEIGHT = 250
 _STATUS = {
     "succeeded": (st.success, "Reached the lab's success criterion; {steps} steps trained."),
     "completed": (st.info, "Finished all {steps} steps without reaching the success criterion."),
-    "stopped": (st.warning, "Stopped after {steps} steps; the figures show the model as it "
-                            "was. {message}"),
+    "stopped": (st.warning, "Stopped after {steps} steps. {message}"),
     "diverged": (st.error, "Training diverged: {message}. Lower the learning rate or turn "
                            "gradient clipping on, then train again."),
 }
