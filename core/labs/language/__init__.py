@@ -15,7 +15,7 @@ import hashlib
 import time
 from dataclasses import dataclass
 
-from core.arms import ENDED_EARLY, finish, train_arms
+from core.arms import finish, run_status, train_arms
 from core.contract import ConfigError, LabSpec, Preset, knob
 from core.device import pick_device, stream
 from core.labs.language import probes
@@ -83,6 +83,8 @@ def run(config: Config, on_step=None, should_stop=None, text: str | None = None)
     ngram_words = probes.known_word_fraction(ngram_text, data.train_words)
     bits = main.summary["held_out_bits"]
     beats = bits < data.ngram_bits[SUCCESS_NGRAM]
+    views = {t.name: probes.cell_view(t.model, data) for t in trained}
+    interpretable = {name: probes.interpretable_counts(view) for name, view in views.items()}
     wordier = model_words is not None and (ngram_words is None or model_words > ngram_words)
     metrics = {
         "held_out_bits": bits, "uniform_bits": data.uniform_bits,
@@ -93,7 +95,10 @@ def run(config: Config, on_step=None, should_stop=None, text: str | None = None)
         "known_word_fraction": model_words, "ngram_known_word_fraction": ngram_words,
         "word_sample_length": WORD_SAMPLE_LENGTH,
         "steps_to_success": main.summary["steps_to_success"],
-        "seconds_to_success": main.summary["seconds_to_success"] if beats else None,
+        "seconds_to_success": main.summary["seconds_to_success"],
+        "best_ngram": probes.best_ngram_order(data),
+        "interpretable_r": probes.INTERPRETABLE_R, "probe_chars": len(probes.probe_ids(data)),
+        "interpretable_cells": interpretable,
         "by_cell": {t.name: t.summary for t in trained}}
     for t in trained:
         metrics[f"held_out_bits_{t.name}"] = t.summary["held_out_bits"]
@@ -101,13 +106,13 @@ def run(config: Config, on_step=None, should_stop=None, text: str | None = None)
     # own text is not a knob: the Result names the text it trained on by its hash
     source = ({"text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
                "text_chars": len(text)} if config.corpus == "own" else None)
-    cut = [t.log.status for t in trained if t.log.status in ENDED_EARLY]
-    status = cut[0] if cut else "succeeded" if success else "completed"
-    return finish("language", config, start, trained, metrics=metrics, success=success,
-                  status=status, artifacts={"data": data}, config_extra=source,
+    return finish(config, start, trained, metrics=metrics, success=success,
+                  status=run_status(trained, len(cells), success),
+                  artifacts={"data": data, "cell_views": views}, config_extra=source,
                   arrays={"samples": {"model": model_text, f"{SUCCESS_NGRAM}-gram": ngram_text},
                           "vocabulary": data.vocab.chars,
-                          "ngram_orders": list(NGRAM_ORDERS)})
+                          "ngram_orders": list(NGRAM_ORDERS),
+                          "inspection": probes.inspection(views[main.name], data)})
 
 
 def lab_for_text(text: str) -> LabSpec:
