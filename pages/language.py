@@ -50,6 +50,20 @@ chaos). The entropy $-\sum_c p_T(c) \log_2 p_T(c)$ never falls as $T$ rises (wit
 $\beta = 1/T$, $dH/d\beta = -\beta\,\mathrm{Var}_{p_T}(z) \le 0$), so its mean over held-out
 positions rises from 0 towards $\log_2 V$.
 
+**Looking at one cell.** The inspector replays the trained weights one character at a time
+along the first held-out characters, keeping every layer's $h_t$ (and the LSTM's $c_t$) and
+gate. A cell $a$ tracks a hypothesis $y$ computed from the text (inside a quote, bracket
+depth, position in the line, indentation) as far as Pearson's
+$r = \sum_t (a_t - \bar a)(y_t - \bar y) / \sqrt{\sum_t (a_t - \bar a)^2 \sum_t (y_t - \bar y)^2}$
+says; the compare counts the cells with $|r| \ge 0.5$. Select and match picks the cells on
+(at or above the threshold) over 80% of a span and off elsewhere on average.
+
+**Gates and errors.** A gate is left-saturated at $t$ when $g_t < 0.1$ and right-saturated
+when $g_t > 0.9$; each point is one cell's two fractions of the probe. Along the probe the
+model's loss $-\log_2 p(x_t \mid x_{<t})$ minus the best n-gram's says where the state knows
+more than the last $n-1$ characters, summed by the distance back to the innermost open
+bracket or quote.
+
 #### Where the theory comes from
 
 | On the page | Formula | Assumes | Checked against an exact case by |
@@ -59,10 +73,14 @@ positions rises from 0 towards $\log_2 V$.
 | start of the curve | near $\log_2 V$ | read-out weights scaled by 0.05, zero bias | `test_untrained_model_starts_near_log2_V` |
 | entropy against $T$ | $p_T \propto e^{z/T}$, $H$ non-decreasing in $T$ | a unique largest logit for the greedy limit | `test_temperature_one_is_the_model_and_zero_is_greedy` (T = 1 gives softmax(z); T → 0 gives the argmax and entropy 0; a uniform z gives $\log_2 V$ at every T) |
 | bits per character | nats / ln 2 | — | `test_bits_are_nats_over_ln2` (against PyTorch's cross-entropy on a hand-made case) |
+| cells and their hypotheses | Pearson $r$ above | the replay is the trained model | `test_replay_equals_fused_kernel`, `test_pearson_matches_numpy_and_handles_constants`, `test_search_ranks_the_planted_quote_cell_first` (a synthetic text with a planted quote cell), `test_select_and_match_finds_the_other_quotes` |
+| gate saturation | fractions below 0.1, above 0.9 | — | `test_fractions_by_hand`, `test_lstm_gates_recomputed_from_the_weights` |
+| model minus n-gram | $b_m(t) - b_n(t)$ in bits | the n-gram's smoothing gives every character some probability | `test_difference_against_a_unigram_by_hand`, `test_table_by_distance_by_hand`, `test_difference_from_a_replayed_model_matches_torch_cross_entropy` |
 | success | held-out bits below the named n-gram, samples with more known words | held-out = last tenth of the text | `test_default_demo_beats_the_trigram_with_more_known_words` (slow) |
 
 Sources: A. Karpathy, J. Johnson, L. Fei-Fei, *Visualizing and Understanding Recurrent
-Networks* (2015); C. Shannon, *Prediction and Entropy of Printed English* (1951) for bits per
+Networks* (2015) for the cells, the gate saturation scatter and the comparison with n-grams;
+H. Strobelt et al., *LSTMVis* (2018) for select and match; C. Shannon, *Prediction and Entropy of Printed English* (1951) for bits per
 character; the add-$\alpha$ (Lidstone) estimate as in Jurafsky & Martin, *Speech and Language
 Processing*, ch. 3.
 """
