@@ -19,7 +19,7 @@ import torch
 from core.analysis.ngram import NGramModel
 from core.arms import Arm, Trained
 from core.device import build_seeded, stream
-from core.labs.language import probes
+import core.labs.language.probes as probes
 from core.models.char_lm import CharLM, detach_state
 from core.tasks.text_corpus import build_vocabulary, load_corpus, split_text
 from core.train import train
