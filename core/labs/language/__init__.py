@@ -133,26 +133,28 @@ LAB = LabSpec(
     primary=("corpus", "cell", "compare", "temperature", "hidden", "seq_len"),
     picture=("held_out_bits", "held-out bits per character of the headline model"),
     presets=(
-        Preset("learning to spell", "Watch held-out bits per character fall through the "
-               "unigram, bigram and trigram lines while the samples turn from noise into "
-               "words.", {}, show=("cell", "temperature")),
+        Preset("learning to spell", "Watch held-out bits per character fall from above the "
+               "unigram line through the bigram and trigram lines while the samples turn from "
+               "noise into words (more of them words of the text than in the trigram's "
+               "sample).", {}, show=("cell", "temperature")),
         Preset("a cell that tracks quotes", "Code is full of quoted strings: train an LSTM on "
-               "it and look for a cell that switches on inside a quote (the Cells tab ranks "
-               "the cells by how well they follow one).",
+               "it and open the Cells tab, which ranks every cell by Pearson r with being "
+               "inside a quote and colours the text by the best one.",
                {"corpus": "code"}, show=("corpus", "cell")),
         Preset("brackets and indentation in code", "The standard library's source: the "
-               "samples open and close brackets and indent blocks; a longer chunk lets the "
-               "state carry the depth further.", {"corpus": "code", "seq_len": 128},
-               show=("corpus", "seq_len", "carry_state")),
+               "samples open and close brackets and indent lines; chunks of 128 characters "
+               "let gradients reach twice as far back as the default 64.",
+               {"corpus": "code", "seq_len": 128}, show=("corpus", "seq_len", "carry_state")),
         Preset("your own text", "Paste or upload text (UTF-8, up to 1 MB): the vocabulary "
                "is built from it, rare characters become one unknown symbol.",
                {"corpus": "own"}, show=("corpus", "min_count")),
-        Preset("temperature from dull to chaos", "Sampled cold (T = 0.3) the model repeats "
-               "its safest words; raise T towards 2 and train again for chaos. The entropy "
-               "curve beside the bits shows the whole range, greedy at T → 0.",
+        Preset("temperature from dull to chaos", "Sampled cold (T = 0.3) the predictive "
+               "entropy is under half its value at T = 1; raise T towards 2 and train again "
+               "for chaos. The Entropy tab shows the whole range, 0 bits (greedy) at T → 0.",
                {"temperature": 0.3}, show=("temperature",)),
         Preset("tanh RNN against LSTM", "The three cells on the same text and seed, each for "
-               "the steps the first one took; the legend gives parameters and steps.",
+               "the steps the first one took: the LSTM ends below the tanh RNN, and the "
+               "Compare tab counts each one's cells that track a hypothesis.",
                {"compare": True, "cell": "lstm"}, show=("cell", "compare")),
     ),
 )
