@@ -98,7 +98,7 @@ def page() -> None:
     result = run_panel(frame.lab, frame, headline=viz.headline, colors=viz.COLORS, idle=idle)
     if result is not None:
         numbers(result)
-    sections(frame, result, {"Samples": samples, "Cells": cells, "Gates": gates,
+    sections(frame, result, {"Cells": cells, "Samples": samples, "Gates": gates,
                              "Errors": errors, "Compare cells": compare, "Entropy": entropy},
              THEORY)
 

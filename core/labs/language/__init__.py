@@ -133,10 +133,10 @@ LAB = LabSpec(
     primary=("corpus", "cell", "compare", "temperature", "hidden", "seq_len"),
     picture=("held_out_bits", "held-out bits per character of the headline model"),
     presets=(
-        Preset("learning to spell", "Watch held-out bits per character fall from above the "
-               "unigram line through the bigram and trigram lines while the samples turn from "
-               "noise into words (more of them words of the text than in the trigram's "
-               "sample).", {}, show=("cell", "temperature")),
+        Preset("learning to spell", "Held-out bits per character fall below the unigram "
+               "and bigram lines by the first measurement (step 25) and below the trigram "
+               "line by step 100, while the samples turn into words (more of them words of "
+               "the text than in the trigram's sample).", {}, show=("cell", "temperature")),
         Preset("a cell that tracks quotes", "Code is full of quoted strings: train an LSTM on "
                "it and open the Cells tab, which ranks every cell by Pearson r with being "
                "inside a quote and colours the text by the best one.",
