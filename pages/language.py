@@ -80,9 +80,9 @@ bracket or quote.
 
 Sources: A. Karpathy, J. Johnson, L. Fei-Fei, *Visualizing and Understanding Recurrent
 Networks* (2015) for the cells, the gate saturation scatter and the comparison with n-grams;
-H. Strobelt et al., *LSTMVis* (2018) for select and match; C. Shannon, *Prediction and Entropy of Printed English* (1951) for bits per
-character; the add-$\alpha$ (Lidstone) estimate as in Jurafsky & Martin, *Speech and Language
-Processing*, ch. 3.
+H. Strobelt et al., *LSTMVis* (2018) for select and match; C. Shannon, *Prediction and
+Entropy of Printed English* (1951) for bits per character; the add-$\alpha$ (Lidstone)
+estimate as in Jurafsky & Martin, *Speech and Language Processing*, ch. 3.
 """
 
 
