@@ -106,7 +106,8 @@ def check_preset_names(labs, preset_names) -> None:
 
 def precompute(labs, preset_names=None, overrides=None, log=print) -> list[Path]:
     """Run each lab's presets (all, or those named) and store their Results, with a line
-    per preset as it finishes. Preset names and the cache directory are checked before
+    per preset as it finishes; a preset whose run needs what only a user gives (the
+    Language lab's own text) is skipped with a line saying why. Preset names and the cache directory are checked before
     anything trains (a typo fails at once, not after an hour)."""
     check_preset_names(labs, preset_names)
     where = cache_dir()
@@ -116,7 +117,11 @@ def precompute(labs, preset_names=None, overrides=None, log=print) -> list[Path]
     written = []
     for number, (lab, preset) in enumerate(chosen, 1):
         config = lab.make_config({**preset.overrides, **(overrides or {})})
-        result = lab.run(config)
+        try:
+            result = lab.run(config)
+        except ConfigError as err:  # a preset that needs the user's input (own text)
+            log(f"[{number}/{len(chosen)}] {lab.id} / {preset.name}: skipped, {err}")
+            continue
         written.append(store(result, lab.id, config))
         log(f"[{number}/{len(chosen)}] {lab.id} / {preset.name}: {result.status}, "
             f"success={result.success}, {result.wall_s:.1f}s -> {written[-1]}")

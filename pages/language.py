@@ -5,9 +5,11 @@ import streamlit as st
 
 from core.labs import get_lab
 from core.labs.language import lab_for_text
+from core.labs.language import probes
 from core.labs.language.probes import ENTROPY_TEMPERATURES
 from core.tasks.text_corpus import MAX_USER_BYTES, MIN_USER_CHARS, user_text
 from core.viz import language as viz
+from core.viz import language_cells as cells_viz
 from ui.escape import escape_markdown
 from ui.figures import show_figure
 from ui.lab_page import how_to_read, lab_frame, sections
@@ -48,6 +50,20 @@ chaos). The entropy $-\sum_c p_T(c) \log_2 p_T(c)$ never falls as $T$ rises (wit
 $\beta = 1/T$, $dH/d\beta = -\beta\,\mathrm{Var}_{p_T}(z) \le 0$), so its mean over held-out
 positions rises from 0 towards $\log_2 V$.
 
+**Looking at one cell.** The inspector replays the trained weights one character at a time
+along the first held-out characters, keeping every layer's $h_t$ (and the LSTM's $c_t$) and
+gate. A cell $a$ tracks a hypothesis $y$ computed from the text (inside a quote, bracket
+depth, position in the line, indentation) as far as Pearson's
+$r = \sum_t (a_t - \bar a)(y_t - \bar y) / \sqrt{\sum_t (a_t - \bar a)^2 \sum_t (y_t - \bar y)^2}$
+says; the compare counts the cells with $|r| \ge 0.5$. Select and match picks the cells on
+(at or above the threshold) over 80% of a span and off elsewhere on average.
+
+**Gates and errors.** A gate is left-saturated at $t$ when $g_t < 0.1$ and right-saturated
+when $g_t > 0.9$; each point is one cell's two fractions of the probe. Along the probe the
+model's loss $-\log_2 p(x_t \mid x_{<t})$ minus the best n-gram's says where the state knows
+more than the last $n-1$ characters, summed by the distance back to the innermost open
+bracket or quote.
+
 #### Where the theory comes from
 
 | On the page | Formula | Assumes | Checked against an exact case by |
@@ -57,12 +73,16 @@ positions rises from 0 towards $\log_2 V$.
 | start of the curve | near $\log_2 V$ | read-out weights scaled by 0.05, zero bias | `test_untrained_model_starts_near_log2_V` |
 | entropy against $T$ | $p_T \propto e^{z/T}$, $H$ non-decreasing in $T$ | a unique largest logit for the greedy limit | `test_temperature_one_is_the_model_and_zero_is_greedy` (T = 1 gives softmax(z); T → 0 gives the argmax and entropy 0; a uniform z gives $\log_2 V$ at every T) |
 | bits per character | nats / ln 2 | — | `test_bits_are_nats_over_ln2` (against PyTorch's cross-entropy on a hand-made case) |
+| cells and their hypotheses | Pearson $r$ above | the replay is the trained model | `test_replay_equals_fused_kernel`, `test_pearson_matches_numpy_and_handles_constants`, `test_search_ranks_the_planted_quote_cell_first` (a synthetic text with a planted quote cell), `test_select_and_match_finds_the_other_quotes` |
+| gate saturation | fractions below 0.1, above 0.9 | — | `test_fractions_by_hand`, `test_lstm_gates_recomputed_from_the_weights` |
+| model minus n-gram | $b_m(t) - b_n(t)$ in bits | the n-gram's smoothing gives every character some probability | `test_difference_against_a_unigram_by_hand`, `test_table_by_distance_by_hand`, `test_difference_from_a_replayed_model_matches_torch_cross_entropy` |
 | success | held-out bits below the named n-gram, samples with more known words | held-out = last tenth of the text | `test_default_demo_beats_the_trigram_with_more_known_words` (slow) |
 
 Sources: A. Karpathy, J. Johnson, L. Fei-Fei, *Visualizing and Understanding Recurrent
-Networks* (2015); C. Shannon, *Prediction and Entropy of Printed English* (1951) for bits per
-character; the add-$\alpha$ (Lidstone) estimate as in Jurafsky & Martin, *Speech and Language
-Processing*, ch. 3.
+Networks* (2015) for the cells, the gate saturation scatter and the comparison with n-grams;
+H. Strobelt et al., *LSTMVis* (2018) for select and match; C. Shannon, *Prediction and
+Entropy of Printed English* (1951) for bits per character; the add-$\alpha$ (Lidstone)
+estimate as in Jurafsky & Martin, *Speech and Language Processing*, ch. 3.
 """
 
 
@@ -78,11 +98,9 @@ def page() -> None:
     result = run_panel(frame.lab, frame, headline=viz.headline, colors=viz.COLORS, idle=idle)
     if result is not None:
         numbers(result)
-    sections(frame, result, {
-        "Samples": result and (lambda: samples(result)),
-        "Compare cells": result and (lambda: compare(result)),
-        "Entropy": result and (lambda: entropy(result)),
-    }, THEORY)
+    sections(frame, result, {"Cells": cells, "Samples": samples, "Gates": gates,
+                             "Errors": errors, "Compare cells": compare, "Entropy": entropy},
+             THEORY)
 
 
 def own_text_frame(frame, idle: str):
@@ -157,12 +175,119 @@ def compare(result) -> None:
         st.info("Switch on *Compare cells* to train the other two cells on the same text and "
                 "seed, for the steps this one took.")
     show_figure(viz.compare_figure(result))
+    counts = result.metrics.get("interpretable_cells", {})
+    st.dataframe([{"cell": name, "bits per char": round(summary["held_out_bits"], 3),
+                   "states": counts[name]["cells"], **{k: v for k, v in counts[name].items()
+                                                        if k != "cells"}}
+                  for name, summary in by_cell.items() if name in counts],
+                 hide_index=True, width="stretch")
     for name, summary in by_cell.items():
         st.markdown(f"**{name}** ({summary['parameters']:,} parameters, {summary['steps']} "
                     "steps)")
         st.code(summary["sample"], language=None, wrap_lines=True)
     how_to_read("each bar is one cell's held-out bits per character after the same steps on "
-                "the same text and seed; the dotted lines are the n-gram baselines.")
+                "the same text and seed; the dotted lines are the n-gram baselines. The table "
+                "counts each model's states (c and h) with |Pearson r| ≥ "
+                f"{result.metrics.get('interpretable_r', probes.INTERPRETABLE_R)} with a "
+                f"hypothesis along {result.metrics.get('probe_chars', 0):,} held-out "
+                "characters.")
+
+
+def _inspection(result) -> dict | None:
+    found = result.arrays.get("inspection")
+    if found is None:
+        st.info("This run has no cell inspection: press **Train** to make one.")
+    return found
+
+
+def cells(result) -> None:
+    found = _inspection(result)
+    if found is None:
+        return
+    ranked = found["ranked"]
+    views = result.artifacts.get("cell_views") or {}
+    view = views.get(result.config["cell"])
+    left, right = st.columns([1, 2])
+    hypothesis = left.selectbox("Hypothesis", list(ranked), key="language-hypothesis",
+                                help="Computed from the probe text itself.")
+    entry = ranked[hypothesis]
+    if entry["message"]:
+        left.caption(escape_markdown(entry["message"]))
+    left.dataframe([{"cell": row["cell"], "Pearson r": round(row["r"], 3)}
+                    for row in entry["rows"]], hide_index=True, width="stretch")
+    values, name = entry["best"], entry["rows"][0]["cell"] if entry["rows"] else None
+    if view is not None:
+        names = [c.name() for c in view.cells]
+        default = entry["rows"][0]["index"] if entry["rows"] else 0
+        pick = left.selectbox("Cell (c: LSTM cell state, h: hidden state)", range(len(names)),
+                              index=default, format_func=names.__getitem__,
+                              key=f"language-cell-{hypothesis}")
+        values, name = probes.cell_activation(view, pick).tolist(), names[pick]
+    else:
+        left.caption("A stored run shows each hypothesis's best cell; train to choose any.")
+    with right:
+        if values is None:
+            st.info(f"No cell can be ranked against {hypothesis} on this text.")
+        else:
+            show_figure(cells_viz.text_figure(found["text"], values,
+                                              f"{name} along the probe text", "activation"))
+    how_to_read(f"the first {len(found['text']):,} held-out characters, each coloured by one "
+                f"cell's activation (blue above 0, red below); the table ranks the "
+                f"{found['cells']} cells by Pearson r with the hypothesis.")
+    if view is not None:
+        match(view)
+
+
+def match(view) -> None:
+    st.markdown("**Select and match**: the cells on over a span and off elsewhere on "
+                "average, and the other places they are all on.")
+    cols = st.columns(3)
+    T = len(view.text)
+    start = cols[0].number_input("Span start", 0, T - 2, 0, key="language-span-start")
+    end = cols[1].number_input("Span end", start + 1, T, min(start + 20, T),
+                               key="language-span-end")
+    threshold = cols[2].slider("On above", -1.0, 1.0, 0.5, 0.05, key="language-threshold")
+    found = probes.match_span(view, int(start), int(end), float(threshold))
+    st.code(view.text[int(start):int(end)], language=None, wrap_lines=True)
+    if found.message:
+        st.caption(escape_markdown(found.message))
+    if found.cells:
+        st.caption(f"{len(found.cells)} cells: "
+                   + ", ".join(c.name() for c in found.cells[:12]))
+        for s, e in found.spans[:8]:
+            st.code(f"{s}–{e}: {view.text[max(s - 10, 0):e + 10]}", language=None)
+
+
+def gates(result) -> None:
+    found = _inspection(result)
+    if found is None:
+        return
+    show_figure(cells_viz.saturation_scatter(probes.stored_saturation(found["gates"]),
+                                             f"Gate saturation of the {result.config['cell']}"))
+    how_to_read(f"one point per cell and gate: the share of the {len(found['text']):,} probe "
+                "characters where the gate is below 0.1 (left) and above 0.9 (right). A "
+                "forget gate high on the right keeps its cell for long; on the dashed line "
+                "a gate is a switch.")
+
+
+def errors(result) -> None:
+    found = _inspection(result)
+    if found is None:
+        return
+    e = found["errors"]
+    n, summary = e["order"], e["summary"]
+    left, right = st.columns(2)
+    with left:
+        show_figure(cells_viz.text_figure(found["text"], e["along_text"],
+                                          f"Model minus {n}-gram, bits per character",
+                                          "bits"))
+    with right:
+        show_figure(cells_viz.distance_bars(e["by_distance"], f"{n}-gram"))
+    how_to_read(f"the {n}-gram is the best of the n-gram lines on held-out text. Red: the "
+                f"model spends fewer bits than it, blue: more. Over the probe text the model "
+                f"averages {summary['model_bits_per_char']:.2f} bits, the {n}-gram "
+                f"{summary['ngram_bits_per_char']:.2f}; the model is better on "
+                f"{summary['model_better_fraction']:.0%} of the characters.")
 
 
 def entropy(result) -> None:

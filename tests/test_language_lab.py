@@ -123,3 +123,16 @@ def test_stop_keeps_the_model_and_names_what_it_skipped():
                 should_stop=lambda: calls.append(1) or len(calls) > 3)
     assert r.status == "stopped" and list(r.artifacts["models"]) == ["lstm"]
     assert r.metrics["skipped"][0] == "lstm: held-out bits and the sample's words"
+
+
+def test_precompute_stores_every_preset_but_own_text(tmp_path, monkeypatch):
+    from core.precompute import load_cached, precompute
+    monkeypatch.setenv("RNNLAB_CACHE", str(tmp_path))
+    lines = []
+    names = ["temperature from dull to chaos", "your own text"]
+    written = precompute([LAB], preset_names=names, overrides=LAB.smoke, log=lines.append)
+    assert len(written) == 1
+    assert lines[1] == ("[1/2] language / your own text: skipped, corpus own needs text: "
+                        "paste or upload it on the page")
+    config = LAB.make_config({**LAB.preset(names[0]).overrides, **LAB.smoke})
+    assert load_cached("language", config).arrays["inspection"]["text"]

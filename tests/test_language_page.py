@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 from conftest import wait_for_result
 from test_pages import set_knob
 from core.labs import get_lab
+from core.labs.language import probes
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "language.py")
 LAB = get_lab("language")
@@ -42,7 +43,11 @@ def test_numbers_come_from_the_result(trained):
     assert f"{result.metrics['scored_chars']:,} held-out characters" in notes
 
 
-@pytest.mark.parametrize("title", ["Samples", "Compare cells", "Entropy", "Theory"])
+FIGURES = {"Compare cells": 1, "Entropy": 1, "Cells": 1, "Gates": 1, "Errors": 2}
+
+
+@pytest.mark.parametrize("title", ["Samples", "Cells", "Gates", "Errors", "Compare cells",
+                                   "Entropy", "Theory"])
 def test_every_tab_draws(trained, title):
     at, result = trained
     at.session_state["tabs:language"] = title
@@ -52,8 +57,30 @@ def test_every_tab_draws(trained, title):
         assert any("Where the theory comes from" in m.value for m in at.markdown)
     elif title == "Samples":
         assert [c.value for c in at.code][:1] == [result.arrays["samples"]["model"]]
-    else:
-        assert len(at.get("plotly_chart")) == 2  # the headline, and this tab's figure
+    else:  # the headline, and this tab's figures
+        assert len(at.get("plotly_chart")) == 1 + FIGURES[title]
+
+
+def test_cells_tab_ranks_cells_and_matches_a_span(trained):
+    at, result = trained
+    at.session_state["tabs:language"] = "Cells"
+    at.session_state["language-hypothesis"] = "position in line"
+    at.run()
+    assert not at.exception, at.exception
+    rows = result.arrays["inspection"]["ranked"]["position in line"]["rows"]
+    table = at.dataframe[0].value
+    assert list(table["cell"]) == [row["cell"] for row in rows]
+    for threshold in (0.0, 0.5):
+        at.session_state["language-threshold"] = threshold
+        at.run()
+        assert not at.exception, at.exception
+        view = result.artifacts["cell_views"][result.config["cell"]]
+        expected = probes.match_span(view, 0, 20, threshold)
+        captions = [c.value for c in at.caption]
+        if expected.cells:
+            assert any(c.startswith(f"{len(expected.cells)} cells: ") for c in captions)
+        else:
+            assert any("no cell is on" in c for c in captions)
 
 
 def test_own_text_waits_for_text_then_refuses_a_bad_one():

@@ -120,3 +120,14 @@ def test_known_word_fraction_counts_words_of_two_letters_or_more():
     vocab = probes.word_set("And God said, Let there be light")
     assert probes.known_word_fraction("and lightz god, a the", vocab) == pytest.approx(2 / 4)
     assert probes.known_word_fraction("  , . 1 2", vocab) is None
+
+
+def test_every_test_the_theory_table_names_exists():
+    import re
+    from pathlib import Path
+    tests = Path(__file__).resolve().parent
+    page = (tests.parent / "pages" / "language.py").read_text(encoding="utf-8")
+    named = set(re.findall(r"`(test_\w+)`", page))
+    defined = {m for p in tests.glob("test_*.py")
+               for m in re.findall(r"^def (test_\w+)", p.read_text(encoding="utf-8"), re.M)}
+    assert len(named) >= 10 and named <= defined, named - defined

@@ -15,9 +15,9 @@ import hashlib
 import time
 from dataclasses import dataclass
 
+from core.arms import Arm, finish, run_status, train_arms
 from core.labs.language.verdict import verdict
 from core.measure import stopped_result
-from core.arms import ENDED_EARLY, Arm, finish, train_arms
 from core.contract import ConfigError, LabSpec, Preset, knob
 from core.device import pick_device, stream
 from core.labs.language import probes
@@ -89,6 +89,8 @@ def run(config: Config, on_step=None, should_stop=None, text: str | None = None)
     ngram_words = probes.known_word_fraction(ngram_text, data.train_words)
     bits = main.summary["held_out_bits"]
     beats = bits < data.ngram_bits[SUCCESS_NGRAM]
+    views = {t.name: probes.cell_view(t.model, data) for t in trained}
+    interpretable = {name: probes.interpretable_counts(view) for name, view in views.items()}
     wordier = model_words is not None and (ngram_words is None or model_words > ngram_words)
     metrics = {
         "held_out_bits": bits, "uniform_bits": data.uniform_bits,
@@ -99,7 +101,10 @@ def run(config: Config, on_step=None, should_stop=None, text: str | None = None)
         "known_word_fraction": model_words, "ngram_known_word_fraction": ngram_words,
         "word_sample_length": WORD_SAMPLE_LENGTH,
         "steps_to_success": main.summary["steps_to_success"],
-        "seconds_to_success": main.summary["seconds_to_success"] if beats else None,
+        "seconds_to_success": main.summary["seconds_to_success"],
+        "best_ngram": probes.best_ngram_order(data),
+        "interpretable_r": probes.INTERPRETABLE_R, "probe_chars": len(probes.probe_ids(data)),
+        "interpretable_cells": interpretable,
         "by_cell": {t.name: t.summary for t in trained}}
     for t in trained:
         metrics[f"held_out_bits_{t.name}"] = t.summary["held_out_bits"]
@@ -107,13 +112,13 @@ def run(config: Config, on_step=None, should_stop=None, text: str | None = None)
     # own text is not a knob: the Result names the text it trained on by its hash
     source = ({"text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
                "text_chars": len(text)} if config.corpus == "own" else None)
-    cut = [t.log.status for t in trained if t.log.status in ENDED_EARLY]
-    status = cut[0] if cut else "succeeded" if success else "completed"
     return finish(config, start, trained, metrics=metrics, success=success,
-                  status=status, artifacts={"data": data}, config_extra=source,
+                  status=run_status(trained, len(cells), success),
+                  artifacts={"data": data, "cell_views": views}, config_extra=source,
                   arrays={"samples": {"model": model_text, f"{SUCCESS_NGRAM}-gram": ngram_text},
                           "vocabulary": data.vocab.chars,
-                          "ngram_orders": list(NGRAM_ORDERS)})
+                          "ngram_orders": list(NGRAM_ORDERS),
+                          "inspection": probes.inspection(views[main.name], data)})
 
 
 def lab_for_text(text: str) -> LabSpec:
@@ -134,26 +139,28 @@ LAB = LabSpec(
     primary=("corpus", "cell", "compare", "temperature", "hidden", "seq_len"),
     picture=("held_out_bits", "held-out bits per character of the headline model"),
     presets=(
-        Preset("learning to spell", "Watch held-out bits per character fall through the "
-               "unigram, bigram and trigram lines while the samples turn from noise into "
-               "words.", {}, show=("cell", "temperature")),
+        Preset("learning to spell", "Held-out bits per character fall below the unigram "
+               "and bigram lines by the first measurement (step 25) and below the trigram "
+               "line by step 100, while the samples turn into words (more of them words of "
+               "the text than in the trigram's sample).", {}, show=("cell", "temperature")),
         Preset("a cell that tracks quotes", "Code is full of quoted strings: train an LSTM on "
-               "it and look for a cell that switches on inside a quote (the Cells tab ranks "
-               "the cells by how well they follow one).",
+               "it and open the Cells tab, which ranks every cell by Pearson r with being "
+               "inside a quote and colours the text by the best one.",
                {"corpus": "code"}, show=("corpus", "cell")),
         Preset("brackets and indentation in code", "The standard library's source: the "
-               "samples open and close brackets and indent blocks; a longer chunk lets the "
-               "state carry the depth further.", {"corpus": "code", "seq_len": 128},
-               show=("corpus", "seq_len", "carry_state")),
+               "samples open and close brackets and indent lines; chunks of 128 characters "
+               "let gradients reach twice as far back as the default 64.",
+               {"corpus": "code", "seq_len": 128}, show=("corpus", "seq_len", "carry_state")),
         Preset("your own text", "Paste or upload text (UTF-8, up to 1 MB): the vocabulary "
                "is built from it, rare characters become one unknown symbol.",
                {"corpus": "own"}, show=("corpus", "min_count")),
-        Preset("temperature from dull to chaos", "Sampled cold (T = 0.3) the model repeats "
-               "its safest words; raise T towards 2 and train again for chaos. The entropy "
-               "curve beside the bits shows the whole range, greedy at T → 0.",
+        Preset("temperature from dull to chaos", "Sampled cold (T = 0.3) the predictive "
+               "entropy is under half its value at T = 1; raise T towards 2 and train again "
+               "for chaos. The Entropy tab shows the whole range, 0 bits (greedy) at T → 0.",
                {"temperature": 0.3}, show=("temperature",)),
         Preset("tanh RNN against LSTM", "The three cells on the same text and seed, each for "
-               "the steps the first one took; the legend gives parameters and steps.",
+               "the steps the first one took: the LSTM ends below the tanh RNN, and the "
+               "Compare tab counts each one's cells that track a hypothesis.",
                {"compare": True, "cell": "lstm"}, show=("cell", "compare")),
     ),
 )

@@ -10,8 +10,8 @@ state; the n-gram baselines are scored on exactly those positions.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -20,10 +20,13 @@ from core.analysis.ngram import NGramModel
 from core.measure import stop_point, stoppable
 from core.arms import Arm, Trained
 from core.device import build_seeded, stream
-from core.labs.language import probes
+import core.labs.language.probes as probes
 from core.models.char_lm import CharLM, detach_state
 from core.tasks.text_corpus import build_vocabulary, load_corpus, split_text
 from core.train import train
+
+if TYPE_CHECKING:  # the Config lives in the package's __init__, which imports this module
+    from core.labs.language import Config
 
 NGRAM_ORDERS = (1, 2, 3, 4, 5)
 NGRAM_ALPHA = 0.05  # add-alpha smoothing for every order (core.analysis.ngram)
@@ -93,18 +96,30 @@ def chunk_batches(ids: torch.Tensor, batch: int, seq_len: int, offset: int):
     return at
 
 
-def cell_arm(config, cell: str, data: LanguageData, device) -> Arm:
-    return Arm(cell, spec={"config": config, "cell": cell, "data": data, "device": device})
+@dataclass(frozen=True)
+class CellArm:
+    """What one arm of the language lab trains: the run's Config, the cell, the run's text
+    and baselines, and the device."""
+    config: "Config"
+    cell: str
+    data: LanguageData
+    device: object
+
+
+def cell_arm(config: "Config", cell: str, data: LanguageData, device) -> Arm:
+    return Arm(cell, spec=CellArm(config, cell, data, device))
 
 
 @stoppable
 def train_cell(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Trained:
     """Train one character model, measuring held-out bits per char, a sample and the
-    entropy against temperature at every evaluation (the live headline)."""
-    config, data, device = arm.spec["config"], arm.spec["data"], arm.spec["device"]
+    entropy against temperature at every evaluation (the live headline). The target clock
+    times the first evaluation below the SUCCESS_NGRAM line; training goes on to `steps`."""
+    spec: CellArm = arm.spec
+    config, data, device = spec.config, spec.data, spec.device
     with torch.device(device):
         model = build_seeded(config.seed, lambda: CharLM(data.vocab.size, config.hidden,
-                                                         config.layers, arm.spec["cell"]))
+                                                         config.layers, spec.cell))
     offset_gen = stream(config.seed, "train")
     n_train = len(data.train_ids)
     offset = int(torch.randint(0, max(n_train, 1), (1,), generator=offset_gen, device="cpu"))
@@ -112,9 +127,7 @@ def train_cell(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Trai
     sample_gen = stream(config.seed, "examples")
     carried = {"state": None}
     curve = {"step": [], "bits": []}
-    reached: dict = {}
     latest: dict = {}
-    started = time.perf_counter()
     loss_fn = torch.nn.CrossEntropyLoss()
 
     def step_fn(step: int):
@@ -130,8 +143,6 @@ def train_cell(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Trai
         bits = probes.bits_per_char(logits, data.held_rows)
         curve["step"].append(step)
         curve["bits"].append(bits)
-        if bits < data.ngram_bits[SUCCESS_NGRAM] and not reached:
-            reached.update(step=step, seconds=time.perf_counter() - started)
         text = data.vocab.decode(probes.sample(model, data.prompt, SAMPLE_LENGTH,
                                                config.temperature, sample_gen))
         latest.update(sample=text, sample_step=step, entropy=probes.entropy_curve(logits))
@@ -146,11 +157,13 @@ def train_cell(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Trai
 
     log = train(list(model.parameters()), step_fn, steps=steps, lr=config.lr, clip=CLIP,
                 evaluate=evaluate, eval_every=config.eval_every, on_step=report,
-                should_stop=should_stop)
+                should_stop=should_stop,
+                target=lambda m: m["held_out_bits"] < data.ngram_bits[SUCCESS_NGRAM])
     stop_point(should_stop, "held-out bits and the sample's words", log, model)
     final_bits = curve["bits"][-1] if curve["bits"] else float("nan")
     words = probes.known_word_fraction(latest.get("sample", ""), data.train_words)
     return Trained(arm, model, log, live=live_view(), summary={
         "held_out_bits": final_bits, "parameters": model.parameter_count(),
         "steps": log.steps, "sample": latest.get("sample", ""), "known_word_fraction": words,
-        "steps_to_success": reached.get("step"), "seconds_to_success": reached.get("seconds")})
+        "steps_to_success": log.steps_to_success,
+        "seconds_to_success": log.seconds_to_success})
