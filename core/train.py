@@ -13,6 +13,8 @@ from typing import Callable, Iterable
 
 import torch
 
+from core.arm_scheduler import step_gate, step_leader
+
 StepFn = Callable[[int], "torch.Tensor | tuple[torch.Tensor, dict]"]
 
 
@@ -90,6 +92,9 @@ def train(params: Iterable[torch.Tensor], step_fn: StepFn, *, steps: int, lr: fl
     log = TrainLog(status="completed", steps=0)
     start = time.perf_counter()
     last_good = [p.detach().clone() for p in params]
+    # a rival training beside its headline model ends where the headline did (core.arm_scheduler)
+    gate, leader = step_gate(), step_leader()
+    stopping = should_stop if should_stop is not None else (lambda: False)
 
     def record(step: int, metrics: dict) -> None:
         entry = {"step": step, **metrics}
@@ -139,14 +144,21 @@ def train(params: Iterable[torch.Tensor], step_fn: StepFn, *, steps: int, lr: fl
         log.steps = step
         record(step, {"loss": float(loss.detach()), "grad_norm": grad_norm,
                       **{k: float(v) for k, v in extra.items()}})
-        if (step % eval_every == 0 or step == steps) and run_eval(step):
+        if leader is not None:
+            leader.taken(step)
+        at_end = step == steps or (gate is not None and gate.is_last(step, stopping))
+        if (step % eval_every == 0 or at_end) and run_eval(step):
             log.status = "succeeded"
+            break
+        if at_end:
             break
     if log.status in ("stopped", "diverged") and evaluate is not None and not any(
             h.get("eval") and h["step"] == log.steps for h in log.history):
         # ended between measurements: measure the parameters it ended with, so the figures
         # show the model as it was (a stop never turns into a success)
         record(log.steps, {**evaluate(log.steps), "eval": True})
+    if leader is not None:
+        leader.ended(log.steps, log.status)
     log.wall_s = time.perf_counter() - start
     return log
 
