@@ -102,3 +102,28 @@ def test_arms_inside_an_arm_train_one_after_another():
     with arms_at_once(3):
         train_arms(_arms(), nested, steps=20)
     assert inner == [1, 1, 1]
+
+
+@pytest.mark.parametrize("lab_id", ["gradients", "pointer", "attention"])
+def test_a_lab_side_by_side_is_the_lab_one_after_another(lab_id):
+    """Same seed, same numbers: every arm's history and the comparison the page draws."""
+    from core.labs import get_lab
+    lab = get_lab(lab_id)
+    config = lab.make_config(lab.smoke)
+    with arms_at_once(1):
+        alone = lab.run(config)
+    with arms_at_once(3):
+        together = lab.run(config)
+    assert len(alone.arrays["histories"]) > 1  # the smoke run has rivals
+    assert together.arrays["histories"] == alone.arrays["histories"]
+    assert together.steps == alone.steps and together.status == alone.status
+    assert _numbers(together.metrics["comparison"]) == _numbers(alone.metrics["comparison"])
+
+
+def _numbers(tree):
+    """The comparison without its clock readings (seconds differ between any two runs)."""
+    if isinstance(tree, dict):
+        return {k: _numbers(v) for k, v in tree.items() if "seconds" not in str(k)}
+    if isinstance(tree, (list, tuple)):
+        return [_numbers(v) for v in tree]
+    return tree

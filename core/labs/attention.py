@@ -201,7 +201,7 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
     if config.attention != "none" and config.compare_none:
         arms.append(_arm(config, "none", device))
     trained = train_arms(arms, _train_seq2seq, steps=config.steps, on_step=on_step,
-                         should_stop=should_stop)
+                         should_stop=should_stop, beside=True)
     main = trained[0]
     fit_lengths = training_lengths(config)
     criterion = main.summary["criterion"]

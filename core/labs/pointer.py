@@ -219,7 +219,7 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
     device = pick_device()
     task = make_task(config)
     trained = train_arms(_arms(config, task, device), _train_arm, steps=config.steps,
-                         on_step=on_step, should_stop=should_stop)
+                         on_step=on_step, should_stop=should_stop, beside=True)
     main = trained[0]
     T = config.max_len
     uniform = uniform_check(main.model, task, T, stream(config.seed, "test"), device)

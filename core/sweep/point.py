@@ -39,6 +39,7 @@ def run_point(lab_id: str, overrides: dict, seed: int, should_stop=None) -> dict
     """
     import torch
 
+    from core.arm_scheduler import arms_at_once
     from core.labs import get_lab
 
     if torch.get_num_threads() != 1:
@@ -46,7 +47,8 @@ def run_point(lab_id: str, overrides: dict, seed: int, should_stop=None) -> dict
     lab = get_lab(lab_id)
     config = lab.make_config({**overrides, "seed": seed})
     start, cpu_start = time.perf_counter(), time.process_time()
-    result = lab.run(config, should_stop=should_stop)
+    with arms_at_once(1):  # points fill the cores; a point's arms train one after another
+        result = lab.run(config, should_stop=should_stop)
     metrics = scalar_metrics(result.metrics)
     metrics.setdefault("success", float(result.success))
     metrics.setdefault("steps", float(result.steps))
