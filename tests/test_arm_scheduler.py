@@ -104,7 +104,7 @@ def test_arms_inside_an_arm_train_one_after_another():
     assert inner == [1, 1, 1]
 
 
-@pytest.mark.parametrize("lab_id", ["gradients", "pointer", "attention"])
+@pytest.mark.parametrize("lab_id", ["gradients", "pointer", "attention", "stack"])
 def test_a_lab_side_by_side_is_the_lab_one_after_another(lab_id):
     """Same seed, same numbers: every arm's history and the comparison the page draws."""
     from core.labs import get_lab

@@ -12,6 +12,7 @@ string from "probe".
 """
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -137,6 +138,9 @@ def _validation(model, kind: str, config, data: StackData, step: int, order: lis
     return {**metrics, "live": live}
 
 
+_SEEN_LOCK = threading.Lock()
+
+
 def _fit(model, kind, config, data: StackData, gen, steps: int, report, should_stop,
          criterion: Criterion | None, order: list, offset: int = 0) -> TrainLog:
     """Train for `steps` steps, continuing a model that has trained `offset` already."""
@@ -145,7 +149,9 @@ def _fit(model, kind, config, data: StackData, gen, steps: int, report, should_s
     def step_fn(step: int):
         batch = encode(sample_strings(config.batch, data.train_lens, language, gen), language,
                        data.device)
-        data.seen["depth"] = max(data.seen["depth"], int(batch.depth.max()))
+        depth = int(batch.depth.max())
+        with _SEEN_LOCK:  # rivals training beside the headline update it too
+            data.seen["depth"] = max(data.seen["depth"], depth)
         return sequence_loss(model(batch.x), batch, form)
 
     return train(list(model.parameters()), step_fn, steps=steps, lr=config.lr, clip=1.0,
