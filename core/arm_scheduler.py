@@ -120,8 +120,8 @@ def in_context(fn: Callable, *, gate: StepGate | None = None,
 def train_side_by_side(arms: list, launch: Callable, *, steps: int, workers: int,
                        on_step: Callable | None, should_stop: Callable[[], bool] | None,
                        rivals_match_main: bool, beside: bool) -> list:
-    """`launch(i, arm_steps, report, should_stop) -> Trained` for every arm, up to `workers` at once, each
-    in its own thread; the Trained in the order of `arms`, cut where training them one after
+    """`launch(i, arm_steps, report, should_stop) -> Trained` for every arm, up to `workers`
+    at once, each in its own thread; the Trained in the order of `arms`, cut where training them one after
     another would have stopped (core.arms.train_arms says when). A rival that waits starts
     when the headline has finished; the others start as workers free up, costliest first
     (by `weight`), so the longest arm is not the last one started."""

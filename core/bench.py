@@ -22,9 +22,11 @@ import statistics
 import threading
 import time
 from collections import defaultdict
+from contextlib import nullcontext
 
 import torch
 
+from core.arm_scheduler import arm_workers, arms_at_once
 from core.device import device_label
 from core.labs import all_labs
 
@@ -69,6 +71,7 @@ class ProgressClock:
 
 
 def bench_lab(lab, overrides: dict | None = None) -> dict:
+    at_once = arm_workers()
     clock = ProgressClock()
     result = lab.run(lab.make_config(overrides or {}), on_step=clock)
     full = time.perf_counter() - clock.started
@@ -82,7 +85,8 @@ def bench_lab(lab, overrides: dict | None = None) -> dict:
     return {"lab": lab.id, "success": result.success, "seconds_to_success": to_success,
             "first_figure_s": clock.first_figure_s, "full_picture_s": full,
             "floor_s": floor, "full_over_floor": full / floor if floor > 0 else None,
-            "arms": arms, "steps": result.steps, "wall_s": result.wall_s,
+            "arms": arms, "arms_at_once": at_once, "steps": result.steps,
+            "wall_s": result.wall_s,
             "steps_per_s": result.steps / result.wall_s if result.wall_s > 0 else None,
             "picture": picture}
 
@@ -124,9 +128,12 @@ def cmd_bench(args) -> int:
                        "shared machine: other load inflates every time):", ["", "measured"],
                        lambda row: row)
     labs = [lab for lab in all_labs().values() if not args.labs or lab.id in args.labs]
-    rows = [bench_lab(lab) for lab in labs]
-    title = (f"device: {device_label()}, torch {torch.__version__}, threads "
-             f"{torch.get_num_threads()}, {platform.processor() or platform.machine()}")
+    at_once = getattr(args, "arms_at_once", None)
+    with arms_at_once(at_once) if at_once else nullcontext():
+        rows = [bench_lab(lab) for lab in labs]
+        title = (f"device: {device_label()}, torch {torch.__version__}, threads "
+                 f"{torch.get_num_threads()}, {platform.processor() or platform.machine()}, "
+                 f"models trained at once: up to {arm_workers()}")
     return _report(rows, args.json, title,
                    ["lab", "success", "s to first figure", "s to success",
                     "s to full picture", "floor s", "full / floor", "costliest model",
