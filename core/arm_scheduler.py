@@ -49,8 +49,9 @@ def arm_workers() -> int:
     fixed = _FIXED_WIDTH.get()
     if fixed is not None:
         return max(1, fixed)
-    from core.slots import spare_slots
-    return max(1, min(usable_cores(), 1 + spare_slots()))
+    from core.slots import SLOTS, spare_slots
+    own = 1 if SLOTS.active else 0  # a run on the server holds a slot; the command line none
+    return max(1, min(usable_cores(), own + spare_slots()))
 
 
 @contextmanager
@@ -117,11 +118,13 @@ def in_context(fn: Callable, *, gate: StepGate | None = None,
     return lambda: context.run(run)
 
 
-def train_side_by_side(arms: list, launch: Callable, *, steps: int, workers: int,
+def train_side_by_side(arms: list, launch: Callable, *, steps: int,
+                       workers: Callable[[], int],
                        on_step: Callable | None, should_stop: Callable[[], bool] | None,
                        rivals_match_main: bool, beside: bool) -> list:
     """`launch(i, arm_steps, report, should_stop) -> Trained` for every arm, up to `workers`
-    at once, each in its own thread; the Trained in the order of `arms`, cut where training them one after
+    at once (asked again before each start, so a run that took a free slot meanwhile gets
+    it back), each in its own thread; the Trained in the order of `arms`, cut where training them one after
     another would have stopped (core.arms.train_arms says when). A rival that waits starts
     when the headline has finished; the others start as workers free up, costliest first
     (by `weight`), so the longest arm is not the last one started."""
@@ -206,8 +209,9 @@ def train_side_by_side(arms: list, launch: Callable, *, steps: int, workers: int
             running -= done
             if waiting and ended_early():
                 waiting.clear()
+            width = workers() if waiting else 0
             for i in list(waiting):
-                if len(running) >= workers:
+                if len(running) >= width:
                     break
                 if 0 in done or independent(i) or gate is not None:
                     waiting.remove(i)

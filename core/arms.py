@@ -70,11 +70,11 @@ def train_arms(arms: list[Arm], train_one: TrainOne, *, steps: int,
     `train_one` that makes one `core.train.train` call with the steps it is given, and rivals
     that read nothing the headline leaves behind).
     """
-    workers = min(arm_workers(), len(arms))
-    if workers > 1:
+    if len(arms) > 1 and arm_workers() > 1:
         def launch(i: int, arm_steps: int, report, stop) -> Trained:
             return _train_arm(train_one, arms[i], arm_steps, report, stop, i == 0)
-        return train_side_by_side(arms, launch, steps=steps, workers=workers, on_step=on_step,
+        return train_side_by_side(arms, launch, steps=steps, workers=arm_workers,
+                                  on_step=on_step,
                                   should_stop=should_stop,
                                   rivals_match_main=rivals_match_main, beside=beside)
     total_weight = sum(a.weight for a in arms) or 1.0

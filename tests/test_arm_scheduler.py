@@ -127,3 +127,22 @@ def _numbers(tree):
     if isinstance(tree, (list, tuple)):
         return [_numbers(v) for v in tree]
     return tree
+
+
+def test_a_busy_server_trains_a_runs_arms_one_after_another(monkeypatch):
+    import core.arm_scheduler
+    from core.slots import SLOTS
+    monkeypatch.setattr(core.arm_scheduler, "usable_cores", lambda: 16)
+    monkeypatch.setenv("RNNLAB_MAX_RUNS", "1")
+    assert arm_workers() == 1
+    monkeypatch.setenv("RNNLAB_MAX_RUNS", "3")
+    assert arm_workers() == 3  # the command line: every slot is free
+    tickets = []
+    try:
+        for held in (3, 2, 1):  # this run's slot, then others' runs take the rest
+            tickets.append(SLOTS.admit(object(), None))
+            assert SLOTS.acquire(tickets[-1], lambda: False)
+            assert arm_workers() == held
+    finally:
+        for ticket in tickets:
+            SLOTS.release(ticket)
