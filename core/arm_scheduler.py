@@ -29,6 +29,8 @@ import threading
 from contextlib import contextmanager
 from typing import Callable
 
+import torch
+
 _FIXED_WIDTH: contextvars.ContextVar[int | None] = contextvars.ContextVar(
     "arm_workers", default=None)
 _GATE: contextvars.ContextVar["StepGate | None"] = contextvars.ContextVar("step_gate",
@@ -106,11 +108,13 @@ def step_leader() -> "StepGate | None":
 
 def in_context(fn: Callable, *, gate: StepGate | None = None,
                leader: StepGate | None = None) -> Callable:
-    """`fn` to run in a thread: in a copy of this context, its own arms one at a time, with
-    the gate it follows or leads."""
+    """`fn` to run in a thread: in a copy of this context and with this thread's default
+    torch device, its own arms one at a time, with the gate it follows or leads."""
     context = contextvars.copy_context()
+    default_device = torch.get_default_device()  # torch keeps it per thread
 
     def run():
+        torch.set_default_device(default_device)
         _FIXED_WIDTH.set(1)
         _GATE.set(gate)
         _LEADER.set(leader)

@@ -146,3 +146,21 @@ def test_a_busy_server_trains_a_runs_arms_one_after_another(monkeypatch):
     finally:
         for ticket in tickets:
             SLOTS.release(ticket)
+
+
+def test_arms_side_by_side_keep_the_callers_default_device():
+    """torch keeps the default device per thread; the meta-device tests rely on it reaching
+    every arm."""
+    seen = []
+
+    def record(arm, steps, report, should_stop, is_main):
+        seen.append(torch.get_default_device().type)
+        with torch.device("cpu"):
+            return _train_linear(arm, steps, report, should_stop, is_main)
+    torch.set_default_device("meta")
+    try:
+        with arms_at_once(3):
+            train_arms(_arms(), record, steps=10)
+    finally:
+        torch.set_default_device(None)
+    assert seen == ["meta"] * 3
