@@ -10,7 +10,7 @@ import streamlit as st
 from core import warmup
 from core.labs.catalog import lab_cards
 from core.runs import SLOTS, max_concurrent_runs
-from core.settings import settings_problems
+from core.settings import ray_address, settings_problems
 from ui.escape import escape_markdown
 from ui.links import SEED_MAX, apply_global_link, show_notices
 
@@ -33,8 +33,9 @@ def lab_pages() -> list:
     return pages
 
 
-def session_settings(notices: list[str]) -> None:
-    """Below the page's own controls in the sidebar: what every page shares."""
+def session_settings(notices: list[str], page: str = "") -> None:
+    """Below the page's own controls in the sidebar: what every page shares. `page` is the
+    open page's id: its runs are kept watched by a heartbeat, whichever tab shows."""
     with st.sidebar:
         show_notices(notices)
         with st.expander("Seed, present mode, server", icon=":material/settings:",
@@ -42,10 +43,36 @@ def session_settings(notices: list[str]) -> None:
             _session_widgets()
         device = warmup.device_label_if_ready()
         st.caption(f"Device: **{device}**" if device else "Device: detecting…")
-        st.caption(f"Training now: {SLOTS.active} of {max_concurrent_runs()} slots on this "
-                   f"server, {SLOTS.waiting} waiting")
+        st.caption(f"Training now: {SLOTS.active} of {max_concurrent_runs()} slots "
+                   f"({_slots_source()}), {SLOTS.waiting} waiting")
+        _watchers(page)
         for problem in settings_problems():  # the server's own settings, not user text
             st.warning(escape_markdown(problem), icon=":material/warning:")
+        if page:
+            from ui.run_panel import heartbeat
+            heartbeat(page)
+
+
+def _slots_source() -> str:
+    """Which limit sets the slots: this server's setting, or the Ray cluster's CPUs."""
+    if ray_address() is None:
+        return "RNNLAB_MAX_RUNS on this server"
+    from core import cluster
+    state, _ = cluster.status()
+    if state == "ready":
+        return "one per CPU of the Ray cluster"
+    return ("RNNLAB_MAX_RUNS on this server while the Ray cluster is joined" if state == "joining"
+            else "RNNLAB_MAX_RUNS on this server: the Ray cluster did not answer")
+
+
+def _watchers(page: str) -> None:
+    run = st.session_state.get(f"run:{page}") if page else None
+    if run is None or not hasattr(run, "watchers") or run.snapshot().finished:
+        return
+    others = run.watchers() - 1
+    if others > 0:
+        st.caption(f"This page's run is trained once for {others + 1} pages watching it "
+                   f"(you and {others} other{'s' * (others != 1)}).")
 
 
 def _session_widgets() -> None:
@@ -69,4 +96,4 @@ st.session_state.setdefault("figure_format", "png")
 navigation = st.navigation(lab_pages(), position="top")
 notices = apply_global_link()  # before the page: it reads the seed and present mode
 navigation.run()
-session_settings(notices)
+session_settings(notices, navigation.url_path)

@@ -1,4 +1,4 @@
-"""Command line: python -m core list | knobs LAB | run LAB [--set key=value ...] [--json] |
+"""Command line: python3 -m core list | knobs LAB | run LAB [--set key=value ...] [--json] |
 study LAB NAME [--set key=value ...] [--json] | sweep LAB --vary key=v1,v2 [--seeds N]
 [--metric NAME] | precompute [LAB ...] | bench [LAB ...] [--sweep].
 
@@ -15,8 +15,8 @@ from core.device import configure_threads
 from core.contract import ConfigError, config_dict, knobs
 from core.settings import settings_problems
 from core.labs import all_labs, get_lab
-from core.sweep.cli import add_sweep_parser
-from core.sweep.spec import parse_sets
+from core.cli_sweep import add_sweep_parser
+from core.sweep_spec import parse_sets
 
 
 def cmd_run(args) -> int:
@@ -73,15 +73,34 @@ def cmd_precompute(args) -> int:
     from core.precompute import precompute
     labs = [get_lab(name) for name in args.labs] if args.labs else list(all_labs().values())
     try:
-        precompute(labs, preset_names=args.preset)
+        precompute(labs, preset_names=args.preset, log=lambda line: print(line, flush=True))
     except OSError as exc:
         print(f"error: cannot write the cache: {exc}", file=sys.stderr)
         return 1
     return 0
 
 
+def shown_name(name: str, limit: int = 60) -> str:
+    """A name from the command line as an error message quotes it: at most `limit`
+    characters of it, so a 10 kB argument does not fill the terminal."""
+    text = repr(name[:limit])
+    return text + f" (… {len(name)} characters)" if len(name) > limit else text
+
+
+def unknown_lab(args) -> str | None:
+    """The first lab name in the arguments that is no lab, as the error message says it."""
+    names = [args.lab] if getattr(args, "lab", None) is not None else []
+    names += list(getattr(args, "labs", None) or [])
+    for name in names:
+        try:
+            get_lab(name)
+        except KeyError:
+            return f"unknown lab {shown_name(name)}; known labs: {', '.join(all_labs())}"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m core", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python3 -m core", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="labs and the question each answers")
     run = sub.add_parser("run", help="train a lab and print its Result")
@@ -115,6 +134,10 @@ def main(argv: list[str] | None = None) -> int:
     for problem in settings_problems():
         print(f"warning: {problem}", file=sys.stderr)
     configure_threads()
+    problem = unknown_lab(args)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     try:
         if args.command == "list":
             return cmd_list(args)
@@ -125,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "precompute":
             return cmd_precompute(args)
         if args.command == "sweep":
-            from core.sweep.cli import cmd_sweep
+            from core.cli_sweep import cmd_sweep
             return cmd_sweep(args)
         from core.bench import cmd_bench
         return cmd_bench(args)

@@ -127,11 +127,12 @@ def ended_early(trained: list[Trained]) -> bool:
     return any(t.log.status in ENDED_EARLY for t in trained)
 
 
-def finish(lab_id: str, config, started: float, trained: list[Trained], *, metrics: dict,
+def finish(config, started: float, trained: list[Trained], *, metrics: dict,
            success: bool, arrays: dict | None = None, notes: tuple | list = (),
            status: str | None = None, steps: int | None = None,
            artifacts: dict | None = None, config_extra: dict | None = None) -> Result:
-    """The Result of a run that trained `trained` (headline arm first).
+    """The Result of a run that trained `trained` (headline arm first), for the lab whose
+    package defines `config`'s class (core/labs/<id>/__init__.py), so no lab names itself.
 
     Fills the config, status and steps (the headline arm's unless given), wall time since
     `started`, the headline history and every arm's history by name, the final loss and
@@ -154,7 +155,7 @@ def finish(lab_id: str, config, started: float, trained: list[Trained], *, metri
             messages.append(t.log.message if t is trained[0] else f"{t.name}: {t.log.message}")
     messages += [n for n in notes if n]
     models = {t.name: t.model for t in trained if t.model is not None}
-    return Result(lab=lab_id, config={**config_dict(config), **(config_extra or {})},
+    return Result(lab=lab_of(config), config={**config_dict(config), **(config_extra or {})},
                   metrics=metrics, success=bool(success),
                   status=status or main_log.status,
                   steps=main_log.steps if steps is None else steps,
@@ -163,8 +164,24 @@ def finish(lab_id: str, config, started: float, trained: list[Trained], *, metri
                   artifacts={"models": models, **(artifacts or {})})
 
 
-def study_status(trained: list[Trained], planned: int) -> str:
-    """A study (one arm per value of a knob) is complete when every planned arm trained to
-    the end; otherwise it was stopped and keeps what finished."""
-    done = len(trained) == planned and not ended_early(trained)
-    return "completed" if done else "stopped"
+def lab_of(config) -> str:
+    """The id of the lab a Config belongs to: the package core/labs/<id>/ defines it."""
+    parts = type(config).__module__.split(".")
+    if parts[:2] != ["core", "labs"] or len(parts) < 3:
+        raise ValueError(f"{type(config).__name__} is not a lab's Config (it is defined in "
+                         f"{type(config).__module__}, not in a package core/labs/<id>/)")
+    return parts[2]
+
+
+def run_status(trained: list[Trained], planned: int, success: bool) -> str:
+    """The one rule for how a run ended, from what trained and what was planned: the first
+    arm that was stopped or diverged names it; a run whose planned arms did not all train
+    was stopped between them (train_arms skips the rest only on a stop); otherwise it
+    "succeeded" when the lab's criterion held and "completed" when it did not. A study
+    passes success=False: it measures, it has no criterion."""
+    ended = next((t.log.status for t in trained if t.log.status in ENDED_EARLY), None)
+    if ended:
+        return ended
+    if len(trained) < planned:
+        return "stopped"
+    return "succeeded" if success else "completed"

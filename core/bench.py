@@ -119,7 +119,7 @@ def cmd_bench(args) -> int:
                        "second:", ["concurrent runs", "threads per run", "steps/s"],
                        lambda r: [r["concurrent"], r["threads"], f"{r['steps_per_s']:.0f}"])
     if getattr(args, "sweep", False):
-        from core.sweep.bench import bench_sweep, report_rows
+        from core.bench_sweep import bench_sweep, report_rows
         result = bench_sweep()
         if args.json:
             print(json.dumps(result, indent=1))
@@ -127,6 +127,9 @@ def cmd_bench(args) -> int:
         return _report(report_rows(result), False, "Sweep on Ray vs in-process (measured on a "
                        "shared machine: other load inflates every time):", ["", "measured"],
                        lambda row: row)
+    unknown = [name for name in args.labs or () if name not in all_labs()]
+    if unknown:  # an empty table would look like a bench that measured nothing
+        raise KeyError(f"unknown lab {unknown[0][:60]!r}; known labs: {', '.join(all_labs())}")
     labs = [lab for lab in all_labs().values() if not args.labs or lab.id in args.labs]
     at_once = getattr(args, "arms_at_once", None)
     with arms_at_once(at_once) if at_once else nullcontext():

@@ -96,9 +96,12 @@ def build_seeded(seed: int, factory: Callable[[], T]) -> T:
     interleave. Construction is quick, so holding a lock while seeding and building costs
     nothing, and the weights are those a lone run with this seed would get. The process-wide
     state is put back afterwards, so a run leaves it as it found it (a test checks that no
-    lab draws from it while training)."""
+    lab draws from it while training). torch.manual_seed also seeds every CUDA device's
+    generator (a factory may build on the GPU), so on a machine with CUDA their states are
+    saved and put back too."""
     with _INIT_LOCK:
         saved = random.getstate(), np.random.get_state(), torch.random.get_rng_state()
+        cuda_saved = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
         try:
             random.seed(seed)
             np.random.seed(seed % (2**32))
@@ -108,6 +111,8 @@ def build_seeded(seed: int, factory: Callable[[], T]) -> T:
             random.setstate(saved[0])
             np.random.set_state(saved[1])
             torch.random.set_rng_state(saved[2])
+            if cuda_saved is not None:
+                torch.cuda.set_rng_state_all(cuda_saved)
 
 
 def configure_threads() -> int:

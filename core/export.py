@@ -41,9 +41,9 @@ def _flatten(value, prefix=""):
 
 
 def command_line(lab, config) -> str:
-    """`python -m core run LAB --set ...` with every knob that differs from its default."""
+    """`python3 -m core run LAB --set ...` with every knob that differs from its default."""
     defaults = config_dict(lab.Config())
-    parts = ["python", "-m", "core", "run", lab.id]
+    parts = ["python3", "-m", "core", "run", lab.id]  # the interpreter name scripts/ use
     for name, value in config_dict(config).items():
         if value != defaults[name] or name == "seed":
             text = str(value).lower() if isinstance(value, bool) else str(value)

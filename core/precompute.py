@@ -17,8 +17,18 @@ from core.contract import ConfigError, Result, config_dict
 ROOT = Path(__file__).resolve().parents[1]
 
 
+class NoCacheError(OSError):
+    """No directory to keep precomputed runs in: RNNLAB_CACHE is not accepted, or unset on
+    an account without a home directory."""
+
+
 def cache_dir() -> Path:
-    return settings.cache_dir()
+    found = settings.cache_dir()
+    if found is None:
+        raise NoCacheError("no cache directory: set RNNLAB_CACHE to a directory path"
+                           + (" (its value is not accepted)" if settings.CACHE.name in os.environ
+                              else ""))
+    return found
 
 
 @lru_cache(maxsize=1)
@@ -95,17 +105,19 @@ def check_preset_names(labs, preset_names) -> None:
 
 
 def precompute(labs, preset_names=None, overrides=None, log=print) -> list[Path]:
-    """Run each lab's presets (all, or those named) and store their Results. Preset names
-    are checked before anything trains (a typo fails at once, not after an hour)."""
+    """Run each lab's presets (all, or those named) and store their Results, with a line
+    per preset as it finishes. Preset names and the cache directory are checked before
+    anything trains (a typo fails at once, not after an hour)."""
     check_preset_names(labs, preset_names)
+    where = cache_dir()
+    chosen = [(lab, preset) for lab in labs for preset in lab.presets
+              if not preset_names or preset.name in preset_names]
+    log(f"precompute: {len(chosen)} presets into {where}")
     written = []
-    for lab in labs:
-        for preset in lab.presets:
-            if preset_names and preset.name not in preset_names:
-                continue
-            config = lab.make_config({**preset.overrides, **(overrides or {})})
-            result = lab.run(config)
-            written.append(store(result, lab.id, config))
-            log(f"{lab.id} / {preset.name}: {result.status}, success={result.success}, "
-                f"{result.wall_s:.1f}s -> {written[-1]}")
+    for number, (lab, preset) in enumerate(chosen, 1):
+        config = lab.make_config({**preset.overrides, **(overrides or {})})
+        result = lab.run(config)
+        written.append(store(result, lab.id, config))
+        log(f"[{number}/{len(chosen)}] {lab.id} / {preset.name}: {result.status}, "
+            f"success={result.success}, {result.wall_s:.1f}s -> {written[-1]}")
     return written

@@ -9,6 +9,11 @@ A run records why it stopped early (`Snapshot.stop_reason`, one of STOP_REASONS)
 button ("stop"), its page no longer asking for snapshots for `abandon_after_s` — the tab was
 closed, hidden or left ("abandoned"), the time cap `max_seconds` ("time_cap"), or Stop while
 it was still queued ("queue_cancelled").
+
+Several pages may watch one run (core.shared_runs joins identical Trains): each holds a
+`Viewer`, a token with its own last-seen time. The run is abandoned only when every viewer has
+gone quiet; a viewer's Stop ends its own watching ("left") and stops the run only when nobody
+else is watching it.
 """
 from __future__ import annotations
 
@@ -21,11 +26,12 @@ from core import settings
 from core.contract import Job, Result
 from core.slots import SLOTS, RunRefused, Ticket, max_concurrent_runs
 
-__all__ = ["Job", "Run", "RunRefused", "SLOTS", "STOP_REASONS", "Snapshot",
+__all__ = ["Job", "Run", "RunRefused", "SLOTS", "STOP_REASONS", "Snapshot", "Viewer",
            "max_concurrent_runs"]
 
 
-STOP_REASONS = ("stop", "abandoned", "time_cap", "queue_cancelled")
+STOP_REASONS = ("stop", "abandoned", "time_cap", "queue_cancelled", "left")
+_DIRECT = "direct"  # the viewer token of code that reads the Run itself, not through a Viewer
 
 
 @dataclass
@@ -54,10 +60,13 @@ class Run:
 
     def __init__(self, job: Job, total_steps: int, label: str = "",
                  abandon_after_s: float | None = None, max_seconds: float | None = None,
-                 owner: str | None = None, address: str | None = None) -> None:
+                 owner: str | None = None, address: str | None = None,
+                 browser: str | None = None) -> None:
         self.label = label
         self.owner = owner if owner is not None else object()
         self.address = address or None
+        self.browser = browser or None  # the fair queue shares slots per browser first
+        self.on_finished = None  # called once, with the run, after its final state is set
         self._job = job
         self._total = total_steps
         self._lock = threading.Lock()
@@ -71,7 +80,9 @@ class Run:
         self._error = ""
         self._abandon_after_s = abandon_after_s
         self._max_seconds = max_seconds
-        self._last_seen = time.monotonic()
+        self._last_seen = time.monotonic()  # when nobody has looked yet: the start
+        self._seen: dict[object, float] = {}  # viewer token -> its last snapshot or heartbeat
+        self._seen_lock = threading.Lock()
         self._started_at: float | None = None
         self._ticket: Ticket | None = None
         self._reason_lock = threading.Lock()  # never held while taking another lock
@@ -83,7 +94,7 @@ class Run:
     def start(self) -> "Run":
         """Queue the run and start its thread. Raises RunRefused, with nothing started, when
         a limit is reached."""
-        self._ticket = SLOTS.admit(self.owner, self.address)
+        self._ticket = SLOTS.admit(self.owner, self.address, self.browser)
         self._last_seen = time.monotonic()
         try:
             self._thread.start()
@@ -98,10 +109,51 @@ class Run:
     def join(self, timeout: float | None = None) -> None:
         self._thread.join(timeout)
 
+    def watch(self) -> "Viewer":
+        """A new viewer of this run (seen now)."""
+        viewer = Viewer(self)
+        self.touch(viewer.token)
+        return viewer
+
+    def touch(self, viewer: object = _DIRECT) -> None:
+        """Mark one viewer as still watching (a snapshot does this; so does a page heartbeat)."""
+        with self._seen_lock:
+            self._seen[viewer] = time.monotonic()
+
+    def leave(self, viewer: object) -> bool:
+        """One viewer stops watching; the run stops when it was the last. True if it stopped."""
+        with self._seen_lock:
+            self._seen.pop(viewer, None)
+            last = not any(self._fresh(seen) for seen in self._seen.values())
+        if last:
+            self._stop.set()
+        return last
+
+    def watchers(self) -> int:
+        """Viewers seen within the abandon timeout (all of them when there is none)."""
+        with self._seen_lock:
+            return sum(self._fresh(seen) for seen in self._seen.values())
+
+    @property
+    def finished(self) -> bool:
+        with self._lock:
+            return self._state not in ("queued", "running")
+
+    @property
+    def stopping(self) -> bool:
+        """Asked to stop, or left by every viewer: not a run for a newcomer to join."""
+        return self._stop.is_set() or self._abandoned()
+
+    def _fresh(self, seen: float) -> bool:
+        return (self._abandon_after_s is None
+                or time.monotonic() - seen <= self._abandon_after_s)
+
     def _abandoned(self) -> bool:
         if self._abandon_after_s is None:
             return False
-        return time.monotonic() - self._last_seen > self._abandon_after_s
+        with self._seen_lock:
+            last = max(self._seen.values(), default=self._last_seen)
+        return time.monotonic() - last > self._abandon_after_s
 
     def _over_time(self) -> bool:
         return self._max_seconds is not None and self.running_for() > self._max_seconds
@@ -175,11 +227,15 @@ class Run:
             with self._lock:
                 for name, value in final.items():
                     setattr(self, name, value)
+            if self.on_finished is not None:
+                self.on_finished(self)
 
     def _execute(self):
-        """The job, in this thread, or in an actor on the Ray cluster when one is set."""
+        """The job, in this thread, or in an actor on the Ray cluster when one is set and the
+        server has joined it (until then, or when it cannot, here: core.cluster says why)."""
+        from core import cluster
         address = settings.ray_address()
-        if address is None:
+        if address is None or not cluster.ready():
             return self._job(self._on_step, self._should_stop)
         from core.remote_run import run_on_cluster  # Ray loads only on a cluster's server
         return run_on_cluster(self._job, self._on_step, self._should_stop, address)
@@ -189,9 +245,9 @@ class Run:
         started = self._started_at
         return 0.0 if started is None else time.monotonic() - started
 
-    def snapshot(self) -> Snapshot:
-        """Copy the progress under the lock; also marks the run as still being watched."""
-        self._last_seen = time.monotonic()
+    def snapshot(self, viewer: object = _DIRECT) -> Snapshot:
+        """Copy the progress under the lock; also marks `viewer` as still watching."""
+        self.touch(viewer)
         position = SLOTS.position(self._ticket)  # outside self._lock: never hold both locks
         with self._lock:
             return Snapshot(state=self._state, step=self._step, total_steps=self._total,
@@ -199,3 +255,41 @@ class Run:
                             latest=dict(self._latest), live=dict(self._live),
                             result=self._result, error=self._error,
                             stop_reason=self._reason, stop_message=self._reason_text)
+
+
+class Viewer:
+    """One page watching a run: reads it like the Run itself (snapshot, stop, running_for…),
+    but its Stop only ends its own watching while anyone else still watches."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        self.token = object()
+        self._left_at: Snapshot | None = None  # what it saw when it stopped watching
+
+    def snapshot(self) -> Snapshot:
+        if self._left_at is not None:
+            return self._left_at
+        return self.run.snapshot(self.token)
+
+    def touch(self) -> None:
+        if self._left_at is None:
+            self.run.touch(self.token)
+
+    def stop(self) -> None:
+        """Stop watching; the run stops with it when nobody else watches."""
+        if self._left_at is not None:
+            return
+        snap = self.run.snapshot(self.token)
+        if self.run.leave(self.token) or snap.finished:
+            return  # the last viewer: this page follows the run to its end, as its own
+        others = self.run.watchers()
+        snap.state, snap.stop_reason = "stopped", "left"
+        snap.stop_message = (f"You stopped watching this run; it goes on training for the "
+                             f"{others} other{'s' * (others != 1)} watching it.")
+        self._left_at = snap
+
+    def watchers(self) -> int:
+        return self.run.watchers()
+
+    def __getattr__(self, name: str):
+        return getattr(self.run, name)  # label, join, running_for, … as on the Run

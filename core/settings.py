@@ -28,6 +28,13 @@ class Setting:
     default: object
     parse: Callable[[str], object]  # raises ValueError when the text is not accepted
     accepts: str  # what the message says is accepted
+    # What happens instead of a value not accepted, when it is not "Using the default".
+    instead: str = ""
+
+
+class Refused(ValueError):
+    """A value not accepted, with the reason the message gives (other ValueErrors, such as
+    int()'s, would only repeat the value)."""
 
 
 def _whole_number(lo: int, hi: int) -> Callable[[str], int]:
@@ -61,12 +68,34 @@ def _device(text: str) -> str | None:
 
 
 def _directory(text: str) -> Path:
+    """A directory that exists or can be made; the reason a path cannot be one is named
+    (a file, an unknown user's home, a name longer than the file system allows)."""
     if not text.strip() or "\0" in text:
-        raise ValueError
-    path = Path(text).expanduser()
-    if path.exists() and not path.is_dir():
-        raise ValueError
+        raise Refused("empty" if not text.strip() else "it holds a NUL character")
+    try:
+        path = Path(text).expanduser()
+    except RuntimeError:  # "~someone" without such a user, or no home directory at all
+        raise Refused(f"{text.split('/')[0][:40]!r} names no home directory here") from None
+    try:
+        is_file = path.exists() and not path.is_dir()
+    except OSError as exc:  # ENAMETOOLONG, ELOOP, EACCES on a parent
+        raise Refused(exc.strerror or type(exc).__name__) from None
+    if is_file:
+        raise Refused("it is a file")
     return path
+
+
+def user_cache_dir() -> Path | None:
+    """Where precomputed runs go when RNNLAB_CACHE is unset: outside the checkout, in the
+    user's cache directory ($XDG_CACHE_HOME/rnnlab, else ~/.cache/rnnlab); None when this
+    account has no home directory."""
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    if xdg and Path(xdg).is_absolute() and "\0" not in xdg:
+        return Path(xdg) / "rnnlab"
+    try:
+        return Path.home() / ".cache" / "rnnlab"
+    except (RuntimeError, KeyError):
+        return None
 
 
 def _ray_address(text: str) -> str | None:
@@ -110,8 +139,10 @@ MAX_RUN_S = Setting("RNNLAB_MAX_RUN_S", 600.0, _seconds(1, 86_400),
 # The page polls a queued run every 2 s at most; below 3 s a watched run could look abandoned.
 ABANDON_S = Setting("RNNLAB_ABANDON_S", 30.0, _seconds(3, 86_400),
                     "a number of seconds from 3 to 86400")
-CACHE = Setting("RNNLAB_CACHE", ROOT / "cache", _directory,
-                "a directory path (an existing file is not accepted)")
+# Default None: the user's cache directory (user_cache_dir), read when asked for.
+CACHE = Setting("RNNLAB_CACHE", None, _directory,
+                "a directory path (an existing file is not accepted)",
+                instead="Running without the precomputed cache instead.")
 DEVICE = Setting("RNNLAB_DEVICE", None, _device,
                  "cpu, cuda, cuda:N, mps or auto")
 
@@ -128,10 +159,21 @@ SWEEP_PARALLEL = Setting("RNNLAB_SWEEP_PARALLEL", 1, _whole_number(1, 4096),
                          "a whole number of points at once from 1 to 4096")
 MAX_SWEEP_POINTS = Setting("RNNLAB_MAX_SWEEP_POINTS", 60, _whole_number(1, 5000),
                            "a whole number of points from 1 to 5000")
+# Cores an embedded Ray may use; default None: the cores this process may run on.
+RAY_CPUS = Setting("RNNLAB_RAY_CPUS", None, _whole_number(1, 4096),
+                   "a whole number of cores from 1 to 4096")
+# 0 when a cluster's nodes already have this code installed; 1 ships the checkout to them.
+RAY_SHIP_CODE = Setting("RNNLAB_RAY_SHIP_CODE", "1", _one_of("0", "1"), "0 or 1")
+
+# Behind a reverse proxy on the server's own machine every connection comes from loopback,
+# which Streamlit reports as no address. RNNLAB_TRUSTED_PROXY=1 says such a proxy is there and
+# sets X-Forwarded-For, so the per-address limit counts the client it names; unset, the
+# header is ignored (any client could write it).
+TRUSTED_PROXY = Setting("RNNLAB_TRUSTED_PROXY", "0", _one_of("0", "1"), "0 or 1")
 
 ALL = (MAX_RUNS, MAX_RUNS_PER_SESSION, MAX_RUNS_PER_ADDRESS, MAX_QUEUE, TORCH_THREADS,
        MAX_RUN_S, ABANDON_S, CACHE, DEVICE, RAY_ADDRESS, SWEEP_ENGINE, SWEEP_PARALLEL,
-       MAX_SWEEP_POINTS)
+       MAX_SWEEP_POINTS, RAY_CPUS, RAY_SHIP_CODE, TRUSTED_PROXY)
 
 _notes_lock = threading.Lock()
 # Problems found while using a value, by (setting, the text it held): shown while it holds it.
@@ -150,15 +192,19 @@ def _read(setting: Setting) -> tuple[object, str | None]:
         return setting.default, None
     try:
         return setting.parse(raw), None
-    except (ValueError, OverflowError):
+    except (ValueError, OverflowError, RuntimeError, OSError) as exc:
+        # Any failure to read a value is the value's problem, never the page's: a traceback
+        # here would stand on every page in place of the Train button.
         default = setting.default
         if default is None:
             default = "automatic"
         elif isinstance(default, float) and default.is_integer():
             default = int(default)  # "600", not "600.0"
-        return setting.default, (f"{setting.name}={reprlib.repr(raw)} is not accepted: "
-                                 f"expected {setting.accepts}. Using the default "
-                                 f"({default}) instead.")
+        reason = exc.args[0] if isinstance(exc, Refused) and exc.args else ""
+        reason = f" ({reason[:80]})" if isinstance(reason, str) and reason else ""
+        instead = setting.instead or f"Using the default ({default}) instead."
+        return setting.default, (f"{setting.name}={reprlib.repr(raw)} is not accepted"
+                                 f"{reason}: expected {setting.accepts}. {instead}")
 
 
 def note_problem(setting: Setting, message: str) -> None:
@@ -204,8 +250,14 @@ def abandon_seconds() -> float:
     return read(ABANDON_S)
 
 
-def cache_dir() -> Path:
-    return read(CACHE)
+def cache_dir() -> Path | None:
+    """Where precomputed runs are kept; None (no cache) when RNNLAB_CACHE is not accepted,
+    so a bad path costs the cache and nothing else."""
+    raw = os.environ.get(CACHE.name)
+    if raw is None:
+        return user_cache_dir()
+    value, problem = _read(CACHE)
+    return None if problem else value
 
 
 def device_override() -> str | None:
@@ -227,3 +279,18 @@ def sweep_parallel() -> int:
 
 def max_sweep_points() -> int:
     return read(MAX_SWEEP_POINTS)
+
+
+def ray_cpus() -> int | None:
+    """None: as many as this process may use."""
+    return read(RAY_CPUS)
+
+
+def ray_ship_code() -> bool:
+    return read(RAY_SHIP_CODE) == "1"
+
+
+
+
+def trusted_proxy() -> bool:
+    return read(TRUSTED_PROXY) == "1"

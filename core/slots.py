@@ -3,15 +3,16 @@
 A run is admitted (or refused with a `RunRefused` naming the limit and what to do) when it
 starts: at most `settings.max_runs_per_session()` runs in progress (queued or training) per
 owner, one browser session; `settings.max_runs_per_address()` per client address; and a
-queue of at most `settings.max_queue()` waiting runs. At most `settings.max_runs()` train at
-once. When a slot frees, the next run is taken from the owner holding the fewest slots, first
-come first served among equals: one session with many runs cannot keep another session's
-first run waiting longer than it takes one slot to free.
+queue of at most `settings.max_queue()` waiting runs. At most `max_concurrent_runs()` train
+at once: `settings.max_runs()`, or a Ray cluster's CPUs once the server has joined it. When a
+slot frees, the next run is taken from the browser holding the fewest slots, among those the
+one served longest ago (turn by turn), then the tab (owner) holding the fewest, first come
+first served among equals: five tabs of one browser cannot keep another browser's first run
+waiting longer than it takes one slot to free.
 """
 from __future__ import annotations
 
 import itertools
-import sys
 import threading
 from collections import Counter
 from dataclasses import dataclass
@@ -22,12 +23,13 @@ from core import settings
 
 def max_concurrent_runs() -> int:
     """RNNLAB_MAX_RUNS; on a Ray cluster (RNNLAB_RAY_ADDRESS) its CPUs, one run each, once the
-    server has joined it (until then, the setting)."""
-    if settings.ray_address() is not None and "core.remote_run" in sys.modules:
-        try:
-            return sys.modules["core.remote_run"].cluster_cpus(settings.ray_address())
-        except Exception:  # the cluster is unreachable: the run itself will say so
-            return settings.max_runs()
+    server has joined it (until then, or when it cannot, the setting). Never blocks: the
+    cluster is joined on a background thread (core.cluster)."""
+    if settings.ray_address() is not None:
+        from core import cluster
+        cpus = cluster.capacity()
+        if cpus is not None:
+            return cpus
     return settings.max_runs()
 
 
@@ -44,6 +46,11 @@ class Ticket:
     owner: object
     address: str | None
     order: int
+    browser: object = None  # None: the tab is its own browser
+
+
+def _browser(ticket: Ticket) -> object:
+    return ticket.owner if ticket.browser is None else ("browser", ticket.browser)
 
 
 def _runs(n: int) -> str:
@@ -58,8 +65,10 @@ class _Slots:
         self._running: list[Ticket] = []
         self._waiting: list[Ticket] = []  # in arrival order
         self._arrivals = itertools.count()
+        self._grants = itertools.count()
+        self._served: dict[object, int] = {}  # browser -> when it last got a slot (a count)
 
-    def admit(self, owner: object, address: str | None) -> Ticket:
+    def admit(self, owner: object, address: str | None, browser: object = None) -> Ticket:
         """Join the queue, or raise RunRefused naming the limit that stops it."""
         with self._cond:
             everyone = self._running + self._waiting
@@ -74,20 +83,29 @@ class _Slots:
                     raise RunRefused(f"{_runs(shared)} from your network address are already "
                                      "going, the most one address may have on this server; "
                                      "stop one or wait for one to finish.")
-            must_wait = len(self._running) + len(self._waiting) >= settings.max_runs()
+            must_wait = len(self._running) + len(self._waiting) >= max_concurrent_runs()
             if must_wait and len(self._waiting) >= settings.max_queue():
                 raise RunRefused(f"The server is busy: {_runs(len(self._waiting))} are already "
                                  "waiting for a training slot, the most its queue holds; try "
                                  "again in a few minutes.")
-            ticket = Ticket(owner, address, next(self._arrivals))
+            ticket = Ticket(owner, address, next(self._arrivals), browser)
             self._waiting.append(ticket)
             return ticket
 
     def _schedule(self) -> list[Ticket]:
         """The waiting tickets in the order they will get a slot: fewest slots held by their
-        owner first, then first come first served."""
+        browser first, then by their tab (owner), then first come first served."""
         held = Counter(t.owner for t in self._running)
-        return sorted(self._waiting, key=lambda t: (held[t.owner], t.order))
+        by_browser = Counter(_browser(t) for t in self._running)
+        return sorted(self._waiting,
+                      key=lambda t: (by_browser[_browser(t)], self._served.get(_browser(t), -1),
+                                     held[t.owner], t.order))
+
+    def _forget_idle(self) -> None:
+        """A browser with nothing queued or training starts afresh: its turn is not kept."""
+        present = {_browser(t) for t in self._running + self._waiting}
+        for browser in [b for b in self._served if b not in present]:
+            del self._served[browser]
 
     def acquire(self, ticket: Ticket, cancelled: Callable[[], bool]) -> bool:
         """Wait for a slot; False (and out of the queue) once `cancelled()` says so."""
@@ -96,10 +114,11 @@ class _Slots:
                 while True:
                     if cancelled():
                         return False
-                    if (len(self._running) < settings.max_runs()
+                    if (len(self._running) < max_concurrent_runs()
                             and self._schedule()[0] is ticket):
                         self._waiting.remove(ticket)
                         self._running.append(ticket)
+                        self._served[_browser(ticket)] = next(self._grants)
                         return True
                     self._cond.wait(timeout=0.5)  # woken early by release() and withdraw()
             finally:
@@ -112,12 +131,14 @@ class _Slots:
         with self._cond:
             if ticket in self._waiting:
                 self._waiting.remove(ticket)
+            self._forget_idle()
             self._cond.notify_all()
 
     def release(self, ticket: Ticket) -> None:
         with self._cond:
             if ticket in self._running:
                 self._running.remove(ticket)
+            self._forget_idle()
             self._cond.notify_all()
 
     def position(self, ticket: Ticket | None) -> int | None:

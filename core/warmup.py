@@ -23,16 +23,8 @@ def _warm() -> None:
     warm_up()
     all_labs()
     _device["label"] = device_label()
-    from core import settings
-    address = settings.ray_address()
-    if address is not None:  # join the cluster now, not on a student's first Train
-        from core.remote_run import cluster_cpus
-        try:
-            cluster_cpus(address)
-        except Exception as exc:  # reported where the runs are: each run will say why
-            settings.note_problem(settings.RAY_ADDRESS, f"RNNLAB_RAY_ADDRESS={address}: "
-                                  f"could not join the Ray cluster ({exc}); runs will fail "
-                                  "until it answers.")
+    from core import cluster
+    cluster.ensure_joining()  # on its own thread, with a timeout: a wrong address never blocks
 
 
 def start() -> None:

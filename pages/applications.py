@@ -2,8 +2,8 @@
 import streamlit as st
 
 from core.labs import get_lab
-from core.labs.applications_dna_probe import score_typed_dna
-from core.labs.applications_theory import THEORY
+from core.labs.applications.dna_probe import score_typed_dna
+from core.labs.applications.theory import THEORY
 from core.text_limits import APPLICATIONS_DNA_MAX_CHARS
 from core.viz import anomaly, dna, multitask, rare_events
 from core.viz import applications as viz
@@ -11,6 +11,7 @@ from ui.escape import escape_markdown
 from ui.figures import show_figure
 from ui.lab_page import how_to_read, lab_frame, sections
 from ui.run_panel import run_panel
+from ui.numbers import shown
 
 LAB = get_lab("applications")
 
@@ -34,29 +35,20 @@ def page() -> None:
     section = result.config["section"] if result is not None else config.section
     if result is not None:
         NUMBERS[section](result)
-    tabs = {name: result and draw for name, draw in section_tabs(section, result).items()}
-    sections(frame, result, tabs, THEORY)
+    sections(frame, result, section_tabs(section, result), THEORY)
 
 
 def section_tabs(section: str, result) -> dict:
     if section == "dna":
-        return {"Logos": lambda: dna_logos(result),
-                "Saliency": lambda: dna_saliency(result),
-                "Models compared": lambda: dna_models(result)}
+        return {"Logos": dna_logos, "Saliency": dna_saliency, "Models compared": dna_models}
     if section == "multitask":
-        return {"Gradient cosine": lambda: multitask_cosine(result),
-                "Loss weights": lambda: multitask_weights(result),
-                "Models compared": lambda: multitask_models(result)}
+        return {"Gradient cosine": multitask_cosine, "Loss weights": multitask_weights,
+                "Models compared": multitask_models}
     if section == "events":
         losses = result is not None and result.config["event_compare"] == "losses"
-        return {"Precision-recall": (lambda: events_pr(result)) if losses else None,
-                "Gradient through time": lambda: events_gradients(result)}
-    return {"ROC": lambda: anomaly_roc(result),
-            "By anomaly kind": lambda: anomaly_kinds(result)}
-
-
-def _fmt(value, spec: str = ".2f") -> str:
-    return "—" if value is None else format(value, spec)
+        return {"Precision-recall": events_pr if losses else None,
+                "Gradient through time": events_gradients}
+    return {"ROC": anomaly_roc, "By anomaly kind": anomaly_kinds}
 
 
 def dna_numbers(result) -> None:
@@ -69,7 +61,7 @@ def dna_numbers(result) -> None:
     cols = st.columns(len(acc) + 1)
     for col, name in zip(cols, acc):
         col.metric(f"{name} test accuracy", f"{acc[name]:.2f}",
-                   help=f"Steps to {m['target_acc']:.2f}: {_fmt(steps[name], 'd')}")
+                   help=f"Steps to {m['target_acc']:.2f}: {shown(steps[name], 'd')}")
     cols[-1].metric("Motif presence alone", f"{m['presence_ceiling']:.2f}",
                     help=f"On the same {m['test_size']} test sequences.")
 
@@ -85,9 +77,9 @@ def multitask_numbers(result) -> None:
                    help=f"Always 'no repeat' scores {m['majority_tag']:.2f}.")
     cols[1].metric("Shared: sequence", f"{m['accuracy_seq']:.2f}",
                    help=f"The majority class scores {m['majority_seq']:.2f}.")
-    cols[2].metric("Sequence task alone", _fmt(single))
-    cols[3].metric("Mean gradient cosine", _fmt(m["cosine_mean"]),
-                   help=f"Negative in {_fmt(m['cosine_negative_fraction'], '.0%')} of the "
+    cols[2].metric("Sequence task alone", shown(single))
+    cols[3].metric("Mean gradient cosine", shown(m["cosine_mean"]),
+                   help=f"Negative in {shown(m['cosine_negative_fraction'], '.0%')} of the "
                         "measurements.")
 
 
@@ -100,8 +92,8 @@ def events_numbers(result) -> None:
                     "the all-negative classifier's PR-AUC, which equals the event rate.")
         for col, name in zip(cols, m["score_by_model"]):
             col.metric(f"{name}: PR-AUC", f"{m['score_by_model'][name]:.2f}",
-                       help=f"Recall at ½: {_fmt(m['recall_by_model'][name])}, precision "
-                            f"{_fmt(m['precision_by_model'][name])}, accuracy "
+                       help=f"Recall at ½: {shown(m['recall_by_model'][name])}, precision "
+                            f"{shown(m['precision_by_model'][name])}, accuracy "
                             f"{m['accuracy_by_model'][name]:.4f}.")
         cols[3].metric("All-negative accuracy", f"{m['all_negative_accuracy']:.4f}",
                        help=f"Its PR-AUC is the event rate, {m['all_negative_pr_auc']:.4f} "
@@ -114,7 +106,7 @@ def events_numbers(result) -> None:
         for col, name in zip(cols, m["score_by_model"]):
             col.metric(f"{name}: AUC", f"{m['score_by_model'][name]:.2f}",
                        help=f"Gradient reaching the first tenth of the steps / the last "
-                            f"tenth: {_fmt(ratio[name], '.1e')}.")
+                            f"tenth: {shown(ratio[name], '.1e')}.")
         cols[3].metric("Streams with an event", f"{m['streams_with_event']:.0%}")
 
 
@@ -127,7 +119,7 @@ def anomaly_numbers(result) -> None:
     cols[0].metric("ROC AUC", f"{m['roc_auc']:.2f}",
                    help=f"Over every step of {m['test_probes']} test probes.")
     cols[1].metric("Recall at threshold", f"{m['recall']:.2f}")
-    cols[2].metric("Precision at threshold", _fmt(m["precision"]))
+    cols[2].metric("Precision at threshold", shown(m["precision"]))
     cols[3].metric("False alarms on clean series", f"{m['false_alarm_rate']:.1%}")
 
 
@@ -181,9 +173,9 @@ def dna_models(result) -> None:
     st.table({"model": list(m["accuracy_by_model"]),
               "test accuracy": [f"{v:.3f}" for v in m["accuracy_by_model"].values()],
               f"steps to {m['target_acc']:.2f}": [
-                  _fmt(v, "d") for v in m["steps_to_target_by_model"].values()],
+                  shown(v, "d") for v in m["steps_to_target_by_model"].values()],
               "seconds to it on this server": [
-                  _fmt(v, ".1f") for v in m["seconds_to_target_by_model"].values()]})
+                  shown(v, ".1f") for v in m["seconds_to_target_by_model"].values()]})
     st.table({"kind of sequence": list(result.metrics["decoy_fractions"]),
               "share of the test set": [f"{v:.1%}" for v in
                                         result.metrics["decoy_fractions"].values()]})

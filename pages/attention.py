@@ -3,7 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from core.labs import get_lab
-from core.labs.attention_probes import (MAX_BEAM_WIDTH, alignment_theory, capacity_table,
+from core.labs.attention.probes import (MAX_BEAM_WIDTH, alignment_theory, capacity_table,
                                         checkpoint_view, decode_typed)
 from core.text_limits import ATTENTION_INPUT_MAX_CHARS
 from core.viz import attention as viz
@@ -11,6 +11,7 @@ from ui.escape import escape_markdown
 from ui.figures import show_figure
 from ui.lab_page import how_to_read, lab_frame, sections
 from ui.run_panel import run_panel
+from ui.numbers import shown
 
 LAB = get_lab("attention")
 
@@ -83,11 +84,11 @@ def page() -> None:
     if result is not None:
         numbers(result)
     sections(frame, result, {
-        "Over training": result and (lambda: over_training(result)),
-        "Accuracy by length": result and (lambda: accuracy_by_length(result)),
-        "Alignment entropy": result and (lambda: alignment_entropy(result)),
-        "Capacity": result and (lambda: capacity(result)),
-        "Your input": result and (lambda: your_input(result)),
+        "Over training": over_training,
+        "Accuracy by length": accuracy_by_length,
+        "Alignment entropy": alignment_entropy,
+        "Capacity": capacity,
+        "Your input": your_input,
     }, THEORY, study_views={"capacity": capacity_sweep, "decoding": decoding_study})
 
 
@@ -101,11 +102,11 @@ def numbers(result) -> None:
     cols = st.columns(4)
     comparison = m.get("comparison") or {}
     main = result.config["attention"]
-    cols[0].metric(f"Test accuracy ({main})", _fraction(m["accuracy"]),
+    cols[0].metric(f"Test accuracy ({main})", shown(m["accuracy"]),
                    help=f"Exact match over the training lengths, {m['test_per_length']} fresh "
                         "inputs per length.")
     if main != "none" and "none" in comparison:
-        cols[1].metric("Test accuracy (none)", _fraction(comparison["none"]["accuracy"]),
+        cols[1].metric("Test accuracy (none)", shown(comparison["none"]["accuracy"]),
                        help="The same network without attention, same data and steps.")
     if m.get("alignment_entropy_ratio") is not None:
         cols[2].metric("Alignment entropy / ln T_x", f"{m['alignment_entropy_ratio']:.2f}",
@@ -115,16 +116,12 @@ def numbers(result) -> None:
                             f"{m['alignment_peak_weight']:.2f} of their weight on one input "
                             "position.")
     seconds = m.get("seconds_to_success")
-    cols[3].metric("Time to criterion", "—" if seconds is None else f"{seconds:.1f} s",
+    cols[3].metric("Time to criterion", shown(seconds, ".1f", " s"),
                    help=f"Training time until held-out accuracy first reached "
                         f"{m['stop_accuracy']:.0%}"
                         + ("" if m.get("steps_to_success") is None
                            else f", at step {m['steps_to_success']}")
                         + f"; the run took {result.steps} steps.")
-
-
-def _fraction(value) -> str:
-    return "—" if value is None else f"{value:.2f}"
 
 
 def over_training(result) -> None:

@@ -102,9 +102,9 @@ def page() -> None:
     if result is not None:
         numbers(result)
     sections(frame, result, {
-        "Accuracy by model": result and (lambda: accuracy_by_model(result)),
-        "Gradient paths": result and (lambda: gradient_paths(result)),
-        "Look inside": result and (lambda: look_inside(result)),
+        "Accuracy by model": accuracy_by_model,
+        "Gradient paths": gradient_paths,
+        "Look inside": look_inside,
     }, THEORY, study_views={"mask_sweep": mask_sweep})
 
 
@@ -153,7 +153,7 @@ def accuracy_by_model(result) -> None:
     show_figure(viz.accuracy_by_direction(result))
     tolerance = ""
     if "causal_bound_tolerance" in m:
-        limit = m["causal_bound"] + m["causal_bound_tolerance"]
+        limit = m["causal_bound_limit"]
         tolerance = (" A causal model's test accuracy scatters around the bound by about "
                      f"√(b(1−b)/n) over n = {m['test_labels']} labels; the run counts it as "
                      f"held at the bound up to {limit:.3f} ({m['bound_sigmas']:g} standard "

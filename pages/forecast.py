@@ -4,7 +4,6 @@ import math
 
 import streamlit as st
 
-from core.analysis.error_growth import expected_regime
 from core.contract import ConfigError
 from core.labs import get_lab
 from core.labs.forecast import check_series, lab_for_series
@@ -14,6 +13,7 @@ from ui.escape import escape_markdown
 from ui.figures import show_figure
 from ui.lab_page import how_to_read, lab_frame, sections
 from ui.run_panel import run_panel
+from ui.numbers import shown
 
 LAB = get_lab("forecast")
 KNOWN_RATE = {"linear": "ln L", "logistic": "Lyapunov exponent λ",
@@ -84,8 +84,8 @@ def page() -> None:
     if result is not None:
         numbers(result)
     sections(frame, result, {
-        "Growth rate": result and (lambda: growth_rate(result)),
-        "Example forecasts": result and (lambda: examples(result)),
+        "Growth rate": growth_rate,
+        "Example forecasts": examples,
     }, THEORY, study_views={"sweep_l": sweep_view})
 
 
@@ -144,14 +144,13 @@ def numbers(result) -> None:
                    "level, where a forecast has forgotten its start."))
     cols = st.columns(4)
     ref = m["reference_growth_rate"]
-    if result.config["system"] == "linear" \
-            and expected_regime(result.config["lipschitz"]) == "bounded":
-        worst = max(m["error_by_horizon_iterative"]) / m["one_step_error_iterative"]
-        cols[0].metric("Largest error / one-step error", f"{worst:.2f}",
+    if m["bounded_regime"]:
+        cols[0].metric("Largest error / one-step error",
+                       shown(m["largest_over_one_step_error_iterative"]),
                        help="Below L = 1 the lab judges the iterative error by staying "
                             "bounded, not by its rate.")
     elif ref is not None and math.isfinite(ref):
-        cols[0].metric("Fitted growth rate", _rate(m["growth_rate_iterative"]),
+        cols[0].metric("Fitted growth rate", shown(m["growth_rate_iterative"], ".3f", " / step"),
                        help=f"Slope of ln of the iterative error's differences, over "
                             f"{m['growth_fit_points']} differences; known rate "
                             f"{ref:.3f} per step.")
@@ -167,10 +166,6 @@ def numbers(result) -> None:
     cols[3].metric("Steps trained (each model)", result.steps)
     if result.status in ("succeeded", "completed") and result.message:
         st.caption(result.message)  # the lab's verdict, in its own words
-
-
-def _rate(rate) -> str:
-    return f"{rate:.3f} / step" if rate is not None and math.isfinite(rate) else "—"
 
 
 def growth_rate(result) -> None:

@@ -65,16 +65,16 @@ def page() -> None:
     config = frame.config
     rivals = " and the other cells on the same data" if config.compare_cells else ""
     result = run_panel(LAB, frame, headline=viz.headline, colors=viz.CELL_COLORS, idle=(
-        f"Press **Train** to train a {config.cell} to recall a symbol marked "
+        f"Press **Train** to train {viz.a_cell(config.cell)} to recall a symbol marked "
         f"{min(config.lag, config.seq_len)} steps before the end{rivals}."))
     if result is not None:
         numbers(result)
     sections(frame, result, {
-        "Over training": result and (lambda: over_training(result)),
-        "Gates and inputs": result and (lambda: gates_and_inputs(result)),
-        "Cells compared": result and (lambda: cells_compared(result)),
-        "Supervision": result and (lambda: supervision(result)),
-        "Truncation horizon": result and (lambda: truncation_horizon(result)),
+        "Over training": over_training,
+        "Gates and inputs": gates_and_inputs,
+        "Cells compared": cells_compared,
+        "Supervision": supervision,
+        "Truncation horizon": truncation_horizon,
     }, THEORY, study_views={"tbptt": tbptt_sweep})
 
 
@@ -91,7 +91,7 @@ def numbers(result) -> None:
                    help="How much of the gradient at the last step survives to the first.")
     by_gate = m.get("recurrent_spectral_radius_by_gate") or {}
     gated = result.config["cell"] in ("lstm", "gru")
-    cols[2].metric("Largest spectral radius over gate blocks" if gated
+    cols[2].metric("Gate spectral radius, largest" if gated
                    else "Recurrent spectral radius", f"{m['recurrent_spectral_radius']:.2f}",
                    help=("Per gate block: " + ", ".join(f"{g} {r:.2f}" for g, r in
                                                        by_gate.items()) +

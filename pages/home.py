@@ -16,9 +16,12 @@ st.markdown(
     "shows the measurement next to the theory it checks.")
 
 labs = [card for card in lab_cards() if (PAGES / f"{card.id}.py").exists()]
-columns = st.columns(2)
+# one row of two cards at a time: a phone stacks each row's cards in turn, so the cards come
+# in the desktop's reading order (two columns filled alternately would stack as 1, 3, 5, ...)
 for i, lab in enumerate(labs):
-    with columns[i % 2].container(border=True):
+    if i % 2 == 0:
+        row = st.columns(2)
+    with row[i % 2].container(border=True):
         st.subheader(lab.title)
         st.markdown(f"**The question:** {lab.question}")
         st.caption(f"What you will see: {lab.what_you_see}")

@@ -7,6 +7,7 @@ from core.viz.paths import LABELS
 from ui.figures import show_figure
 from ui.lab_page import how_to_read, lab_frame, sections
 from ui.run_panel import run_panel
+from ui.numbers import shown
 
 LAB = get_lab("paths")
 
@@ -85,9 +86,9 @@ def page() -> None:
     if result is not None:
         numbers(result)
     sections(frame, result, {
-        "Accuracy by lag": result and (lambda: accuracy_tab(result)),
-        "Attention map": result and (lambda: attention_tab(result)),
-        "LSTM highway": result and (lambda: highway_tab(result)),
+        "Accuracy by lag": accuracy_tab,
+        "Attention map": attention_tab,
+        "LSTM highway": highway_tab,
     }, THEORY, study_views={"cost": cost_study, "gates": gates_study})
 
 
@@ -107,7 +108,7 @@ def numbers(result) -> None:
                         + (f"λ = {rate:.3f} per step." if rate is not None else "not available."))
     contrast = m.get("reach_contrast")
     cols[-1].metric("Far gradient, attention vs tanh RNN",
-                    f"{contrast:.1f} decades" if contrast is not None else "—",
+                    shown(contrast, ".1f", " decades"),
                     help="log10 of (attention's far/near gradient ratio) / (the tanh RNN's): "
                          "the farthest quarter of positions against the nearest.")
 
@@ -115,9 +116,9 @@ def numbers(result) -> None:
 def accuracy_tab(result) -> None:
     show_figure(viz.accuracy_by_lag_figure(result.metrics, "Accuracy against lag, same data "
                                                            "and seed"))
-    counts = next(iter(result.metrics["accuracy_by_lag"].values()))["count"]
+    fewest, most = result.metrics["targets_per_lag"]
     how_to_read(f"each point is the accuracy on test sequences whose answer lies that many steps "
-                f"back ({min(counts)} to {max(counts)} targets per point, lags grouped). Where "
+                f"back ({fewest} to {most} targets per point, lags grouped). Where "
                 "a model cannot carry the answer that far, it sits on the dotted chance line.")
 
 

@@ -9,6 +9,7 @@ from ui.escape import escape_markdown
 from ui.figures import show_figure
 from ui.lab_page import how_to_read, lab_frame, sections
 from ui.run_panel import run_panel
+from ui.numbers import shown
 
 LAB = get_lab("pointer")
 
@@ -79,19 +80,15 @@ def page() -> None:
     if result is not None:
         numbers(result)
     tabs = {
-        "Where it points": result and (lambda: where_it_points(result)),
-        "Your numbers": result and (lambda: your_numbers(result)),
-        "Uniform decoder": result and (lambda: uniform_decoder(result)),
-        "Valid outputs": result and (lambda: valid_outputs(result)),
-        "Over training": result and (lambda: over_training(result)),
+        "Where it points": where_it_points,
+        "Your numbers": your_numbers,
+        "Uniform decoder": uniform_decoder,
+        "Valid outputs": valid_outputs,
+        "Over training": over_training,
     }
     if result is not None and result.config["task"] == "select":
-        tabs["Set losses"] = lambda: set_losses(result)
+        tabs["Set losses"] = set_losses
     sections(frame, result, tabs, THEORY)
-
-
-def _shown(value, fmt: str = "{:.2f}") -> str:
-    return "—" if value is None else fmt.format(value)
 
 
 def numbers(result) -> None:
@@ -107,17 +104,17 @@ def numbers(result) -> None:
               if cfg["test_max_len"] > cfg["max_len"] else "longer n")
     cols = st.columns(5)
     cols[0].metric(f"Exact match, n = {cfg['min_len']}–{cfg['max_len']}",
-                   _shown(m["accuracy"]),
+                   shown(m["accuracy"]),
                    help="Test set: fraction of fresh inputs whose whole output is right, "
                         "averaged over the training lengths. '—': a stop skipped the test.")
-    cols[1].metric(f"Exact match, {longer}", _shown(m["accuracy_beyond_training"]),
+    cols[1].metric(f"Exact match, {longer}", shown(m["accuracy_beyond_training"]),
                    help="Test set, lengths past the longest training input ('—': none "
                         "tested, or a stop skipped the test).")
-    cols[2].metric("Valid outputs", _shown(m["valid_permutation_rate"]),
+    cols[2].metric("Valid outputs", shown(m["valid_permutation_rate"]),
                    help="Fraction of decoded outputs that are a permutation of the input "
                         "positions (sets: distinct positions), over every tested length.")
     cols[3].metric(f"Steps to {m['success_accuracy']:.0%} held-out",
-                   _shown(m["steps_to_criterion"], "{}"),
+                   shown(m["steps_to_criterion"], ""),
                    help="First measurement at which held-out exact match on the training "
                         "lengths reached the criterion ('—': not reached).")
     cols[4].metric("Steps trained", result.steps)

@@ -10,6 +10,7 @@ from ui.escape import escape_markdown
 from ui.figures import show_figure
 from ui.lab_page import how_to_read, lab_frame, sections
 from ui.run_panel import run_panel
+from ui.numbers import shown
 
 LAB = get_lab("stack")
 
@@ -93,9 +94,9 @@ def page() -> None:
     if result is not None:
         numbers(result)
     sections(frame, result, {
-        "Accuracy by length": result and (lambda: by_length(result)),
-        "Models compared": result and (lambda: compared(result)),
-        "Inside the stack": result and (lambda: inside(result)),
+        "Accuracy by length": by_length,
+        "Models compared": compared,
+        "Inside the stack": inside,
     }, THEORY)
 
 
@@ -113,20 +114,19 @@ def numbers(result) -> None:
                     "length the model gets fully right (shaded: the training lengths).")
     trained_len, long_len = m["train_lengths"], m["test_lengths"]
     counts = m["test_strings"]
-    fmt = lambda v: "—" if v is None else f"{v:.3f}"  # noqa: E731
     cols = st.columns(4)
-    cols[0].metric(f"{name}: training lengths", fmt(m["accuracy"]),
+    cols[0].metric(f"{name}: training lengths", shown(m["accuracy"], ".3f"),
                    help=f"Fraction of {counts['training lengths']} fresh strings of length "
                         f"{trained_len[0]}–{trained_len[1]} with every step right (per-step "
                         "form) or the verdict right.")
-    cols[1].metric(f"{name}: longer strings", fmt(m["accuracy_long"]),
+    cols[1].metric(f"{name}: longer strings", shown(m["accuracy_long"], ".3f"),
                    help=f"{counts['longer']} strings of lengths {long_len[0]}–{long_len[1]}, "
                         "never seen in training.")
-    cols[2].metric(f"{name}: deeper than training", fmt(m["accuracy_deeper"]),
+    cols[2].metric(f"{name}: deeper than training", shown(m["accuracy_deeper"], ".3f"),
                    help=f"The {m['deeper_strings']} longer strings that nest deeper than any "
                         f"training string did (depth above {m['training_depth_max']}).")
     corr = m.get("depth_correlation")
-    cols[3].metric("Stack height vs true depth (r)", fmt(corr),
+    cols[3].metric("Stack height vs true depth (r)", shown(corr, ".3f"),
                    help="Pearson correlation between the learned stack's height (sum of "
                         "occupancy) and the exact stack's depth, on the longer strings.")
     if m.get("stack_stuck"):

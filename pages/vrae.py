@@ -3,7 +3,7 @@ space between two sequences, and plain sequence autoencoders."""
 import streamlit as st
 
 from core.labs import get_lab
-from core.labs import vrae_probes as probes
+from core.labs.vrae import probes
 from core.text_limits import VRAE_WORD_MAX_CHARS
 from core.viz import vrae as viz
 from ui.escape import escape_markdown
@@ -81,10 +81,10 @@ def page() -> None:
     if result is not None:
         numbers(result)
     sections(frame, result, {
-        "ELBO and KL": result and (lambda: elbo_and_kl(result)),
-        "Latent map": result and (lambda: latent_map(result)),
-        "Reconstructions and samples": result and (lambda: reconstructions(result)),
-        "Explore the latent space": result and (lambda: explore(result)),
+        "ELBO and KL": elbo_and_kl,
+        "Latent map": latent_map,
+        "Reconstructions and samples": reconstructions,
+        "Explore the latent space": explore,
     }, THEORY, study_views={"levers": levers_view, "autoencoders": autoencoders_view})
 
 
@@ -104,7 +104,7 @@ def numbers(result) -> None:
                        help="Decoded from μ alone, feeding back its own output.")
         cols[4].metric("Path: largest step", f"{m['interpolation_max_jump']:.2f}",
                        help="Share of the path's end-to-end distance; even pacing is "
-                            f"{1 / (len(result.arrays['live']['vrae']['lambda']) - 1):.3f}.")
+                            f"{m['interpolation_even_step']:.3f}.")
     else:
         cols[3].metric("Letters right (free-running)", f"{m['free_running_letter_accuracy']:.0%}")
         cols[4].metric("Path: real words", f"{m['interpolation_real_word_fraction']:.0%}")
@@ -179,7 +179,7 @@ def explore(result) -> None:
     show_figure(viz.path_figure(path))
     st.caption(f"Valid decodes on this path: {path['valid_fraction']:.0%}"
                + (f"; largest step {path['max_jump']:.3f} of the end-to-end distance (even "
-                  f"pacing would be {1 / (points - 1):.3f})." if "max_jump" in path
+                  f"pacing would be {path['even_step']:.3f})." if "max_jump" in path
                   else f"; real words: {path['real_word_fraction']:.0%}."))
     if result.config["dataset"] == "words":
         typed = st.text_input("Type a word to encode and decode", "lantern",

@@ -16,7 +16,7 @@ from core.analysis.sequence_logo import (best_alignment, filter_count_matrices,
 from core.analysis.task_balance import (UncertaintyWeights, cosine, equilibrium_weight,
                                         flat_gradient, task_gradient_cosine)
 from core.device import build_seeded, stream
-from core.labs.applications_dna import presence_ceiling
+from core.labs.applications.dna import presence_ceiling
 from core.models.dna import MotifCNN, saliency
 from core.models.multitask import MultiTaskLSTM, matched_hidden, parameter_count
 from core.models.seq_autoencoder import SequenceAutoencoder

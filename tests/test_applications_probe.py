@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.labs import get_lab
-from core.labs.applications_dna_probe import MAX_TYPED_BASES, parse_bases, score_typed_dna
+from core.labs.applications.dna_probe import MAX_TYPED_BASES, parse_bases, score_typed_dna
 from core.tasks.dna_grammar import BASES, grammar_holds
 from core.text_limits import APPLICATIONS_DNA_MAX_CHARS
 

@@ -11,9 +11,9 @@ import pytest
 from core.contract import ConfigError, Result
 from core.labs import get_lab
 from core.labs.attention import SHARP_RATIO, measured_lengths
-from core.labs.attention_probes import (alignment_theory, capacity_table, checkpoint_view,
+from core.labs.attention.probes import (alignment_theory, capacity_table, checkpoint_view,
                                         decode_typed)
-from core.labs.attention_studies import capacity_sweep, decoding_study
+from core.labs.attention.studies import capacity_sweep, decoding_study
 from core.tasks.transduction import bits_needed
 from core.text_limits import ATTENTION_INPUT_MAX_CHARS
 from core.viz.attention import headline

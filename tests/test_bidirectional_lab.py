@@ -10,7 +10,7 @@ import torch
 from core.contract import ConfigError
 from core.labs import get_lab
 from core.labs.bidirectional import tag_typed
-from core.labs.bidirectional_studies import run_mask_sweep
+from core.labs.bidirectional.studies import run_mask_sweep
 from core.text_limits import BIDIRECTIONAL_INPUT_MAX_CHARS
 from core.viz.bidirectional import headline
 
@@ -49,6 +49,7 @@ def test_numbers_come_from_the_test_set_and_the_curve_from_validation(tiny):
     assert m["test_labels"] == 4 * m["test_sequences"]
     assert m["causal_bound_tolerance"] == pytest.approx(
         m["bound_sigmas"] * (0.25 * 0.75 / m["test_labels"]) ** 0.5)
+    assert m["causal_bound_limit"] == pytest.approx(0.25 + m["causal_bound_tolerance"])
     for name in ("uni", "bi"):
         live = r.arrays["live"][name]
         assert live["step"] == [5] and len(live["accuracy"]) == 1

@@ -183,7 +183,7 @@ def test_a_causal_rule_scatters_around_the_bound_as_the_tolerance_says(name, K):
     (three standard deviations: about 0.13% of the time) in at most 1% of them, and on
     lookahead (where any rule is right with probability exactly 1/K) its spread is that
     standard deviation."""
-    from core.labs.bidirectional_training import bound_tolerance, labelled_count
+    from core.labs.bidirectional.training import bound_tolerance, labelled_count
     task = DirectionTask(name, K, 12, 2)
     b = task.causal_bound
     gen = seeded_generator(11)

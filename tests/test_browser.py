@@ -107,5 +107,5 @@ def test_a_small_sweep_runs_from_its_tab_and_draws_its_curve(server):
         page.get_by_role("button", name="Run sweep").click()
         page.get_by_text("Sweep completed: 6 of 6 points").wait_for(timeout=240_000)
         page.get_by_text("mean ± spread over seeds (measured)").first.wait_for(timeout=30_000)
-        page.get_by_text("python -m core sweep gradients --vary cell=rnn,gru").wait_for(
+        page.get_by_text("python3 -m core sweep gradients --vary cell=rnn,gru").wait_for(
             timeout=30_000)

@@ -29,6 +29,7 @@ def test_command_line_reproduces_the_config():
                               "compare_cells": False, "seed": 4})
     cmd = command_line(lab, config)
     assert "--set cell=gru" in cmd and "--set compare_cells=false" in cmd
+    assert cmd.startswith("python3 -m core run gradients")  # the name scripts/ and README use
     out = subprocess.run([sys.executable, *shlex.split(cmd)[1:]], capture_output=True, text=True,
                          check=True)
     assert json.loads(out.stdout)["config"] == vars(config)

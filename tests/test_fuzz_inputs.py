@@ -79,7 +79,7 @@ def attention_result():
 def test_attention_decode_typed(attention_result, text):
     """The whole path behind the attention page's text field, through the trained model:
     the length of the text is refused before any parsing, then letters and lengths."""
-    from core.labs.attention_probes import decode_typed
+    from core.labs.attention.probes import decode_typed
     shown = outcome(lambda: decode_typed(attention_result, text, samples=3))
     if shown is not None:
         assert 1 <= len(shown["input"]) <= 8
@@ -184,7 +184,7 @@ def words_result():
 @settings(FUZZ, max_examples=60)
 @given(text=fuzz_text("lantern"))
 def test_vrae_typed_word(words_result, text):
-    """The whole path behind the VRAE page's text field (core.labs.vrae_probes.typed_word)."""
+    """The whole path behind the VRAE page's text field (core.labs.vrae.probes.typed_word)."""
     out = outcome(lambda: vrae_probes.typed_word(words_result, text))
     if out is not None:
         assert out["input"] == text.strip().lower() and isinstance(out["decoded"], str)

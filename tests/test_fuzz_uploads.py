@@ -169,3 +169,36 @@ def test_load_weights_refuses_an_oversized_file():
     with pytest.raises(ValueError, match="MB"):
         load_weights(modules, b"\0" * (MAX_CHECKPOINT_BYTES + 1))
     assert all(torch.equal(before[k], v) for k, v in snapshot(modules).items())
+
+
+def test_a_row_wider_than_its_header_is_refused_in_bounded_memory():
+    """Header `a`, then one row of 300,000 fields (600 KB): pandas would make 299,999 index
+    columns of it (a minute of CPU, a gigabyte). Refused by the row check, never parsed."""
+    import tracemalloc
+    wide = b"a\n" + b",".join(b"%d" % (i % 97) for i in range(300_000)) + b"\n"
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match="row 2 has 300,000 fields but the header names 1"):
+            read_csv_table(wide)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * len(wide)  # the text and its lines, not a table of the fields
+    quoted = b'a,b\n"1",2\n' + b",".join(b'"%d"' % i for i in range(1000)) + b"\n"
+    with pytest.raises(ValueError, match="row 3 has 1,000 fields"):
+        read_csv_table(quoted)
+
+
+def test_a_file_is_parsed_once_and_its_refusal_kept(monkeypatch):
+    from core.tasks import series_csv
+    calls = []
+    real = series_csv._parse_table
+    monkeypatch.setattr(series_csv, "_parse_table", lambda raw: calls.append(raw) or real(raw))
+    good, bad = b"value\n1\n2\n3\n5\n", b"value\n1\n2,3,4\n"
+    first = read_csv_table(good)
+    assert read_csv_table(good) is first
+    for _ in range(2):
+        with pytest.raises(ValueError, match="row 3 has 3 fields"):
+            read_csv_table(bad)
+    assert calls == [good, bad]
+    assert series_csv.data_digest(good) != series_csv.data_digest(bad)

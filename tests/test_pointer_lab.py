@@ -222,6 +222,6 @@ def test_the_named_sweep_fits_the_lab():
     import math
 
     from core.sweep.named import lab_sweeps
-    from core.sweep.spec import plan_sweep
+    from core.sweep_spec import plan_sweep
     [spec] = lab_sweeps(LAB).values()
     assert plan_sweep(LAB, spec).total == spec.seeds * math.prod(map(len, spec.vary.values()))

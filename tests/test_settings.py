@@ -32,7 +32,8 @@ BAD = [  # (setting, value, what the message must say is accepted)
     ("RNNLAB_MAX_RUNS_PER_ADDRESS", "1e9", "from 1 to 10000"),
     ("RNNLAB_MAX_QUEUE", "-1", "from 0 to 10000"),
     ("RNNLAB_DEVICE", "gpu", "cpu, cuda, cuda:N, mps or auto"),
-    ("RNNLAB_CACHE", "", "a directory path"),
+    ("RNNLAB_RAY_CPUS", "lots", "from 1 to 4096"),
+    ("RNNLAB_RAY_SHIP_CODE", "yes", "0 or 1"),
 ]
 DEFAULTS = {s.name: s.default for s in settings.ALL}
 
@@ -63,10 +64,62 @@ def test_good_values_are_read(monkeypatch, tmp_path):
     assert settings.settings_problems() == []
 
 
+CACHE_PATHS_REFUSED = [("", "empty"), ("~nosuchuser/cache", "names no home directory"),
+                       ("d" * 300, "too long"), ("/tmp/" + "d" * 300 + "/cache", "too long")]
+
+
+@pytest.mark.parametrize("value, reason", CACHE_PATHS_REFUSED,
+                         ids=["empty", "unknown-user", "long-name", "long-part"])
+def test_a_cache_path_that_cannot_be_one_is_reported_and_the_cache_is_left_out(
+        monkeypatch, value, reason):
+    monkeypatch.setenv("RNNLAB_CACHE", value)
+    assert settings.cache_dir() is None
+    [problem] = [p for p in settings.settings_problems() if p.startswith("RNNLAB_CACHE=")]
+    assert reason in problem and "without the precomputed cache" in problem
+    assert load_cached("toy", Cfg()) is None  # the page draws as if nothing were stored
+    with pytest.raises(OSError, match="set RNNLAB_CACHE to a directory path"):
+        store(Result("toy", {}, {}, True, "completed", 1, 0.1), "toy", Cfg())
+
+
 def test_a_cache_path_that_is_a_file_is_refused(monkeypatch, tmp_path):
     (tmp_path / "f").write_text("x")
     monkeypatch.setenv("RNNLAB_CACHE", str(tmp_path / "f"))
-    assert settings.cache_dir() == DEFAULTS["RNNLAB_CACHE"]
+    assert settings.cache_dir() is None
+    assert any("it is a file" in p for p in settings.settings_problems())
+
+
+def test_the_default_cache_is_the_users_not_the_checkouts(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert settings.cache_dir() == tmp_path / "rnnlab"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/ignored")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert settings.cache_dir() == tmp_path / "home" / ".cache" / "rnnlab"
+    assert ROOT not in settings.cache_dir().parents
+
+
+# Values no setting accepts, or that a careless parse would choke on: each must be either
+# read or reported by name, never raise.
+GARBAGE = ["", " ", "lots", "-1", "0", "1e999", "nan", "inf", "3.5", "0x10", "9" * 400,
+           "~nosuchuser/x", "x" * 300, "cuda:999999", "host:99999", "://", "\u202e1"]
+
+
+@pytest.mark.parametrize("setting", settings.ALL, ids=[s.name for s in settings.ALL])
+def test_every_setting_reads_or_reports_every_garbage_value(monkeypatch, setting):
+    for value in GARBAGE:
+        monkeypatch.setenv(setting.name, value)
+        settings.read(setting)
+        problems = [p for p in settings.settings_problems()
+                    if p.startswith(setting.name + "=")]
+        try:
+            setting.parse(value)
+        except ValueError:
+            assert len(problems) == 1, (setting.name, value)
+            assert setting.accepts in problems[0] and len(problems[0]) < 400
+        else:
+            assert problems == [], (setting.name, value)
+    monkeypatch.setenv(setting.name, "lots")  # no setting here takes a bare word
+    if setting is not settings.CACHE:
+        assert any(p.startswith(setting.name + "=") for p in settings.settings_problems())
 
 
 def test_a_missing_device_is_reported_and_the_choice_is_automatic(monkeypatch):
@@ -96,6 +149,21 @@ def test_the_app_starts_with_bad_settings_and_says_which(monkeypatch):
     assert any("Training now: 0 of 2 slots" in c.value for c in at.sidebar.caption)
 
 
+@pytest.mark.parametrize("value", ["~nosuchuser/cache", "c" * 300], ids=["unknown-user", "long"])
+def test_a_lab_page_with_a_cache_path_that_cannot_be_one_keeps_its_train_button(monkeypatch,
+                                                                               value):
+    monkeypatch.setenv("RNNLAB_CACHE", value)
+    at = AppTest.from_file(str(ROOT / "pages" / "bidirectional.py"), default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    assert any(b.label == "Train" for b in at.button)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.run()
+    assert not app.exception, app.exception
+    shown = " ".join(w.value.replace("\\", "") for w in app.sidebar.warning)
+    assert "RNNLAB_CACHE=" in shown and "without the precomputed cache" in shown
+
+
 def cli(*args, env=None):
     import os
     return subprocess.run([sys.executable, "-m", "core", *args], capture_output=True,
@@ -103,9 +171,25 @@ def cli(*args, env=None):
 
 
 def test_the_command_line_warns_about_a_bad_setting_and_goes_on():
-    out = cli("list", env={"RNNLAB_MAX_RUNS": "two", "RNNLAB_TORCH_THREADS": "x"})
-    assert out.returncode == 0 and "gradients" in out.stdout
+    out = cli("list", env={"RNNLAB_MAX_RUNS": "two", "RNNLAB_TORCH_THREADS": "x",
+                           "RNNLAB_CACHE": "~nosuchuser/cache", "RNNLAB_RAY_CPUS": "lots"})
+    assert out.returncode == 0 and "gradients" in out.stdout, out.stderr
     assert "RNNLAB_MAX_RUNS='two'" in out.stderr and "RNNLAB_TORCH_THREADS='x'" in out.stderr
+    assert "RNNLAB_CACHE='~nosuchuser/cache'" in out.stderr
+    assert "RNNLAB_RAY_CPUS='lots'" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_the_command_line_takes_a_cache_path_too_long_for_the_file_system():
+    out = cli("list", env={"RNNLAB_CACHE": "c" * 300})
+    assert out.returncode == 0 and "Traceback" not in out.stderr
+    assert "RNNLAB_CACHE=" in out.stderr and "too long" in out.stderr
+
+
+def test_precompute_without_a_cache_says_why_before_training():
+    out = cli("precompute", "gradients", env={"RNNLAB_CACHE": "~nosuchuser/cache"})
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert "set RNNLAB_CACHE to a directory path" in out.stderr
+    assert "[1/" not in out.stdout  # nothing trained
 
 
 def test_precompute_with_an_unknown_preset_fails_before_training(tmp_path):
@@ -176,3 +260,26 @@ def test_concurrent_writers_of_one_cache_entry_do_not_collide(monkeypatch, tmp_p
                  if p.suffix != ".json"]
     assert leftovers == []
     assert json.loads(cached_path("toy", Cfg()).read_text())["steps"] == 3
+
+
+def test_precompute_says_where_and_numbers_each_preset_as_it_finishes(monkeypatch, tmp_path):
+    from core.contract import Preset
+    from core.precompute import precompute
+    monkeypatch.setenv("RNNLAB_CACHE", str(tmp_path))
+
+    class Lab:
+        id = "toy"
+        presets = (Preset("one", "", {"hidden": 2}), Preset("two", "", {"hidden": 3}))
+
+        def make_config(self, overrides):
+            return Cfg(**overrides)
+
+        def run(self, config):
+            return Result("toy", vars(config), {}, True, "succeeded", 1, 0.25)
+
+    lines = []
+    written = precompute([Lab()], log=lines.append)
+    assert lines[0] == f"precompute: 2 presets into {tmp_path}"
+    assert lines[1].startswith("[1/2] toy / one: succeeded, success=True, 0.2s -> ")
+    assert lines[2].startswith("[2/2] toy / two:") and len(written) == 2
+    assert all(tmp_path in path.parents for path in written)

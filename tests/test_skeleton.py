@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import pytest
 import torch
 
-from core.arms import Arm, Trained, finish, study_status, train_arms
+from core.arms import Arm, Trained, finish, lab_of, run_status, train_arms
 from core.contract import ConfigError, knob, make_config
 from core.device import STREAMS, build_seeded, stream, stream_seed
 from core.train import TrainLog, phase_reporter, train
@@ -50,7 +50,32 @@ def test_a_stopped_headline_arm_skips_the_rivals():
     train_one, calls = _fake_arm(status="stopped")
     trained = train_arms([Arm("a"), Arm("b")], train_one, steps=5)
     assert [t.name for t in trained] == ["a"] and len(calls) == 1
-    assert study_status(trained, 2) == "stopped"
+    assert run_status(trained, 2, success=True) == "stopped"
+
+
+def _ended(*statuses):
+    return [Trained(Arm(f"arm{i}"), None, TrainLog(status=s, steps=1))
+            for i, s in enumerate(statuses)]
+
+
+def test_one_status_rule_from_what_trained_and_what_was_planned():
+    assert run_status(_ended("completed", "diverged"), 2, success=True) == "diverged"
+    assert run_status(_ended("stopped"), 3, success=False) == "stopped"
+    assert run_status(_ended("completed"), 2, success=True) == "stopped"  # skipped arms
+    assert run_status(_ended("succeeded", "completed"), 2, success=True) == "succeeded"
+    assert run_status(_ended("succeeded", "completed"), 2, success=False) == "completed"
+    assert run_status([], 1, success=True) == "stopped"
+
+
+def test_finish_knows_its_lab_from_the_config_package():
+    from core.labs.gradients import Config
+    assert lab_of(Config()) == "gradients"
+
+    @dataclass
+    class Stray:
+        x: int = 1
+    with pytest.raises(ValueError, match="not a lab's Config"):
+        lab_of(Stray())
 
 
 def test_a_diverged_arm_skips_matched_rivals_but_not_independent_arms():
@@ -75,9 +100,10 @@ def test_finish_fills_what_every_result_carries():
     @dataclass
     class Cfg:
         x: int = 1
-    result = finish("lab", Cfg(), 0.0, trained, metrics={"accuracy": 0.5}, success=True,
+    Cfg.__module__ = "core.labs.lab"  # as if defined in the package core/labs/lab/
+    result = finish(Cfg(), 0.0, trained, metrics={"accuracy": 0.5}, success=True,
                     notes=["capped"])
-    assert result.config == {"x": 1} and result.status == "completed" and result.steps == 4
+    assert result.lab == "lab" and result.config == {"x": 1} and result.status == "completed" and result.steps == 4
     assert result.metrics["final_loss"] == 0.5 and result.metrics["accuracy"] == 0.5
     assert set(result.arrays["histories"]) == {"a", "b"}
     assert result.arrays["live"]["b"] == {"arm": "b", "step": 4}

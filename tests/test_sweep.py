@@ -283,7 +283,7 @@ def test_cli_refuses_bad_input_before_training(extra, fragment, capsys):
 
 
 def test_sweeps_do_not_import_ray_until_one_starts():
-    code = ("import sys, core.sweep, core.sweep.cli, core.__main__; "
+    code = ("import sys, core.sweep, core.cli_sweep, core.__main__; "
             "print('ray' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)

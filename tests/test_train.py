@@ -55,3 +55,31 @@ def test_a_non_finite_gradient_with_a_finite_loss_also_stops_the_run():
     log = train([w], lambda s: torch.sqrt(w - 1).sum(), steps=5, lr=0.1)  # d/dw = inf at 1
     assert log.status == "diverged" and "gradient norm" in log.message
     assert w.detach().item() == 1.0 and log.steps == 0
+
+
+def test_target_clock_records_the_first_evaluation_that_reaches_it_and_trains_on():
+    # the evaluation returns the step itself, so the target "step >= 30" is first met at the
+    # evaluation of step 30 (every 10 steps), and a full-length run goes on to the end
+    w, loss = quadratic()
+    seen = []
+    log = train([w], loss, steps=60, lr=0.1, eval_every=10,
+                evaluate=lambda s: {"step_seen": s},
+                target=lambda m: seen.append(m["step_seen"]) or m["step_seen"] >= 30)
+    assert log.status == "completed" and log.steps == 60
+    assert log.steps_to_success == 30 and log.seconds_to_success is not None
+    assert seen == [10, 20, 30, 40, 50, 60]
+
+
+def test_target_never_reached_leaves_the_clock_empty():
+    w, loss = quadratic()
+    log = train([w], loss, steps=20, lr=0.1, eval_every=10, evaluate=lambda s: {"x": 0.0},
+                target=lambda m: m["x"] > 1)
+    assert log.steps_to_success is None and log.seconds_to_success is None
+
+
+def test_early_stop_records_its_step_without_a_target():
+    w, loss = quadratic()
+    log = train([w], loss, steps=2000, lr=0.1, eval_every=10,
+                evaluate=lambda s: {"err": abs(w.detach().item() - 3)},
+                is_success=lambda m: m["err"] < 0.05)
+    assert log.steps_to_success == log.steps and log.steps % 10 == 0

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from core.contract import Result
-from core.labs import vrae_probes as probes
+from core.labs.vrae import probes
 from core.labs.vrae import PATH_POINTS
 from core.text_limits import VRAE_WORD_MAX_CHARS
 from core.viz import vrae as viz

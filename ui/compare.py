@@ -6,6 +6,7 @@ import streamlit as st
 from core.viz.compare import (changed_knobs, curve_metrics, loss_overlay, metric_overlay,
                               run_labels, scalar_table)
 from ui.figures import how_to_read, show_figure
+from ui.labels import metric_label
 
 
 def ab_section(previous, current, key: str) -> None:
@@ -22,7 +23,9 @@ def ab_section(previous, current, key: str) -> None:
             st.warning("More than one knob changed, so a difference cannot be pinned on one "
                        "of them. For a clean comparison change one knob and train again.")
         label_a, label_b = run_labels(previous, current)
-        st.dataframe(scalar_table(previous, current), hide_index=True,
+        rows = [{**row, "metric": metric_label(row["metric"])}
+                for row in scalar_table(previous, current)]
+        st.dataframe(rows, hide_index=True,
                      column_config={"A": label_a, "B": label_b})
         show_figure(loss_overlay(previous, current), key=f"ab-loss:{key}")
         names = curve_metrics(previous, current)

@@ -31,6 +31,7 @@ class Frame:
     config: Any
     problem: str | None
     buttons: Any
+    phone_buttons: Any = None  # the same two in the main area, shown on small screens
 
 
 def current_seed() -> int:
@@ -61,6 +62,9 @@ def lab_frame(lab) -> Frame:
     apply_page_style()
     st.title(lab.title)
     st.markdown(f"**The question:** {lab.question}")
+    # on a phone the sidebar is folded away: Train and Stop again, here (ui/present.py
+    # shows this container only on small screens)
+    phone_buttons = st.container(key="phone-run-buttons")
     store = knob_store(lab)
     with st.sidebar:
         notices = apply_lab_link(lab, widget_key, preset_overrides=lambda name: apply_preset(
@@ -89,21 +93,23 @@ def lab_frame(lab) -> Frame:
         st.caption(f"What you will see: {lab.what_you_see}")
     if problem is None:
         write_link(lab, config)
-    return Frame(lab=lab, config=config, problem=problem, buttons=buttons)
+    return Frame(lab=lab, config=config, problem=problem, buttons=buttons,
+                 phone_buttons=phone_buttons)
 
 
-def sections(frame: Frame, result, tabs: dict[str, Callable[[], None] | None],
+def sections(frame: Frame, result, tabs: dict[str, Callable[[Any], None] | None],
              theory_markdown: str,
              study_views: dict[str, Callable[[Any], None]] | None = None) -> None:
     """The secondary figures, one tab each, drawn only when their tab is open, so the page
     stays short and a rerun computes just what someone is looking at. `tabs` maps a title
-    to a function drawing it (None leaves the tab out; without a result they all wait for
-    Train). The lab's studies (drawn by `study_views[name](study_result)`), a sweep over
+    to `draw`, called as `draw(result)` (None leaves the tab out; without a result they all
+    wait for Train). The lab's studies (drawn by `study_views[name](study_result)`), a sweep over
     any knob, the theory, export and A/B follow as tabs of their own."""
     lab = frame.lab
     drawers: dict[str, Callable[[], None]] = {}
     if result is not None:
-        drawers.update({name: draw for name, draw in tabs.items() if draw is not None})
+        drawers.update({name: functools.partial(draw, result)
+                        for name, draw in tabs.items() if draw is not None})
     for study in lab.studies:
         drawers[study.label] = functools.partial(_study_tab, frame, study.name,
                                                  (study_views or {}).get(study.name))

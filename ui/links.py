@@ -1,8 +1,17 @@
 """Links: a page's knobs, seed, preset and present mode live in its URL.
 
 Opening a link restores every knob; a parameter that is unknown or has a bad value is ignored
-with a notice naming it. The URL is rewritten after every run of the page, holding only what
-differs from the defaults, so copying it at any moment reproduces what is on screen.
+with a notice naming it. The URL is rewritten in every run of the page, in one assignment,
+from the widget values that same run resolved, holding only what differs from the defaults
+(with a preset, from what the preset sets), so copying it at any moment reproduces what is
+on screen.
+
+A link is applied only the first time a session sees it. Every rerun the browser asks for
+carries the address bar as it was when the user clicked; when the click comes before the
+previous run's new URL has reached the browser, that is an older URL, one the page itself
+wrote or the link it was opened with. Applying it again would undo the click (seen: a preset
+pick reverted to the previous preset, a cell choice lost); so every URL the page has applied
+or written is remembered, and only one it has never seen counts as a link.
 """
 from __future__ import annotations
 
@@ -22,10 +31,8 @@ SEED_MAX = 2**31 - 1
 def apply_global_link() -> list[str]:
     """Before the sidebar draws: take the seed and present mode from the URL, once per URL."""
     params = st.query_params.to_dict()
-    signature = ("global", tuple(sorted(params.items())))
-    if st.session_state.get("link-global") == signature:
+    if not _first_sight("link-global", params):
         return []
-    st.session_state["link-global"] = signature
     notices = []
     if "seed" in params:
         try:
@@ -43,14 +50,11 @@ def apply_global_link() -> list[str]:
 
 def apply_lab_link(lab, widget_key, preset_overrides) -> list[str]:
     """Before the lab's widgets draw: copy valid knob values from the URL into their state,
-    once per distinct URL, and return a notice for everything ignored. A `preset` in the link
+    the first time the session sees that URL, and return a notice for everything ignored. A `preset` in the link
     is applied first (`preset_overrides(name)`), then the knobs the link names."""
     params = st.query_params.to_dict()
-    signature = tuple(sorted(params.items()))
-    flag = f"link:{lab.id}"
-    if st.session_state.get(flag) == signature:
+    if not _first_sight(f"link:{lab.id}", params):
         return []
-    st.session_state[flag] = signature
     fields = {f.name: f for f in dataclasses.fields(lab.Config)}
     notices = []
     if "preset" in params:
@@ -74,22 +78,40 @@ def apply_lab_link(lab, widget_key, preset_overrides) -> list[str]:
 
 
 def write_link(lab, config) -> None:
-    """Make the URL describe the page: knobs that differ from their defaults, the seed, the
-    preset and present mode."""
-    defaults = config_dict(lab.Config())
-    params = {k: _text(v) for k, v in config_dict(config).items()
-              if k != "seed" and v != defaults.get(k)}
-    params["seed"] = str(st.session_state.get("seed", 0))
+    """Make the URL describe the page: the preset, knobs that differ from what it sets, the
+    seed and present mode."""
+    # Opening the link applies its preset first, then its knobs: so the knobs written are
+    # those that differ from what the preset sets (defaults elsewhere). Compared with the
+    # defaults alone, a knob moved back to its default after a preset had changed it was
+    # left out, and the link reopened with the preset's value.
     preset = st.session_state.get(f"preset:{lab.id}")
+    baseline = config_dict(lab.Config())
+    if preset and lab.preset(preset) is not None:
+        baseline.update(lab.preset(preset).overrides)
+    params = {k: _text(v) for k, v in config_dict(config).items()
+              if k != "seed" and v != baseline.get(k)}
+    params["seed"] = str(st.session_state.get("seed", 0))
     if preset:
         params["preset"] = preset
     if st.session_state.get("present"):
         params["present"] = "1"
+    # the page itself produced this URL: when a later rerun brings it back, it is not a link
+    _first_sight(f"link:{lab.id}", params)
+    _first_sight("link-global", params)
     if st.query_params.to_dict() != params:
         st.query_params.from_dict(params)
-        # the page itself produced this URL: do not treat it as a new link on the next run
-        st.session_state[f"link:{lab.id}"] = tuple(sorted(params.items()))
-        st.session_state["link-global"] = ("global", tuple(sorted(params.items())))
+
+
+def _first_sight(scope: str, params: dict) -> bool:
+    """Remember `params` as seen in `scope`; True when they had not been seen before."""
+    seen = st.session_state.setdefault(scope, set())
+    if not isinstance(seen, set):  # a session from before links were remembered this way
+        seen = st.session_state[scope] = set()
+    signature = tuple(sorted(params.items()))
+    if signature in seen:
+        return False
+    seen.add(signature)
+    return True
 
 
 def show_notices(notices: list[str]) -> None:

@@ -1,5 +1,5 @@
 """The page's look: compact enough that the experiment fits one screen, and present mode for
-the projector — larger type, only the controls the preset names, explanations folded away.
+the projector — larger type and only the controls the preset names.
 Present mode is switched in the sidebar or with ?present=1."""
 from __future__ import annotations
 
@@ -12,6 +12,27 @@ PAGE_CSS = """
 .stMainBlockContainer { padding-top: 3.8rem; padding-bottom: 2rem; }
 .stMainBlockContainer h1 { font-size: 1.9rem; padding: 0 0 0.2rem 0; }
 [data-testid="stSidebarContent"] [data-testid="stSidebarUserContent"] { padding-top: 0.8rem; }
+/* A long preset name wraps inside its pill, and a row of many tabs wraps onto a second
+   line, rather than being cut off ("a vocabulary cannot name new po…", VRAE's Theory and
+   Export tabs scrolled out of sight). */
+[data-testid="stSidebar"] button[data-variant="pills"] { max-width: 100%; height: auto; }
+[data-testid="stSidebar"] button[data-variant="pills"] p { white-space: normal;
+  overflow: visible; text-overflow: clip; text-align: left; }
+[data-testid="stTabs"] [role="tablist"] { flex-wrap: wrap; row-gap: 0.2rem; }
+/* Train and Stop are drawn twice: in the sidebar, and in the main area for a phone, where
+   Streamlit folds the sidebar away (below 768 px). */
+.st-key-phone-run-buttons { display: none; }
+@media (max-width: 767.98px) {
+  .st-key-phone-run-buttons { display: flex; }
+  /* the headline figure right under the buttons, the live loss after it */
+  [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] [class*="st-key-headline-"]) {
+    flex-direction: column-reverse; }
+}
+/* A touch screen shows Plotly's toolbar always, over the figure's title: on phones and
+   tablets it goes (the sidebar's Figure downloads still apply on a desktop). */
+@media (max-width: 1024px), (hover: none) {
+  .js-plotly-plot .modebar-container { display: none !important; }
+}
 </style>
 """
 PRESENT_CSS = """

@@ -6,10 +6,15 @@ fragment that reruns on a timer while the run is active, so moving a slider does
 training and the rest of the page is not redrawn on every tick. A lab's evaluations send
 figure data ("live" in their metrics); the headline figure is drawn from the latest of it
 while training and from the finished Result's `arrays["live"]` afterwards, by one function.
+
+Identical Trains share one run (core.shared_runs): the session holds a `Viewer` of it, and a
+page showing a run another page started cannot tell, except for the watchers counted in the
+sidebar. "Train again with a fresh seed" is the student's way to a run of their own.
 """
 from __future__ import annotations
 
 import functools
+import random
 import uuid
 from typing import Callable
 
@@ -18,8 +23,10 @@ import streamlit as st
 from core import settings
 from core.contract import config_dict
 from core.precompute import load_cached
-from core.runs import SLOTS, Run, RunRefused, max_concurrent_runs
+from core.runs import SLOTS, Run, RunRefused, Viewer, max_concurrent_runs
+from core.shared_runs import SHARED, lab_data, run_identity
 from core.viz.common import live_loss_chart
+from ui.client import browser_id, client_address
 from ui.escape import escape_markdown
 
 # Redraw fast while a run starts (the first chart within a second of Train), then slower:
@@ -57,7 +64,8 @@ def run_panel(lab, frame, *, headline: Headline | None = None, colors: dict | No
     return _panel(lab, config, key=lab.id, job=functools.partial(lab.run, config),
                   total_steps=lab.total_steps(config), label="Train", buttons=frame.buttons,
                   headline=(headline, colors), blocked=frame.problem, precomputed=True,
-                  idle=idle)
+                  idle=idle, identity=run_identity(lab.id, config, lab_data(lab)),
+                  phone_buttons=getattr(frame, "phone_buttons", None))
 
 
 def study_panel(lab, frame, name: str):
@@ -69,35 +77,40 @@ def study_panel(lab, frame, name: str):
                   job=functools.partial(study.run, config),
                   total_steps=study.total_steps(config), label=study.label,
                   buttons=st.container(), headline=(None, None), blocked=frame.problem,
-                  precomputed=False)
+                  precomputed=False,
+                  identity=run_identity(lab.id, config, lab_data(lab), part=study.name))
 
 
 def _panel(lab, config, *, key: str, job, total_steps: int, label: str, buttons,
-           headline, blocked: str | None, precomputed: bool, idle: str = ""):
+           headline, blocked: str | None, precomputed: bool, idle: str = "",
+           identity: str | None = None, phone_buttons=None):
     run_key, result_key = f"run:{key}", f"result:{key}"
-    run: Run | None = st.session_state.get(run_key)
+    if st.session_state.pop(f"train-next:{key}", False) and not blocked:
+        start_run(key, job, total_steps, config_dict(config), identity)  # a fresh seed's Train
+    run: Viewer | None = st.session_state.get(run_key)
     snap = run.snapshot() if run is not None else None
     state = snap.state if snap is not None else None
     active = state in ("queued", "running")
     if snap is not None and snap.finished:
         _keep(snap, key, result_key)
 
-    left, right = buttons.columns(2)
-    # Train starts the run in its callback, before the page redraws, so the same redraw
-    # already shows Train disabled and the run queued or training.
-    left.button(label, key=f"train:{key}", type="primary", disabled=active or bool(blocked),
-                icon=":material/play_arrow:", width="stretch", on_click=start_run,
-                args=(key, job, total_steps, config_dict(config)))
+    train_args = (key, job, total_steps, config_dict(config), identity)
+    places = [(buttons, "")] + ([(phone_buttons, "phone")] if phone_buttons is not None else [])
     refused = st.session_state.pop(f"refused:{key}", None)
-    if refused:
-        buttons.warning(refused, icon=":material/block:")
-    if right.button("Stop", key=f"stop:{key}", disabled=not active, icon=":material/stop:",
-                    width="stretch"):
-        run.stop()
+    shared = st.session_state.pop(f"shared:{key}", None)
+    for place, where in places:
+        if _buttons(place, key, label, active, bool(blocked), train_args, fresh=precomputed,
+                    where=where):
+            run.stop()  # this page stops watching; the run stops when nobody else watches
+        if refused:
+            place.warning(refused, icon=":material/block:")
+        if shared:
+            place.info(shared, icon=":material/group:")
 
     result = st.session_state.get(result_key)
     if precomputed and not active:
-        result = _with_precomputed(lab, config, result)
+        same = st.session_state.get(f"result-identity:{key}") == identity
+        result = _with_precomputed(lab, config, result, same)
     view = st.container()
     if active:
         trained = st.session_state.get(f"run-config:{key}") or config_dict(config)
@@ -116,16 +129,67 @@ def _panel(lab, config, *, key: str, job, total_steps: int, label: str, buttons,
     return result
 
 
-def start_run(key: str, job, total_steps: int, trained_config: dict) -> None:
-    """Start a panel's run (a button's callback); a refusal is kept for the panel to show."""
+def _buttons(buttons, key: str, label: str, active: bool, blocked: bool, train_args: tuple,
+             fresh: bool, where: str = "") -> bool:
+    """Train, Stop and (for the main run) Train again with a fresh seed; True when Stop was
+    pressed. Train starts the run in its callback, before the page redraws, so the same
+    redraw already shows Train disabled and the run queued or training. A page draws them
+    twice, in the sidebar and (`where="phone"`) in the main area, where the page's style
+    shows them only on a small screen whose sidebar is folded away."""
+    suffix = f"-{where}" if where else ""
+    left, right = buttons.columns(2)
+    left.button(label, key=f"train{suffix}:{key}", type="primary", disabled=active or blocked,
+                icon=":material/play_arrow:", width="stretch", on_click=start_run,
+                args=train_args)
+    stop = right.button("Stop", key=f"stop{suffix}:{key}", disabled=not active,
+                        icon=":material/stop:", width="stretch")
+    if fresh:
+        buttons.button("Train again with a fresh seed", key=f"fresh{suffix}:{key}",
+                       disabled=active or blocked, icon=":material/casino:", width="stretch",
+                       on_click=_fresh_seed, args=(key,),
+                       help="A new seed (new data and initial weights): a run of your own "
+                            "rather than the one others with these settings share.")
+    return stop
+
+
+def _fresh_seed(key: str) -> None:
+    from ui.links import SEED_MAX
+    seed, fresh = int(st.session_state.get("seed", 0)), random.randint(0, SEED_MAX)
+    st.session_state["seed"] = fresh if fresh != seed else (seed + 1) % (SEED_MAX + 1)
+    st.session_state[f"train-next:{key}"] = True  # trained by the redraw, with the new seed
+
+
+def start_run(key: str, job, total_steps: int, trained_config: dict,
+              identity: str | None = None) -> None:
+    """Start a panel's run (a button's callback), or join the identical run that is training
+    or show the one that finished; a refusal is kept for the panel to show."""
+    def new_run() -> Run:
+        return Run(job, total_steps, label=key, abandon_after_s=ABANDON_AFTER_S,
+                   max_seconds=MAX_RUN_S, owner=_session_id(), address=client_address(),
+                   browser=browser_id())
     try:
-        run = Run(job, total_steps, label=key, abandon_after_s=ABANDON_AFTER_S,
-                  max_seconds=MAX_RUN_S, owner=_session_id(),
-                  address=st.context.ip_address).start()
+        if identity is None:
+            run = new_run()
+            viewer, result, joined = run.watch(), None, False
+            run.start()
+        else:
+            viewer, result, joined = SHARED.join_or_start(identity, new_run)
     except RunRefused as refusal:
         st.session_state[f"refused:{key}"] = refusal.message
         return
-    st.session_state[f"run:{key}"] = run
+    if result is not None:  # the same run finished on this server: shown at once
+        _store_result(key, result, identity)
+        st.session_state.pop(f"run:{key}", None)
+        st.session_state[f"shared:{key}"] = (
+            "This exact run (same settings, seed, data and code) finished on this server a "
+            "moment ago: shown at once. Train again with a fresh seed for a run of your own.")
+        return
+    if joined:
+        st.session_state[f"shared:{key}"] = (
+            "Someone on this server is already training exactly this run: you are watching "
+            "it with them. Train again with a fresh seed for a run of your own.")
+    st.session_state[f"run:{key}"] = viewer
+    st.session_state[f"run-identity:{key}"] = identity
     # the live headline draws with the settings the run trains, not later slider moves
     st.session_state[f"run-config:{key}"] = trained_config
 
@@ -135,15 +199,16 @@ def _session_id() -> str:
     return st.session_state.setdefault("run-owner", uuid.uuid4().hex)
 
 
-def _poll_interval(run: Run, state: str) -> float:
+def _poll_interval(run: Viewer, state: str) -> float:
     if state == "queued" and SLOTS.active >= max_concurrent_runs():
         return POLL_QUEUED_S  # really waiting; a free slot means it starts within a moment
     return POLL_FIRST_S if run.running_for() < FAST_POLL_WINDOW_S else POLL_LATER_S
 
 
-def _with_precomputed(lab, config, result):
-    """Prefer a precomputed run of the current settings over a session run of other ones."""
-    if result is not None and result.config == config_dict(config):
+def _with_precomputed(lab, config, result, same: bool):
+    """Prefer a precomputed run of the current settings over a session run of other ones
+    (`same`: the session's run is of this identity, data included)."""
+    if result is not None and same and result.config == config_dict(config):
         return result
     cached = load_cached(lab.id, config)
     if cached is not None:
@@ -156,7 +221,7 @@ def _with_precomputed(lab, config, result):
     return result
 
 
-def _live_view(run: Run, key: str, result_key: str, headline, config: dict,
+def _live_view(run: Viewer, key: str, result_key: str, headline, config: dict,
                interval: float) -> None:
     """One fragment on the polling timer draws the status, the live loss and the headline
     figure from one snapshot. (One, not one per figure: when the run ends it redraws the
@@ -165,7 +230,7 @@ def _live_view(run: Run, key: str, result_key: str, headline, config: dict,
                                                    interval)
 
 
-def _live_fragment(run: Run, key: str, result_key: str, headline, config: dict,
+def _live_fragment(run: Viewer, key: str, result_key: str, headline, config: dict,
                    interval: float) -> None:
     snap = run.snapshot()
     if snap.finished:
@@ -188,13 +253,20 @@ def _live_fragment(run: Run, key: str, result_key: str, headline, config: dict,
 
 def _keep(snap, key: str, result_key: str) -> None:
     """Store a finished run's Result once, keeping the one before it for A/B."""
-    if snap.result is not None and st.session_state.get(result_key) is not snap.result:
+    if snap.result is not None:
+        _store_result(key, snap.result, st.session_state.get(f"run-identity:{key}"))
+
+
+def _store_result(key: str, result, identity: str | None) -> None:
+    result_key = f"result:{key}"
+    if st.session_state.get(result_key) is not result:
         if st.session_state.get(result_key) is not None:
             st.session_state[f"previous:{key}"] = st.session_state[result_key]
-        st.session_state[result_key] = snap.result
+        st.session_state[result_key] = result
+        st.session_state[f"result-identity:{key}"] = identity
 
 
-def _finished_view(run: Run | None, result, headline, study: bool = False) -> None:
+def _finished_view(run: Viewer | None, result, headline, study: bool = False) -> None:
     snap = run.snapshot() if run is not None else None
     if snap is not None and snap.state == "failed":
         st.error(f"The run failed: {escape_markdown(snap.error)}. Earlier results are kept; "
@@ -240,4 +312,32 @@ def _headline_figure(draw, live: dict, config: dict, key: str) -> None:
     from ui.figures import show_figure  # plotly loads with the first figure, not the router
     fig = draw(live, config)
     fig.update_layout(height=HEADLINE_HEIGHT, showlegend=True)
-    show_figure(fig, key=f"headline:{key}")
+    show_figure(fig, key=f"headline:{key}", live=True)
+
+
+HEARTBEAT_S = max(1.0, min(5.0, ABANDON_AFTER_S / 4))
+
+
+def page_runs(state, page: str) -> list:
+    """The session's runs and sweeps of one page (keys "run:<page>" and "run:<page>-…")."""
+    return [value for name, value in list(state.items())
+            if isinstance(name, str) and (name == f"run:{page}" or name.startswith(f"run:{page}-"))
+            and hasattr(value, "touch")]
+
+
+def keep_watching(state, page: str) -> int:
+    """Mark every run of the open page as watched, whichever of its tabs is showing (a hidden
+    tab's own fragment does not poll). Returns how many it touched."""
+    runs = page_runs(state, page)
+    for run in runs:
+        run.touch()
+    return len(runs)
+
+
+def heartbeat(page: str) -> None:
+    """The page-level heartbeat: a fragment outside the tabs, on its own timer."""
+    st.fragment(run_every=HEARTBEAT_S)(_heartbeat_fragment)(page)
+
+
+def _heartbeat_fragment(page: str) -> None:
+    keep_watching(st.session_state, page)

@@ -5,16 +5,20 @@ run, with the command line that reproduces it.
 """
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from core import settings
 from core.contract import ConfigError, config_dict, knobs
 from core.runs import Run
+from core.shared_runs import lab_data
 from core.sweep import SweepSpec, lab_sweeps, parse_vary, plan_sweep, tabulate
 from core.sweep.job import sweep_command, sweep_csv, sweep_job
 from core.viz.sweep import sweep_curve
 from ui.escape import escape_markdown
 from ui.figures import how_to_read, show_figure
+from ui.labels import knob_labels, metric_label
 from ui.run_panel import POLL_LATER_S, start_run
 
 VALUES_MAX_CHARS = 200
@@ -33,8 +37,8 @@ def sweep_tab(lab, frame, last_result) -> None:
     if snap is not None and snap.finished and snap.result is not None:
         st.session_state[result_key] = snap.result
     left, right = st.columns([3, 2])
-    job = (sweep_job(plan, engine=settings.sweep_engine(),
-                     max_in_flight=settings.sweep_parallel()) if plan is not None else None)
+    job = (sweep_job(plan, engine=settings.sweep_engine(), max_in_flight=settings.sweep_parallel(),
+                     data=lab_data(lab)) if plan is not None else None)
     left.button("Run sweep", key=f"train:{key}", type="primary", icon=":material/play_arrow:",
                 disabled=active or plan is None, width="stretch", on_click=_start,
                 args=(key, job, plan))
@@ -44,8 +48,8 @@ def sweep_tab(lab, frame, last_result) -> None:
     if right.button("Stop", key=f"stop:{key}", disabled=not active, icon=":material/stop:",
                     width="stretch"):
         run.stop()
-    if problem:
-        st.error(problem, icon=":material/error:")
+    if problem:  # holds the typed values: shown as typed, never as Markdown
+        st.error(escape_markdown(problem), icon=":material/error:")
     if active:
         st.fragment(run_every=POLL_LATER_S)(_live)(run, st.session_state[plan_key])
     elif snap is not None and snap.state == "failed":
@@ -103,7 +107,7 @@ def _plan_from_form(lab, frame, last_result):
         plan = plan_sweep(lab, SweepSpec(vary=vary, seeds=seeds, metric=metric,
                                          overrides=held))
     except ConfigError as exc:
-        return None, f"This sweep cannot run: {exc}"
+        return None, f"This sweep cannot run: {page_words(str(exc))}"
     limit = settings.max_sweep_points()
     if plan.total > limit:
         return None, (f"This sweep has {plan.total} points; this server runs at most {limit} "
@@ -111,6 +115,21 @@ def _plan_from_form(lab, frame, last_result):
     st.caption(f"{plan.total} points: {len(plan.combos())} combinations × {len(plan.seeds)} "
                f"seeds, each a full run of the settings on the left.")
     return plan, None
+
+
+# The sweep's checks speak the command line's language; the page has fields, not flags.
+_FLAG_PHRASES = (("--vary expects knob=v1,v2,..., got", "expected comma-separated values, got"),
+                 ("; use --seeds N", "; set Seeds per point instead"),
+                 ("also fixed by --set; choose one", "also held fixed; vary it or hold it"),
+                 ("e.g. seq_len=20,40", "e.g. 20,40"))
+_FLAG = re.compile(r"--[a-z][a-z-]*:?\s*")
+
+
+def page_words(message: str) -> str:
+    """A sweep check's message without the command-line flags it names."""
+    for flag, words in _FLAG_PHRASES:
+        message = message.replace(flag, words)
+    return _FLAG.sub("", message)
 
 
 def _suggest_values(lab, config, knob_key: str, values_key: str) -> None:
@@ -185,7 +204,8 @@ def _live(run: Run, plan) -> None:
                     text=f"Sweep — {snap.step} of {plan.total} points"
                          + (f", about {eta:.0f} s left" if eta else "") + f" · {where}")
     show_figure(sweep_curve(tabulate(plan, records), list(plan.knobs), plan.metric,
-                            len(records), plan.total), key="sweep-live")
+                            len(records), plan.total, labels=_labels(plan.lab, plan.metric)),
+                key="sweep-live")
 
 
 def _finished(result, plan) -> None:
@@ -195,16 +215,19 @@ def _finished(result, plan) -> None:
             + f", in {result.wall_s:.0f} s on {m['where'] or 'this machine'}.")
     (st.success if result.success else st.warning)(text + (
         " " + escape_markdown(result.message) if result.message else ""))
-    show_figure(sweep_curve(m["rows"], result.arrays["knobs"], m["metric"]), key="sweep-done")
+    show_figure(sweep_curve(m["rows"], result.arrays["knobs"], m["metric"],
+                            labels=_labels(result.lab, m["metric"])), key="sweep-done")
     how_to_read("each dot is one seed's run, the line their mean and the band one spread "
                 "(sample standard deviation over seeds) either side. Every point trained the "
                 "settings on the left with the knobs shown changed; seed i is the same for every "
                 "point, so a difference between points is the knob's doing.")
     if plan is None:
         return
-    st.dataframe([{**{k: r[k] for k in result.arrays["knobs"]}, "seeds": r["n"],
-                   f"mean {m['metric']}": r["mean"], "spread": r["spread"],
-                   "values": ", ".join("—" if v is None else f"{v:.4g}" for v in r["values"])}
+    labels = _labels(result.lab, m["metric"])
+    st.dataframe([{**{labels.get(k, k): r[k] for k in result.arrays["knobs"]}, "seeds": r["n"],
+                   f"mean {labels[m['metric']]}": _number(r["mean"]),
+                   "spread": _number(r["spread"]),
+                   "values": ", ".join(_number(v) for v in r["values"])}
                   for r in m["rows"]], hide_index=True)
     cols = st.columns(2)
     cols[0].download_button("Sweep (JSON)", result.to_json(indent=1),
@@ -214,3 +237,15 @@ def _finished(result, plan) -> None:
     st.markdown("The command that reproduces this sweep:")
     st.code(sweep_command(plan), language="bash")
 
+
+
+def _labels(lab_id: str, metric: str) -> dict:
+    """Knob labels and the metric's, by raw name, for the curve's axes and the table."""
+    from core.labs import get_lab
+    return {**knob_labels(get_lab(lab_id)), metric: metric_label(metric)}
+
+
+def _number(value) -> str:
+    """A table cell: four significant digits, "—" where a value is missing (one seed has no
+    spread, a failed point no value)."""
+    return "—" if value is None else f"{value:.4g}"

@@ -107,11 +107,16 @@ def saved_activation_bytes(step: Callable[[], None], exclude: set[int]) -> int:
 def measure_step(model: torch.nn.Module, step: Callable[[], None], device: torch.device, *,
                  repeats: int = 5, budget_s: float = 2.0) -> dict:
     """Fastest wall time (ms) of `step` (forward, backward, optimiser step) after one
-    untimed step (which measures the memory and warms up the kernels), repeated up to
-    `repeats` times or until `budget_s` has passed, and the step's memory (MB): CUDA peak
-    above the baseline, or CPU saved activations."""
+    untimed step (which measures the memory and warms up the kernels; two on CUDA), repeated
+    up to `repeats` times or until `budget_s` has passed, and the step's memory (MB): CUDA
+    peak above the baseline after a first step, or CPU saved activations. The CUDA peak is
+    the process's: another run training on the same GPU at once adds to it."""
     params = {p.untyped_storage().data_ptr() for p in model.parameters()}
     if device.type == "cuda":
+        # The first step also allocates what stays for good (gradients, the optimiser's
+        # moments, cuDNN's workspace); counted in its peak, they would add a constant to every
+        # length and flatten the fitted exponent. So one step first, then the peak of the next.
+        step()
         torch.cuda.synchronize(device)
         base = torch.cuda.memory_allocated(device)
         torch.cuda.reset_peak_memory_stats(device)

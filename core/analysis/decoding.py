@@ -29,14 +29,6 @@ class Decoded:
     attention: torch.Tensor | None  # (B, L, Tx) or None without attention
 
 
-def _lengths(tokens: torch.Tensor) -> torch.Tensor:
-    """Length of each row up to and including its first EOS (L if it never ends)."""
-    is_eos = tokens == EOS
-    first = torch.where(is_eos.any(1), is_eos.float().argmax(1), torch.full_like(
-        tokens[:, 0], tokens.shape[1] - 1))
-    return first + 1
-
-
 @torch.no_grad()
 def _free_run(model: Seq2Seq, source: torch.Tensor, max_len: int, pick) -> Decoded:
     memory = model.encode(source)

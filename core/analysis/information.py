@@ -70,8 +70,8 @@ def recall_horizon(batch, fraction: float) -> Horizon:
     """The dependency horizon of a marked-recall batch (core.tasks.recall): the information
     the input at each lag d — its symbol and whether it is marked — carries about the target,
     estimated from the batch, and the window where it falls to `fraction` of the first lag's."""
-    symbol_and_mark = (batch.tokens * 2 + batch.x[:, :, -1].long()).numpy()
-    target = batch.target.numpy()
+    symbol_and_mark = (batch.tokens * 2 + batch.x[:, :, -1].long()).cpu().numpy()
+    target = batch.target.cpu().numpy()
     T = symbol_and_mark.shape[1]
     mi = [plugin_mutual_information(symbol_and_mark[:, T - d], target) for d in range(1, T + 1)]
     return dependency_horizon(mi, fraction)

@@ -153,7 +153,9 @@ class LatentProbe:
                "classes": [names[self._label(i)], names[self._label(j)]],
                "inputs": [self.input_of(i), self.input_of(j)],
                "lambda": torch.linspace(0, 1, points, device="cpu").tolist(), "decoded": decoded,
-               "z_path": path.tolist()}
+               "z_path": path.tolist(),
+               # the share of the end-to-end distance each step takes on an evenly paced path
+               "even_step": 1 / (points - 1)}
         out.update(self.path_quality(decoded, raw, out["inputs"]))
         return out
 

@@ -1,8 +1,8 @@
 """What the home page and the navigation need to know about each lab — id, title, question,
-what you will see, icon, order — read from the lab modules' source without importing them.
+what you will see, icon, order — read from the lab packages' source without importing them.
 
 Importing a lab imports torch and its models (over a second); the home page only needs these
-strings, so it reads them from the `LAB = LabSpec(...)` literal in each module. A test checks
+strings, so it reads them from the `LAB = LabSpec(...)` literal in each package's `__init__.py`. A test checks
 the catalog against the imported registry.
 """
 from __future__ import annotations
@@ -49,10 +49,11 @@ def _card_from_source(source: str, where: str = "a lab module") -> LabCard | Non
 @lru_cache(maxsize=1)
 def lab_cards() -> tuple[LabCard, ...]:
     cards = []
-    for path in sorted(LABS_DIR.glob("*.py")):
-        if path.stem.startswith("_") or path.stem == "catalog":
+    for path in sorted(LABS_DIR.glob("*/__init__.py")):
+        if path.parent.name.startswith("_"):
             continue
-        card = _card_from_source(path.read_text(encoding="utf-8"), f"core/labs/{path.name}")
+        card = _card_from_source(path.read_text(encoding="utf-8"),
+                                 f"core/labs/{path.parent.name}/__init__.py")
         if card is not None:
             cards.append(card)
     return tuple(sorted(cards, key=lambda c: (c.order, c.id)))

@@ -9,7 +9,7 @@ Nothing here imports Ray (or torch) until a sweep starts.
 """
 from core.sweep.named import lab_sweeps
 from core.sweep.point import run_point, scalar_metrics
-from core.sweep.spec import (Point, SweepPlan, SweepSpec, parse_sets, parse_vary, plan_sweep,
+from core.sweep_spec import (Point, SweepPlan, SweepSpec, parse_sets, parse_vary, plan_sweep,
                               point_key)
 from core.sweep.store import PointStore, create_store, resume_store
 from core.sweep.sweep_run import SweepRun, SweepSnapshot, ray_address

@@ -8,11 +8,13 @@ run, and names the command line that reproduces it.
 """
 from __future__ import annotations
 
+import functools
 import shlex
 import time
 
 from core.contract import Result
-from core.sweep.spec import SweepPlan
+from core.sweep.point import run_point
+from core.sweep_spec import SweepPlan
 from core.sweep.sweep_run import SweepRun
 from core.sweep.table import csv_table, tabulate
 
@@ -25,11 +27,14 @@ class SweepFailed(RuntimeError):
 
 
 def sweep_job(plan: SweepPlan, *, engine: str = "auto", address: str | None = None,
-              max_in_flight: int | None = None):
+              max_in_flight: int | None = None, data: dict | None = None):
     """The job a Run executes: drive a SweepRun, pass its progress and finished points to
-    `on_step` (the points as the live figure data), stop it when asked."""
+    `on_step` (the points as the live figure data), stop it when asked. `data` (an uploaded
+    series) goes to every point."""
+    point_fn = functools.partial(run_point, data=data) if data else run_point
+
     def job(on_step, should_stop) -> Result:
-        sweep = SweepRun(plan, engine=engine, address=address,
+        sweep = SweepRun(plan, engine=engine, address=address, point_fn=point_fn,
                          max_in_flight=max_in_flight).start()
         started = time.perf_counter()
         seen = -1
@@ -80,8 +85,8 @@ def plan_config(plan: SweepPlan) -> dict:
 
 
 def sweep_command(plan: SweepPlan) -> str:
-    """The command line that trains the same grid: `python -m core sweep LAB ...`."""
-    parts = ["python", "-m", "core", "sweep", plan.lab]
+    """The command line that trains the same grid: `python3 -m core sweep LAB ...`."""
+    parts = ["python3", "-m", "core", "sweep", plan.lab]
     for knob, values in plan.vary:
         parts += ["--vary", f"{knob}={','.join(_text(v) for v in values)}"]
     parts += ["--seeds", str(len(plan.seeds)), "--metric", plan.metric]

@@ -3,7 +3,7 @@ Each is checked against its lab's Config by the tests, so a renamed knob fails t
 front of a class."""
 from __future__ import annotations
 
-from core.sweep.spec import SweepSpec
+from core.sweep_spec import SweepSpec
 
 def lab_sweeps(lab) -> dict[str, SweepSpec]:
     """The named sweeps of a lab, by name."""

@@ -30,8 +30,11 @@ def scalar_metrics(metrics: dict, prefix: str = "") -> dict:
     return flat
 
 
-def run_point(lab_id: str, overrides: dict, seed: int, should_stop=None) -> dict:
-    """`lab.run(lab.make_config({**overrides, "seed": seed}))` with one torch thread.
+def run_point(lab_id: str, overrides: dict, seed: int, should_stop=None,
+              data: dict | None = None) -> dict:
+    """`lab.run(lab.make_config({**overrides, "seed": seed}), **data)` with one torch thread.
+    `data` is what the page's run is bound to (an uploaded series), so every point trains on
+    it as the page's own run does.
 
     Returns the point's scalar metrics plus the run's own success flag and step count (as the
     metrics `success` and `steps` unless the lab already reports those names), its status,
@@ -48,7 +51,7 @@ def run_point(lab_id: str, overrides: dict, seed: int, should_stop=None) -> dict
     config = lab.make_config({**overrides, "seed": seed})
     start, cpu_start = time.perf_counter(), time.process_time()
     with arms_at_once(1):  # points fill the cores; a point's arms train one after another
-        result = lab.run(config, should_stop=should_stop)
+        result = lab.run(config, should_stop=should_stop, **(data or {}))
     metrics = scalar_metrics(result.metrics)
     metrics.setdefault("success", float(result.success))
     metrics.setdefault("steps", float(result.steps))

@@ -31,6 +31,8 @@ from pathlib import Path
 import ray
 from ray import exceptions as ray_errors
 
+from core import settings
+
 MAX_RETRIES = 1
 OBJECT_STORE_BYTES = 96 * 1024 ** 2  # Ray's floor is 75 MiB; a point returns a few numbers
 POLL_S = 0.2
@@ -43,9 +45,9 @@ _started_here = False
 
 def local_cpus() -> int:
     """Cores this process may use (RNNLAB_RAY_CPUS overrides): one point per core."""
-    forced = os.environ.get("RNNLAB_RAY_CPUS")
-    if forced:
-        return max(1, int(forced))
+    forced = settings.ray_cpus()  # a value not accepted is reported, and ignored
+    if forced is not None:
+        return forced
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
@@ -55,7 +57,7 @@ def local_cpus() -> int:
 def _code_env() -> dict | None:
     """Ship this checkout to the cluster's workers (Ray's `working_dir`), so every node runs
     the driver's code; RNNLAB_RAY_SHIP_CODE=0 when the nodes already have it installed."""
-    if os.environ.get("RNNLAB_RAY_SHIP_CODE", "1") == "0":
+    if not settings.ray_ship_code():
         return None
     root = Path(__file__).resolve().parents[2]
     return {"working_dir": str(root), "excludes": SHIPPED_EXCLUDES}

@@ -61,20 +61,43 @@ def _describe_difference(saved: dict, wanted: dict) -> str | None:
     return None
 
 
+def _saved_sweep(header: dict, path: Path) -> dict:
+    """The header's description of its sweep, checked for the shape _describe_difference
+    reads (a dict whose "vary" is a list of [knob, values] pairs), else ConfigError."""
+    saved = header.get("sweep")
+    problem = None
+    if not isinstance(saved, dict):
+        problem = f'its "sweep" is {type(saved).__name__}, not an object'
+    elif not isinstance(saved.get("vary", []), list) or not all(
+            isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str)
+            and isinstance(pair[1], list) for pair in saved.get("vary", [])):
+        problem = 'its "vary" is not a list of [knob, values] pairs'
+    if problem:
+        raise ConfigError(f"--resume: {path} is not a sweep point file this version can read "
+                          f"({problem})")
+    return saved
+
+
 def resume_store(path: str | Path, plan) -> tuple[PointStore, list[dict]]:
     """The store to keep appending to, and the points already finished ("ok") in it."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"--resume: no such file {path}")
-    lines = path.read_text(encoding="utf-8").splitlines()
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise ConfigError(f"--resume: {path} is not a sweep point file (it is not UTF-8 "
+                          f"text)") from None
+    except OSError as exc:
+        raise ConfigError(f"--resume: cannot read {path}: {exc.strerror}") from None
     try:
         header = json.loads(lines[0]) if lines else {}
-    except ValueError:
+    except (ValueError, RecursionError):
         header = {}
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise ConfigError(f"--resume: {path} is not a sweep point file (its first line "
                           f"should name the format {FORMAT})")
-    difference = _describe_difference(header.get("sweep") or {}, plan.identity())
+    difference = _describe_difference(_saved_sweep(header, path), plan.identity())
     if difference:
         raise ConfigError(f"--resume: {path} holds a different grid: {difference}")
     wanted = {p.key for p in plan.points()}
@@ -82,9 +105,11 @@ def resume_store(path: str | Path, plan) -> tuple[PointStore, list[dict]]:
     for line in lines[1:]:
         try:
             record = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue  # a line cut short when the process died
-        if isinstance(record, dict) and record.get("key") in wanted:
+        if (isinstance(record, dict) and isinstance(record.get("key"), str)
+                and record["key"] in wanted and isinstance(record.get("metrics"), dict)
+                and isinstance(record.get("combo"), dict)):
             latest[record["key"]] = record
     done = [r for r in latest.values() if r.get("status") == "ok"]
     if lines and not path.read_bytes().endswith(b"\n"):

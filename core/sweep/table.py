@@ -10,7 +10,7 @@ import csv
 import io
 import math
 
-from core.sweep.spec import point_key
+from core.sweep_spec import point_key
 
 
 def mean_and_spread(values: list[float]) -> tuple[float | None, float | None]:

@@ -82,8 +82,3 @@ def inject(clean: torch.Tensor, count: int, size: float, gen: torch.Generator) -
 def probe_series(n: int, length: int, count: int, size: float,
                  gen: torch.Generator) -> ProbeBatch:
     return inject(normal_series(n, length, gen), count, size, gen)
-
-
-def min_probe_length(count: int) -> int:
-    """A slot must hold a segment with a step of room on either side."""
-    return count * (SEGMENT + 3)

@@ -49,10 +49,6 @@ class LongRangeTask:
     def input_size(self) -> int:
         return self.symbols + 1
 
-    def lag_values(self) -> list[int]:
-        """The lags a test set holds: 1..lag for recall, the one lag for copy."""
-        return list(range(1, self.lag + 1)) if self.task == "recall" else [self.lag]
-
     def sample(self, n: int, gen: torch.Generator, device=None) -> LongRangeBatch:
         """Draw on the CPU from `gen` (so data are identical on every device), then move."""
         T = self.seq_len

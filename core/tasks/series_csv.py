@@ -3,12 +3,21 @@
 The bytes are parsed as text by pandas (never unpickled or evaluated). Two steps, so the page
 can offer a choice of column between them: `read_csv_table` checks the file as a whole,
 `series_from_table` checks the chosen column value by value.
+
+Every row's width is checked against the header before pandas sees the file: pandas turns the
+fields of a row wider than its header into index columns, and one 600 KB row of 300,000 fields
+then costs a minute of CPU and a gigabyte. A file is parsed once: the table (or the refusal)
+is kept by the hash of its bytes, so the page's reruns with the file still in the uploader do
+not parse it again.
 """
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import reprlib
+import threading
+from collections import OrderedDict
 
 import numpy as np
 import pandas as pd
@@ -21,11 +30,41 @@ MAX_COLUMNS = 500
 # The forecasters compute in float32, where the variance of values near 1e19 already overflows;
 # a bound well inside that keeps normalisation finite.
 MAX_ABS_VALUE = 1e15
+PARSED_FILES_KEPT = 16  # files a class uploads at once; each table is at most MAX_BYTES of text
+
+_parsed: OrderedDict[str, pd.DataFrame | str] = OrderedDict()
+_parsed_lock = threading.Lock()
+
+
+def data_digest(raw: bytes) -> str:
+    """The identity of a file's content (what a run trained on, whatever the file was called)."""
+    return hashlib.sha256(raw).hexdigest()[:16]
 
 
 def read_csv_table(data: bytes | str) -> pd.DataFrame:
-    """Parse CSV bytes (UTF-8) into a table with a header row; raise ValueError naming the problem."""
+    """Parse CSV bytes (UTF-8) into a table with a header row; raise ValueError naming the
+    problem. The same bytes are parsed once (the table returned is shared: do not modify it)."""
     raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    key = data_digest(raw)
+    with _parsed_lock:
+        kept = _parsed.get(key)
+        if kept is not None:
+            _parsed.move_to_end(key)
+    if kept is None:
+        try:
+            kept = _parse_table(raw)
+        except ValueError as err:
+            kept = str(err)
+        with _parsed_lock:
+            _parsed[key] = kept
+            while len(_parsed) > PARSED_FILES_KEPT:
+                _parsed.popitem(last=False)
+    if isinstance(kept, str):
+        raise ValueError(kept)
+    return kept
+
+
+def _parse_table(raw: bytes) -> pd.DataFrame:
     if len(raw) > MAX_BYTES:
         raise ValueError(f"the file is {len(raw) / 1e6:.1f} MB; the limit is "
                          f"{MAX_BYTES / 1e6:.0f} MB")
@@ -40,8 +79,10 @@ def read_csv_table(data: bytes | str) -> pd.DataFrame:
     if columns > MAX_COLUMNS:
         raise ValueError(f"the header row has {columns:,} columns; the limit is {MAX_COLUMNS} "
                          "(keep the column to forecast and a few others)")
+    _check_row_widths(text, sep, columns)
     try:
-        table = pd.read_csv(io.StringIO(text), sep=sep, nrows=MAX_ROWS + 1)
+        # index_col=False: a row wider than the header is an error, never extra index columns
+        table = pd.read_csv(io.StringIO(text), sep=sep, nrows=MAX_ROWS + 1, index_col=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError) as err:
         raise ValueError(f"the file is not readable as CSV: {str(err).strip()}") from None
     if table.shape[1] == 0 or table.shape[0] == 0:
@@ -53,6 +94,29 @@ def read_csv_table(data: bytes | str) -> pd.DataFrame:
     if not numeric_columns(table):
         raise ValueError("no column holds numbers; columns found: " + _names(table.columns))
     return table
+
+
+def _check_row_widths(text: str, sep: str, columns: int) -> None:
+    """Refuse the first row with more fields than the header, before anything is parsed.
+    Without quotes a row's width is its delimiters plus one (counted in place, no list of
+    fields built); with quotes the csv module reads the records, one at a time."""
+    if '"' not in text:
+        for number, line in enumerate(text.splitlines()[:MAX_ROWS + 2], start=1):
+            _refuse_wide(line.count(sep) + 1, columns, number)
+        return
+    try:
+        for number, row in enumerate(csv.reader(io.StringIO(text), delimiter=sep), start=1):
+            _refuse_wide(len(row), columns, number)
+            if number > MAX_ROWS + 1:
+                return
+    except csv.Error as err:
+        raise ValueError(f"the file is not readable as CSV: {err}") from None
+
+
+def _refuse_wide(width: int, columns: int, line: int) -> None:
+    if width > columns:
+        raise ValueError(f"row {line} has {width:,} fields but the header names {columns}; "
+                         "every row needs one field per column")
 
 
 def _header_width(text: str, sep: str) -> int:

@@ -44,7 +44,9 @@ def transduce(task: str, tokens: torch.Tensor, gen: torch.Generator | None = Non
               ) -> torch.Tensor:
     """The target for a batch of token ids (B, T) -> (B, T)."""
     if task == MULTI_VALID:
-        order = torch.rand(tokens.shape, generator=gen).argsort(dim=1)
+        order = torch.rand(tokens.shape, generator=gen,
+                           device=gen.device if gen is not None else tokens.device)
+        order = order.to(tokens.device).argsort(dim=1)
         return tokens.gather(1, order)
     if task == "sort":
         return tokens.sort(dim=1).values
@@ -110,8 +112,9 @@ class TransductionTask:
 
     def sample(self, n: int, length: int, gen: torch.Generator, device=None) -> TransductionBatch:
         """n random inputs of one length (batches of one length need no padding)."""
-        source = torch.randint(0, self.symbols, (n, length), generator=gen) + FIRST_SYMBOL
-        eos = torch.full((n, 1), EOS, dtype=torch.long)
+        source = torch.randint(0, self.symbols, (n, length), generator=gen,
+                               device=gen.device) + FIRST_SYMBOL
+        eos = torch.full((n, 1), EOS, dtype=torch.long, device=source.device)
         target = torch.cat([transduce(self.task, source, gen), eos], dim=1)
         if device is not None:
             source, target = source.to(device), target.to(device)
@@ -148,4 +151,4 @@ class TransductionTask:
         return output == self.target_for(source)
 
     def target_for(self, ids: list[int]) -> list[int]:
-        return transduce(self.task, torch.tensor([ids])).squeeze(0).tolist()
+        return transduce(self.task, torch.tensor([ids], device="cpu")).squeeze(0).tolist()

@@ -4,9 +4,8 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.viz.applications_palette import color
-from core.viz.common import style
-from core.viz.dna import waiting
+from core.viz import palette as pal
+from core.viz.common import placeholder, style
 
 
 def anomaly_headline(live: dict, config: dict, color) -> go.Figure:
@@ -18,13 +17,13 @@ def anomaly_headline(live: dict, config: dict, color) -> go.Figure:
     main = live.get(config.get("ae_form")) or next(iter(live.values()), None)
     if main is not None:
         fig.add_trace(go.Scatter(y=main["series"], mode="lines", name="probe series",
-                                 line=dict(color="grey", width=1.2)), row=1, col=1)
+                                 line=dict(color=pal.REFERENCE, width=1.2)), row=1, col=1)
         flagged = [t for t, v in enumerate(main["score"]) if v >= main["threshold"]]
         fig.add_trace(go.Scatter(x=flagged, y=[main["series"][t] for t in flagged],
-                                 mode="markers", marker=dict(color="red", size=4),
+                                 mode="markers", marker=dict(color=pal.VERMILLION, size=4),
                                  name=f"flagged by {config.get('ae_form')}"), row=1, col=1)
         for start, end, kind in main["segments"]:
-            fig.add_vrect(x0=start - 0.5, x1=end - 0.5, fillcolor="orange", opacity=0.25,
+            fig.add_vrect(x0=start - 0.5, x1=end - 0.5, fillcolor=pal.ORANGE, opacity=0.25,
                           line_width=0, annotation_text=kind, annotation_position="top left",
                           annotation_font_size=10, row="all", col=1)
     for i, (name, data) in enumerate(live.items()):
@@ -33,8 +32,9 @@ def anomaly_headline(live: dict, config: dict, color) -> go.Figure:
         fig.add_trace(go.Scatter(y=ratio, mode="lines", name=f"{name} (step {data['step']})",
                                  line=dict(color=color(name, i),
                                            width=2 if data is main else 1)), row=2, col=1)
-    fig.add_hline(y=1, line_dash="dash", line_color="black", row=2, col=1)
-    waiting(fig, live)
+    fig.add_hline(y=1, line_dash="dash", line_color=pal.REFERENCE, row=2, col=1)
+    if not live:
+        placeholder(fig)
     style(fig, "Anomaly score along a probe series", "", "")
     fig.update_yaxes(title_text="value", row=1, col=1)
     fig.update_yaxes(title_text="score / threshold", type="log", exponentformat="power",
@@ -55,7 +55,7 @@ def roc_figure(result) -> go.Figure:
                                  showlegend=False,
                                  hovertemplate=f"{name} at its threshold<extra></extra>"))
     fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance",
-                             line=dict(dash="dot", color="grey")))
+                             line=dict(dash="dot", color=pal.REFERENCE)))
     return style(fig, "ROC over every step of the test probes (× = the 99% threshold)",
                  "false-positive rate", "true-positive rate")
 

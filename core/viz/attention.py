@@ -7,9 +7,11 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.viz.common import style
+from core.viz import palette as pal
+from core.viz.common import WAITING, placeholder, style
+from core.viz.config_input import accepts_config
 
-COLORS = {"dot": "#1f77b4", "additive": "#2ca02c", "general": "#9467bd", "none": "#ff7f0e"}
+COLORS = pal.colors_for(("dot", "additive", "general", "none"))
 
 
 def _by_length(values: dict) -> dict[int, float]:
@@ -29,6 +31,7 @@ def _heatmap(weights, input_labels, output_labels, showscale: bool = True) -> go
                       hovertemplate="input %{x}<br>output %{y}<br>α = %{z:.3f}<extra></extra>")
 
 
+@accepts_config
 def headline(live: dict, config: dict) -> go.Figure:
     """The lab's answer, drawn while it trains. Left: the attention map of the probe input
     at the latest measurement (rows are output steps, columns input positions). Right: the
@@ -46,10 +49,9 @@ def headline(live: dict, config: dict) -> go.Figure:
         fig.update_yaxes(autorange="reversed", type="category", row=1, col=1)
         fig.update_xaxes(type="category", row=1, col=1)
     else:
-        text = ("waiting for the first measurement…" if not live or config.get("attention")
+        text = (WAITING if not live or config.get("attention")
                 != "none" else "no attention: the decoder<br>sees only the final state")
-        fig.add_annotation(text=text, showarrow=False, xref="x domain", yref="y domain",
-                           x=0.5, y=0.5)
+        placeholder(fig, text, xref="x domain", yref="y domain")
     for name, d in live.items():
         fig.add_trace(go.Scatter(x=d["lengths"], y=d["accuracy"], mode="lines+markers",
                                  name=f"{name}, step {d['step']}",
@@ -57,7 +59,7 @@ def headline(live: dict, config: dict) -> go.Figure:
     low = int(config.get("min_len", 1))
     high = int(config.get("max_len", low))
     longest = max(high, int(config.get("test_max_len", high)))
-    fig.add_vrect(x0=low - 0.5, x1=high + 0.5, fillcolor="green", opacity=0.08, line_width=0,
+    fig.add_vrect(x0=low - 0.5, x1=high + 0.5, fillcolor=pal.BLUISH_GREEN, opacity=0.08, line_width=0,
                   row=1, col=2)
     fig.update_xaxes(title_text="input position : token", row=1, col=1)
     fig.update_yaxes(title_text="output step : token", row=1, col=1)
@@ -95,14 +97,14 @@ def alignment_simulation_figure(sim: dict, width: float) -> go.Figure:
     L = sim["lengths"]
     fig = go.Figure()
     fig.add_scatter(x=L, y=sim["uniform_closed_form"], mode="lines",
-                    name="uniform, closed form ln T_x", line={"dash": "dash", "color": "gray"})
+                    name="uniform, closed form ln T_x", line={"dash": "dash", "color": pal.REFERENCE})
     fig.add_scatter(x=L, y=sim["uniform_simulated"], mode="markers", name="uniform, simulated",
-                    marker={"color": "gray", "symbol": "circle-open", "size": 9})
+                    marker={"color": pal.REFERENCE, "symbol": "circle-open", "size": 9})
     fig.add_scatter(x=L, y=sim["gaussian_closed_form"], mode="lines",
                     name=f"Gaussian σ={width:g}, closed form ½ln(2πeσ²)",
-                    line={"dash": "dot", "color": "#d62728"})
+                    line={"dash": "dot", "color": pal.VERMILLION})
     fig.add_scatter(x=L, y=sim["gaussian_simulated"], mode="markers",
-                    name=f"Gaussian σ={width:g}, simulated", marker={"color": "#d62728"})
+                    name=f"Gaussian σ={width:g}, simulated", marker={"color": pal.VERMILLION})
     if sim.get("measured"):
         fig.add_scatter(x=sim["measured_lengths"], y=sim["measured"], mode="lines+markers",
                         name="trained model, measured", line={"color": COLORS["dot"]})
@@ -124,7 +126,7 @@ def accuracy_by_length_figure(metrics: dict, train_lengths) -> go.Figure:
                         line={"color": COLORS.get(label), "dash": "dot"})
     if train_lengths:
         fig.add_vrect(x0=min(train_lengths) - 0.5, x1=max(train_lengths) + 0.5,
-                      fillcolor="green", opacity=0.08, line_width=0,
+                      fillcolor=pal.BLUISH_GREEN, opacity=0.08, line_width=0,
                       annotation_text="training lengths", annotation_position="top left")
     fig.update_yaxes(range=[-0.02, 1.05])
     return style(fig, "Accuracy against input length on fresh test inputs (greedy)",
@@ -136,7 +138,7 @@ def training_curve_figure(histories: dict, sharp_ratio: float | None = None) -> 
     measurement; a dashed line at the ratio training stops under."""
     fig = go.Figure()
     if sharp_ratio is not None:
-        fig.add_hline(y=sharp_ratio, line_dash="dash", line_color="gray",
+        fig.add_hline(y=sharp_ratio, line_dash="dash", line_color=pal.REFERENCE,
                       annotation_text=f"stop ratio {sharp_ratio:g}")
     for name, history in histories.items():
         evals = [h for h in history if h.get("eval")]
@@ -170,7 +172,7 @@ def beam_tree_figure(tree: list, width: int) -> go.Figure:
         (x0, y0), (x1, y1) = pos[node["parent"]], pos[node["id"]]
         fig.add_scatter(x=[x0, x1], y=[y0, y1], mode="lines", showlegend=False,
                         hoverinfo="skip",
-                        line={"color": COLORS["dot"] if node["best"] else "#bbbbbb",
+                        line={"color": COLORS["dot"] if node["best"] else pal.REFERENCE,
                               "width": 3 if node["best"] else 1})
     for best in (False, True):
         nodes = [n for n in tree if n["best"] == best]
@@ -180,7 +182,7 @@ def beam_tree_figure(tree: list, width: int) -> go.Figure:
             text=[n["name"] for n in nodes], textposition="top center",
             customdata=[[n["log_prob"], "finished" if n["finished"] else ""] for n in nodes],
             hovertemplate="log p = %{customdata[0]:.3f} %{customdata[1]}<extra></extra>",
-            marker={"size": 10, "color": COLORS["dot"] if best else "#999999",
+            marker={"size": 10, "color": COLORS["dot"] if best else pal.REFERENCE,
                     "symbol": ["square" if n["finished"] else "circle" for n in nodes]})
     deepest = max((rank for _, rank in pos.values()), default=0)
     fig.update_yaxes(range=[deepest + 0.4, -0.6], dtick=1)  # room for the top row's labels

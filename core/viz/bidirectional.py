@@ -5,10 +5,11 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.tasks.direction import CAUSAL_BOUND_FORMULA, causal_bound
-from core.viz.common import style
+from core.viz import palette as pal
+from core.viz.common import placeholder, style
+from core.viz.config_input import accepts_config
 
-COLORS = {"uni": "#636EFA", "bi": "#EF553B", "bi, future hidden": "#FFA15A",
-          "forward": "#636EFA", "backward": "#EF553B"}
+COLORS = pal.colors_for(("uni", "bi", "bi, future hidden", "forward", "backward"))
 CLASSES = {"palindrome": 2, "disambiguation": 2}  # the other tasks answer with one of K symbols
 
 
@@ -22,15 +23,16 @@ def _add_reference_line(fig: go.Figure, config: dict) -> None:
     task, symbols = config.get("task", ""), int(config.get("symbols", 2))
     bound = causal_bound(task, symbols)
     if bound is not None:
-        fig.add_hline(y=bound, line_dash="dash", line_color="black",
+        fig.add_hline(y=bound, line_dash="dash", line_color=pal.REFERENCE,
                       annotation_text=bound_label(task, bound), annotation_position="top left")
     else:
         chance = 1.0 / CLASSES.get(task, symbols)
-        fig.add_hline(y=chance, line_dash="dot", line_color="gray",
+        fig.add_hline(y=chance, line_dash="dot", line_color=pal.REFERENCE,
                       annotation_text=f"uniform guess = {chance:.3f}",
                       annotation_position="top left")
 
 
+@accepts_config
 def headline(live: dict, config: dict) -> go.Figure:
     """The lab's answer, drawn while it trains: each model's accuracy on the validation set
     over training against the exact causal bound, and at the end each model's test accuracy
@@ -49,7 +51,7 @@ def headline(live: dict, config: dict) -> go.Figure:
         if data.get("test_accuracy") is not None:
             fig.add_scatter(x=[end], y=[data["test_accuracy"]], mode="markers",
                             marker=dict(symbol="star", size=12, color=COLORS.get(name),
-                                        line=dict(width=1, color="black")),
+                                        line=dict(width=1, color=pal.REFERENCE)),
                             name=f"{name}, test")
     for name, data in live.items():
         if data.get("test_accuracy_future_hidden") is not None:
@@ -63,8 +65,7 @@ def headline(live: dict, config: dict) -> go.Figure:
     fig.update_yaxes(range=[0, 1.05])
     if not live:
         fig.update_xaxes(range=[0, max(int(config.get("steps", 0)), 1)])
-        fig.add_annotation(text="waiting for the first measurement…", showarrow=False,
-                           xref="paper", yref="paper", x=0.5, y=0.5)
+        placeholder(fig)
     return style(fig, "Accuracy while training: causal (uni) vs bidirectional (bi)",
                  "training step", "held-out accuracy")
 
@@ -82,7 +83,10 @@ def accuracy_by_direction(result) -> go.Figure:
         names.append("bi, future hidden")
         values.append(by_dir["bi"]["accuracy_future_hidden"])
     fig = go.Figure(go.Bar(x=names, y=values, marker_color=[COLORS[n] for n in names],
-                           text=[f"{v:.3f}" for v in values], textposition="outside",
+                           # inside the bar's top: outside, the uni bar's label sat on the
+                           # causal bound's line and under its annotation
+                           text=[f"{v:.3f}" for v in values], textposition="inside",
+                           insidetextanchor="end",
                            name="measured"))
     _add_reference_line(fig, result.config)
     fig.update_yaxes(range=[0, 1.12])

@@ -5,16 +5,49 @@ import altair as alt
 import pandas as pd
 import plotly.graph_objects as go
 
-# plotly's default colours, in order, so live charts and figures agree without being told
-PALETTE = ("#636efa", "#ef553b", "#00cc96", "#ab63fa", "#ffa15a", "#19d3f3", "#ff6692",
-           "#b6e880", "#ff97ff", "#fecb52")
+from core.viz.palette import OKABE_ITO
+
+# series no lab named take the colour-blind-safe set in order (core/viz/palette.py)
+PALETTE = OKABE_ITO
 MAX_POINTS = 400  # per series; the live chart redraws often, so keep it light
 
 
-def style(fig: go.Figure, title: str, x: str, y: str, height: int = 320) -> go.Figure:
-    fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, height=height,
-                      margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.25))
+WAITING = "waiting for the first measurement…"
+
+
+def placeholder(fig: go.Figure, text: str = WAITING, xref: str = "paper",
+                yref: str = "paper") -> go.Figure:
+    """The note in the middle of a figure that has nothing to draw yet (by default: no
+    measurement has arrived), the same on every lab's figures."""
+    fig.add_annotation(text=text, showarrow=False, xref=xref, yref=yref, x=0.5, y=0.5)
     return fig
+
+
+TITLE_LINE_CHARS = 52  # about what a phone's width shows of a title at plotly's title size
+
+
+def style(fig: go.Figure, title: str, x: str, y: str, height: int = 320) -> go.Figure:
+    """Title, axis titles and height, in the look every figure shares. A long title wraps
+    onto a second line (plotly never wraps one: a phone cut it off), and the plot makes room
+    for it. The legend sits at the foot of the figure, under the x-axis title: placed against
+    the plot instead, it covered that title whenever the plot was short (a phone)."""
+    fig.update_layout(title=dict(text=wrap_title(title), automargin=True),
+                      xaxis_title=x, yaxis_title=y, height=height,
+                      margin=dict(l=10, r=10, t=40, b=10),
+                      legend=dict(orientation="h", yref="container", y=0, yanchor="bottom",
+                                  x=0))
+    return fig
+
+
+def wrap_title(title: str, width: int = TITLE_LINE_CHARS) -> str:
+    """Break a long title at the space nearest its middle (plotly's line break is <br>)."""
+    if len(title) <= width or "<br>" in title:
+        return title
+    spaces = [i for i, c in enumerate(title) if c == " "]
+    if not spaces:
+        return title
+    cut = min(spaces, key=lambda i: abs(i - len(title) / 2))
+    return title[:cut] + "<br>" + title[cut + 1:]
 
 
 def thin_points(points: list) -> list:

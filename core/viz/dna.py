@@ -5,15 +5,9 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.viz.applications_palette import color
-from core.viz.common import style
+from core.viz import palette as pal
+from core.viz.common import placeholder, style
 from core.viz.logos import BASE_COLORS, add_logo
-
-
-def waiting(fig: go.Figure, live: dict) -> None:
-    if not live:
-        fig.add_annotation(text="waiting for the first measurement…", showarrow=False,
-                           xref="paper", yref="paper", x=0.5, y=0.5)
 
 
 def dna_headline(live: dict, config: dict, color) -> go.Figure:
@@ -26,14 +20,15 @@ def dna_headline(live: dict, config: dict, color) -> go.Figure:
                                  name=name, line_color=color(name, i), marker_size=4))
         ceiling = data.get("presence_ceiling", ceiling)
     target = float(config.get("target_acc", 0.9))
-    fig.add_hline(y=target, line_dash="dash", line_color="black",
+    fig.add_hline(y=target, line_dash="dash", line_color=pal.REFERENCE,
                   annotation_text=f"target {target:.2f}", annotation_position="top left")
     if ceiling is not None:
-        fig.add_hline(y=ceiling, line_dash="dot", line_color="grey",
+        fig.add_hline(y=ceiling, line_dash="dot", line_color=pal.REFERENCE,
                       annotation_text=f"motif presence alone {ceiling:.2f}",
                       annotation_position="bottom right")
     fig.update_yaxes(range=[0.4, 1.02])
-    waiting(fig, live)
+    if not live:
+        placeholder(fig)
     gap = f"{config.get('gap_min', '')}–{config.get('gap_max', '')}"
     return style(fig, f"Accuracy on held-out DNA (A then B, {gap} bases apart)",
                  "training step", "validation accuracy")
@@ -93,7 +88,7 @@ def accuracy_bars(result) -> go.Figure:
                            text=[f"{acc[n]:.2f}" for n in names]))
     fig.add_hline(y=m["presence_ceiling"], line_dash="dot",
                   annotation_text=f"motif presence alone {m['presence_ceiling']:.2f}")
-    fig.add_hline(y=m["majority_accuracy"], line_dash="dash", line_color="grey",
+    fig.add_hline(y=m["majority_accuracy"], line_dash="dash", line_color=pal.REFERENCE,
                   annotation_text="majority class", annotation_position="bottom right")
     fig.update_yaxes(range=[0, 1.05])
     return style(fig, f"Test accuracy after {result.steps} steps each, same data and seed",

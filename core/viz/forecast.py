@@ -5,11 +5,12 @@ import math
 
 import plotly.graph_objects as go
 
-from core.viz.common import style
+from core.viz import palette as pal
+from core.viz.common import placeholder, style
+from core.viz.config_input import accepts_config
 
-COLORS = {"iterative": "#d62728", "direct": "#1f77b4", "persistence": "#7f7f7f",
-          "truth": "#222222"}
-BANDS = {"iterative": "rgba(214,39,40,0.13)", "direct": "rgba(31,119,180,0.13)"}
+COLORS = pal.colors_for(("iterative", "direct", "persistence", "truth"))
+BANDS = {"iterative": "rgba(213,94,0,0.13)", "direct": "rgba(0,114,178,0.13)"}
 
 
 def _finite(values):
@@ -62,10 +63,11 @@ def _references(fig: go.Figure, persistence, saturation, theory, stretch, system
     if saturation is not None and math.isfinite(saturation) and persistence:
         # a trace, not add_hline: on a log axis a shape's y is read as log10 of the value
         fig.add_trace(go.Scatter(x=[1, len(persistence)], y=[saturation, saturation],
-                                 mode="lines", line={"color": "#bbb", "dash": "dashdot"},
+                                 mode="lines", line={"color": pal.REFERENCE, "dash": "dashdot"},
                                  name="saturation: two random states apart"))
 
 
+@accepts_config
 def headline(live: dict, config: dict) -> go.Figure:
     """The lab's answer, drawn while it trains: each model's median error at every horizon
     on held-out windows (log axis), re-measured at each evaluation, with the geometric-sum
@@ -80,8 +82,7 @@ def headline(live: dict, config: dict) -> go.Figure:
     horizon = int(config.get("horizon", 1))
     fig.update_xaxes(range=[0.5, horizon + 0.5])
     if not live:
-        fig.add_annotation(text="waiting for the first measurement…", showarrow=False,
-                           xref="paper", yref="paper", x=0.5, y=0.5)
+        placeholder(fig)
     held = next((d.get("held_out") for d in live.values() if d.get("held_out")), "held-out")
     fig = style(fig, f"Error by horizon on {held} windows", "steps ahead k",
                 "median error |x̂ - x| (log)")
@@ -91,7 +92,8 @@ def headline(live: dict, config: dict) -> go.Figure:
     fig.update_layout(legend=dict(orientation="v", x=0.01 if left else 0.99,
                                   y=0.99 if left else 0.01, xanchor="left" if left else "right",
                                   yanchor="top" if left else "bottom",
-                                  bgcolor="rgba(255,255,255,0.7)", font=dict(size=10)))
+                                  # a translucent grey reads on the light and the dark theme alike
+                                  bgcolor=pal.LEGEND_BACKGROUND))
     return fig
 
 
@@ -114,9 +116,9 @@ def growth_rate_figure(result) -> go.Figure:
     lo, hi = min(known + [0.0]) - 0.05, max(known) + 0.05
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="fitted = known",
-                             line={"color": "#999", "dash": "dash"}))
+                             line={"color": pal.REFERENCE, "dash": "dash"}))
     fig.add_trace(go.Scatter(x=ref, y=meas, mode="markers+text", text=text,
-                             textposition="top center", marker={"size": 11, "color": "#d62728"},
+                             textposition="top center", marker={"size": 11, "color": pal.VERMILLION},
                              name="iterative model (fitted to its measured error)"))
     return style(fig, "Fitted error growth vs the known rate",
                  "known rate per step (ln L, or Lyapunov exponent × Δt)",
@@ -142,7 +144,7 @@ def examples_figure(result, channel: int = 0) -> go.Figure:
                                                              "dash": "dot"},
                                          name=f"{kind} forecast", legendgroup=kind,
                                          showlegend=show))
-    fig.add_vline(x=0.5, line={"color": "#999", "dash": "dot"})
+    fig.add_vline(x=0.5, line={"color": pal.REFERENCE, "dash": "dot"})
     return style(fig, "Forecasts over the truth (held-out test windows)",
                  "step (0 = last observed)", f"value (channel {channel})", height=400)
 

@@ -4,9 +4,18 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from core.viz.common import style
+from core.viz import palette as pal
+from core.viz.common import placeholder, style
+from core.viz.config_input import accepts_config
 
-CELL_COLORS = {"rnn": "#d62728", "lstm": "#1f77b4", "gru": "#2ca02c", "linear": "#9467bd"}
+CELL_COLORS = pal.colors_for(("rnn", "lstm", "gru", "linear"))
+# what the page calls each cell, and the article it takes ("an LSTM", "a tanh RNN")
+CELL_NAMES = {"rnn": "tanh RNN", "lstm": "LSTM", "gru": "GRU", "linear": "linear RNN"}
+
+
+def a_cell(cell: str) -> str:
+    name = CELL_NAMES.get(cell, cell)
+    return ("an " if name[0] in "AEFHILMNORSX" else "a ") + name
 
 
 def _log10(values) -> np.ndarray:
@@ -25,7 +34,7 @@ def gradient_heatmap(result, truncated: bool = False) -> go.Figure:
                                colorbar=dict(title="log10 ‖dL/dh_t‖")))
     k = result.config.get("tbptt_k", 0)
     if k and k < T:
-        fig.add_vline(x=T - k + 0.5, line_dash="dash", line_color="white",
+        fig.add_vline(x=T - k + 0.5, line_dash="dash", line_color=pal.ON_HEATMAP,
                       annotation_text=f"window K={k}")
     title = (f"What truncated training receives (K = {k}, measured)" if truncated
              else "Full backpropagation through time (measured)" if k and k < T
@@ -33,6 +42,7 @@ def gradient_heatmap(result, truncated: bool = False) -> go.Figure:
     return style(fig, title, "timestep t", "training step", height=360)
 
 
+@accepts_config
 def headline(live: dict, config: dict) -> go.Figure:
     """The lab's answer, drawn while it trains: ||dL/dh_t|| against t on a log axis, one
     line per cell, from each cell's latest measurement on the probe batch. A falling
@@ -42,8 +52,8 @@ def headline(live: dict, config: dict) -> go.Figure:
     for cell, data in live.items():
         norms = data["grad_norms"]
         fig.add_trace(go.Scatter(x=list(range(1, len(norms) + 1)), y=norms, mode="lines",
-                                 name=f"{cell} at step {data['step']} (measured)",
-                                 line_color=CELL_COLORS.get(cell)))
+                                 name=f"{CELL_NAMES.get(cell, cell)} at step {data['step']} (measured)",
+                                 line=pal.line(cell)))
         if data.get("theory"):
             a = float(config.get("a", 1.0))
             formula = ("|a|^(T-t)·‖g_T‖" if config.get("supervision") == "many_to_one"
@@ -51,14 +61,16 @@ def headline(live: dict, config: dict) -> go.Figure:
             fig.add_trace(go.Scatter(x=list(range(1, len(data["theory"]) + 1)),
                                      y=data["theory"], mode="lines",
                                      name=f"theory {formula}, a={a:g}",
-                                     line=dict(dash="dash", color="black")))
+                                     line=dict(dash="dash", color=pal.REFERENCE)))
     mark = T - min(int(config.get("lag", T)), T) + 1
     if config.get("lag_spread") == "fixed":
-        fig.add_vline(x=mark, line_dash="dot", annotation_text="marked symbol")
+        # the label on a translucent box: a curve passing behind it leaves it readable
+        fig.add_vline(x=mark, line_dash="dot", line_color=pal.REFERENCE,
+                      annotation_text="marked symbol",
+                      annotation_bgcolor=pal.LEGEND_BACKGROUND)
     fig.update_yaxes(type="log", exponentformat="power")
     if not live:
-        fig.add_annotation(text="waiting for the first measurement…", showarrow=False,
-                           xref="paper", yref="paper", x=0.5, y=0.5)
+        placeholder(fig)
     return style(fig, "Gradient reaching each timestep, per cell", "timestep t",
                  "‖dL/dh_t‖ (log scale)")
 
@@ -137,7 +149,7 @@ def tbptt_sweep_figure(sweep_result) -> go.Figure:
     reference = sweep_result.metrics.get("in_window_accuracy_by_k") or {}
     if any(v is not None for v in reference.values()):
         fig.add_trace(go.Scatter(x=[str(k) for k in ks], y=[reference.get(k) for k in ks],
-                                 mode="lines", line=dict(dash="dash", color="black"),
+                                 mode="lines", line=dict(dash="dash", color=pal.REFERENCE),
                                  name="if only in-window marks are learned: p_K + (1-p_K)/S "
                                       "(theory)"))
     fig.add_hline(y=sweep_result.metrics["chance_accuracy"], line_dash="dot",

@@ -6,7 +6,10 @@ import math
 
 import plotly.graph_objects as go
 
-BASE_COLORS = {"A": "#109648", "C": "#255c99", "G": "#f7b32b", "T": "#d62839"}
+from core.viz import palette as pal
+
+# one Okabe–Ito colour per base: no two differ by red and green alone
+BASE_COLORS = {"A": pal.BLUISH_GREEN, "C": pal.BLUE, "G": pal.ORANGE, "T": pal.VERMILLION}
 
 
 def _arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float,
@@ -61,7 +64,7 @@ def add_logo(fig: go.Figure, heights: list, row: int | None = None, col: int | N
                                      showlegend=False, name=base), row=row, col=col)
     if holes[0]:
         fig.add_trace(go.Scatter(x=holes[0], y=holes[1], fill="toself", mode="lines",
-                                 line_width=0, fillcolor="white", hoverinfo="skip",
+                                 line_width=0, fillcolor=pal.LETTER_HOLE, hoverinfo="skip",
                                  showlegend=False), row=row, col=col)
     # invisible points give a hover readout per position
     fig.add_trace(go.Scatter(

@@ -4,9 +4,8 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.viz.applications_palette import color
-from core.viz.common import style
-from core.viz.dna import waiting
+from core.viz import palette as pal
+from core.viz.common import placeholder, style
 
 TASK_LABELS = {"tag": "tagging", "seq": "sequence"}
 TASK_DASH = {"tag": "solid", "seq": "dash"}
@@ -27,9 +26,10 @@ def multitask_headline(live: dict, config: dict, color) -> go.Figure:
         if data.get("cosine"):
             fig.add_trace(go.Scatter(x=data["steps"], y=data["cosine"], mode="lines+markers",
                                      name="gradient cosine (shared)", marker_size=4,
-                                     line=dict(color="black", dash="dot", width=1)),
+                                     line=dict(color=pal.REFERENCE, dash="dot", width=1)),
                           secondary_y=True)
-    waiting(fig, live)
+    if not live:
+        placeholder(fig)
     kind = config.get("relatedness", "related")
     style(fig, f"Two tasks, one encoder ({kind} tasks)", "training step", "")
     fig.update_yaxes(title_text="validation accuracy", range=[0.4, 1.02], secondary_y=False)
@@ -43,7 +43,7 @@ def cosine_figure(result) -> go.Figure:
     data = result.arrays["live"]["shared"]
     fig = go.Figure(go.Scatter(x=data["steps"], y=data["cosine"], mode="lines+markers",
                                name="cos(∇L_tag, ∇L_seq) on the encoder"))
-    fig.add_hline(y=0, line_color="grey")
+    fig.add_hline(y=0, line_color=pal.REFERENCE)
     mean = result.metrics["cosine_mean"]
     if mean is not None:
         fig.add_hline(y=mean, line_dash="dash", annotation_text=f"mean {mean:.2f}")
@@ -58,7 +58,7 @@ def weights_figure(result) -> go.Figure:
     weights, steps = result.arrays["weights_over_training"], result.arrays["weight_steps"]
     fig = go.Figure()
     equilibrium = result.metrics["equilibrium_weights"]
-    for i, (task, hue) in enumerate((("tag", "#1f77b4"), ("seq", "#d62728"))):
+    for i, (task, hue) in enumerate((("tag", pal.BLUE), ("seq", pal.VERMILLION))):
         fig.add_trace(go.Scatter(x=steps, y=[w[i] for w in weights], mode="lines",
                                  name=f"{TASK_LABELS[task]} weight", line_color=hue))
         if result.config["weighting"] == "uncertainty" and steps:

@@ -4,13 +4,14 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from core.viz.common import style
+from core.viz import palette as pal
+from core.viz.common import placeholder, style
+from core.viz.config_input import accepts_config
 
 LABELS = {"rnn": "tanh RNN", "lstm": "LSTM", "attention": "self-attention",
           "attention_explicit": "self-attention, T×T kept"}
-COLORS = {"rnn": "#d62728", "lstm": "#1f77b4", "attention": "#2ca02c",
-          "attention_explicit": "#8c564b", "tanh RNN": "#d62728", "GRU gates fixed": "#ff7f0e",
-          "GRU gates free": "#9467bd"}
+COLORS = pal.colors_for(("rnn", "lstm", "attention", "attention_explicit", "tanh RNN",
+                         "GRU gates fixed", "GRU gates free"))
 
 
 def _label(name: str) -> str:
@@ -21,6 +22,7 @@ def _log_axis(fig: go.Figure, axis: str = "y") -> None:
     getattr(fig, f"update_{axis}axes")(type="log", exponentformat="power")
 
 
+@accepts_config
 def headline(live: dict, config: dict) -> go.Figure:
     """The lab's answer, drawn while it trains: ||dL/dx_t|| against the distance T - t from
     the loss, one line per model, from each model's latest measurement on the probe batch.
@@ -31,16 +33,15 @@ def headline(live: dict, config: dict) -> go.Figure:
         norms = data["grad_by_distance"]
         fig.add_trace(go.Scatter(x=list(range(len(norms))), y=norms, mode="lines",
                                  name=f"{_label(name)} at step {data['step']}",
-                                 line_color=COLORS.get(name)))
+                                 line=pal.line(name)))
     lag, T = int(config.get("lag", 1)), int(config.get("seq_len", 2))
     text = "longest lag" if config.get("task") == "recall" else "the answer (lag)"
-    fig.add_vline(x=lag, line_dash="dot", annotation_text=text,
-                  annotation_position="top left")
+    fig.add_vline(x=lag, line_dash="dot", line_color=pal.REFERENCE, annotation_text=text,
+                  annotation_position="top left", annotation_bgcolor=pal.LEGEND_BACKGROUND)
     fig.update_xaxes(range=[-0.5, T - 0.5])
     _log_axis(fig)
     if not live:
-        fig.add_annotation(text="waiting for the first measurement…", showarrow=False,
-                           xref="paper", yref="paper", x=0.5, y=0.5)
+        placeholder(fig)
     return style(fig, "Gradient reaching each earlier input, per model",
                  "distance T − t from the loss (steps)", "‖dL/dx_t‖ (log scale)")
 
@@ -49,7 +50,8 @@ def accuracy_by_lag_figure(metrics: dict, title: str) -> go.Figure:
     fig = go.Figure()
     for name, curve in metrics["accuracy_by_lag"].items():
         fig.add_trace(go.Scatter(x=curve["lag"], y=curve["accuracy"], mode="lines+markers",
-                                 name=_label(name), line_color=COLORS.get(name)))
+                                 name=_label(name), line=pal.line(name),
+                                 marker_symbol=pal.series(name).marker))
     fig.add_hline(y=metrics["chance_accuracy"], line_dash="dot", annotation_text="chance 1/K")
     fig.update_yaxes(range=[0, 1.05])
     return style(fig, title, "lag (steps between the answer and the output)",
@@ -68,7 +70,7 @@ def attention_map_figure(result) -> go.Figure:
     fig.add_trace(go.Scatter(x=[view["example_source"][i] for i in rows], y=rows,
                              mode="markers", name="the answer's position",
                              marker=dict(symbol="x-thin", size=9, line=dict(width=2),
-                                         color="#d62728")))
+                                         color=pal.VERMILLION)))
     fig.update_yaxes(autorange="reversed")
     return style(fig, f"Layer {view['layer'] + 1}, head {view['head'] + 1}: where each "
                       "position looks", "key position j (looked at)",
@@ -96,15 +98,15 @@ def highway_figure(result) -> go.Figure:
     fig.add_trace(go.Scatter(x=d, y=cell, mode="lines", name="‖dL/dc_t‖ cell state (measured)",
                              line_color=COLORS["lstm"]))
     fig.add_trace(go.Scatter(x=d, y=hidden, mode="lines", name="‖dL/dh_t‖ hidden state",
-                             line=dict(color="#7f7f7f")))
+                             line=dict(color=pal.REFERENCE)))
     fig.add_trace(go.Scatter(x=d, y=result.arrays["highway"]["highway_norms"], mode="lines",
                              name="‖(∏ f_k) · dL/dc_T‖ the cell path alone",
-                             line=dict(dash="dash", color="black")))
+                             line=dict(dash="dash", color=pal.REFERENCE)))
     p = float(result.config.get("pin_forget") or 0)
     if p:
         fig.add_trace(go.Scatter(x=d, y=[cell[0] * p ** k for k in d], mode="lines",
                                  name=f"closed form {p:g}^(T−t) · ‖dL/dc_T‖",
-                                 line=dict(dash="dot", color="#ff7f0e")))
+                                 line=dict(dash="dot", color=pal.ORANGE)))
     _log_axis(fig)
     return style(fig, "LSTM: gradient along the cell state and the hidden state",
                  "distance T − t from the loss (steps)", "gradient norm (log scale)", height=360)
@@ -116,7 +118,7 @@ def forget_gate_figure(result) -> go.Figure:
     t = list(range(1, len(mean) + 1))
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=t + t[::-1], y=high + low[::-1], fill="toself", mode="none",
-                             fillcolor="rgba(31,119,180,0.2)",
+                             fillcolor="rgba(0,114,178,0.2)",
                              name="10th–90th percentile of units"))
     fig.add_trace(go.Scatter(x=t, y=mean, mode="lines", name="mean forget gate f_t",
                              line_color=COLORS["lstm"]))

@@ -5,14 +5,15 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.viz.common import style
+from core.viz import palette as pal
+from core.viz.common import placeholder, style
+from core.viz.config_input import accepts_config
 
-THEORY_COLOR = "#9e9e9e"
-TRAINING_RANGE_COLOR = "#cccccc"
+THEORY_COLOR = pal.REFERENCE
+TRAINING_RANGE_COLOR = pal.REFERENCE
 # One colour per trained model (arm name), shared by the live loss chart and every figure.
-COLORS = {"pointer": "#1f77b4", "vocab": "#d62728",
-          "pointer · hungarian": "#1f77b4", "vocab · hungarian": "#d62728",
-          "pointer · fixed": "#2ca02c", "vocab · fixed": "#9467bd"}
+COLORS = pal.colors_for(("pointer", "vocab", "pointer · hungarian", "vocab · hungarian",
+                         "pointer · fixed", "vocab · fixed"))
 
 
 def _color(name: str) -> str | None:
@@ -42,6 +43,7 @@ def _lengths_frame(fig: go.Figure, config: dict, vocab_shown: bool) -> None:
     fig.update_yaxes(range=[-0.03, 1.05])
 
 
+@accepts_config
 def headline(live: dict, config: dict) -> go.Figure:
     """Exact match against input length, one line per decoder trained: while training, on the
     held-out inputs of each decoder's latest measurement; at the end, on the test set. The
@@ -58,8 +60,7 @@ def headline(live: dict, config: dict) -> go.Figure:
                    or config.get("decoder") == "vocab" or config.get("compare_decoders"))
     _lengths_frame(fig, config, bool(vocab_shown))
     if not live:
-        fig.add_annotation(text="waiting for the first measurement…", showarrow=False,
-                           xref="paper", yref="paper", x=0.5, y=0.5)
+        placeholder(fig)
     return style(fig, "Exact match by input length (measured)", "input length n",
                  "exact-match accuracy")
 
@@ -99,7 +100,7 @@ def distribution_heatmap(example: dict) -> go.Figure:
         xs, ys = [p[0] for p in pairs], [p[1] for p in pairs]
         name = "target"
     fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", name=name,
-                             marker={"symbol": "circle-open", "size": 14, "color": "#ff7f0e",
+                             marker={"symbol": "circle-open", "size": 14, "color": pal.ORANGE,
                                      "line": {"width": 2}}))
     what = "input position (value)" if example["decoder"] == "pointer" else \
         "vocabulary index (value at that position)"
@@ -117,16 +118,16 @@ def permutation_arrows(example: dict) -> go.Figure:
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=list(range(n)), y=[1] * n, mode="markers+text",
                              text=[f"{v:.3g}" for v in values], textposition="top center",
-                             marker={"size": 12, "color": "#1f77b4"}, name="input"))
+                             marker={"size": 12, "color": pal.BLUE}, name="input"))
     fig.add_trace(go.Scatter(x=list(range(K)), y=[0] * K, mode="markers+text",
                              text=[f"t={t}" for t in range(K)], textposition="bottom center",
-                             marker={"size": 12, "color": "#7f7f7f"}, name="output step"))
+                             marker={"size": 12, "color": pal.REFERENCE}, name="output step"))
     for t, j in enumerate(emitted):
         right = (j in target) if example.get("is_set") else (t < len(target) and target[t] == j)
         inside = j < n
         fig.add_annotation(x=t, y=0.05, ax=min(j, n - 1), ay=0.95, xref="x", yref="y",
                            axref="x", ayref="y", showarrow=True, arrowhead=2, arrowwidth=2,
-                           arrowcolor="#2ca02c" if right and inside else "#d62728")
+                           arrowcolor=pal.BLUISH_GREEN if right and inside else pal.VERMILLION)
     fig.update_layout(yaxis={"visible": False, "range": [-0.4, 1.4]}, showlegend=False)
     return style(fig, "Emitted order: arrow from the chosen input position to the step that "
                  "emitted it (green right, red wrong)",
@@ -153,7 +154,7 @@ def uniform_loss_bars(result) -> go.Figure:
     names = ["T·log T (theory)", "log T! (theory, uniform with masking)",
              "zeroed output layer (measured)"]
     heights = [m["t_log_t"], m["log_t_factorial"], m["zeroed_decoder_loss"]]
-    colors = [THEORY_COLOR, THEORY_COLOR, "#ff7f0e"]
+    colors = [THEORY_COLOR, THEORY_COLOR, pal.ORANGE]
     if result.config["task"] != "select":
         for name, summary in m["comparison"].items():
             loss = summary.get("trained_loss_at_T")

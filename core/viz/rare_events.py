@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from core.viz.applications_palette import color
-from core.viz.common import style
-from core.viz.dna import waiting
+from core.viz import palette as pal
+from core.viz.common import placeholder, style
 
 
 def events_headline(live: dict, config: dict, color) -> go.Figure:
@@ -26,16 +25,17 @@ def events_headline(live: dict, config: dict, color) -> go.Figure:
     if losses:
         rate = next((d.get("event_rate") for d in live.values() if d.get("event_rate")), None)
         if rate is not None:
-            fig.add_hline(y=rate, line_color="grey", annotation_text="all-negative PR-AUC "
+            fig.add_hline(y=rate, line_color=pal.REFERENCE, annotation_text="all-negative PR-AUC "
                           f"= event rate {rate:.3f}", annotation_position="top right")
         title, y = "Finding rare events: PR-AUC and recall per loss", "validation PR-AUC / recall"
     else:
-        fig.add_hline(y=0.5, line_color="grey", annotation_text="chance")
+        fig.add_hline(y=0.5, line_color=pal.REFERENCE, annotation_text="chance")
         k = config.get("label_every", "k")
         title = f"Supervision density (k = {k}): does this stream hold an event?"
         y = "validation ROC AUC"
     fig.update_yaxes(range=[0, 1.02])
-    waiting(fig, live)
+    if not live:
+        placeholder(fig)
     return style(fig, title, "training step", y)
 
 

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from core.viz.common import style
+from core.viz import palette as pal
+from core.viz.common import WAITING, placeholder, style
+from core.viz.config_input import accepts_config
 
-MODEL_COLORS = {"stack": "#2a9d8f", "lstm": "#e76f51", "rnn": "#8d99ae"}
+MODEL_COLORS = pal.colors_for(("stack", "lstm", "rnn"))
 MODEL_NAMES = {"stack": "stack RNN", "lstm": "LSTM", "rnn": "tanh RNN"}
-ACTION_COLORS = {"push": "#2a9d8f", "pop": "#e76f51", "no-op": "#bbbbbb"}
+ACTION_COLORS = {"push": pal.BLUISH_GREEN, "pop": pal.VERMILLION, "no-op": pal.REFERENCE}
 
 
 def accuracy_vs_length(result) -> go.Figure:
@@ -15,7 +17,7 @@ def accuracy_vs_length(result) -> go.Figure:
     lengths = result.arrays["lengths"]
     fig = go.Figure()
     fig.add_vrect(x0=min(lengths) - 1, x1=result.arrays["train_len"] + 1,
-                  fillcolor="#dddddd", opacity=0.35, line_width=0,
+                  fillcolor=pal.REFERENCE, opacity=0.35, line_width=0,
                   annotation_text="training lengths", annotation_position="top left")
     for kind, accs in result.arrays["accuracy_by_length"].items():
         fig.add_trace(go.Scatter(x=lengths, y=accs, mode="lines+markers",
@@ -70,7 +72,7 @@ def _action_bars(fig: go.Figure, actions: list, exact: list) -> None:
             label = "already broken" if action == "halt" else action
             fig.add_trace(go.Scatter(x=xs, y=[1.08] * len(xs), mode="markers",
                                      name=f"exact stack: {label}",
-                                     marker=dict(symbol=symbol, size=8, color="black")))
+                                     marker=dict(symbol=symbol, size=8, color=pal.REFERENCE)))
     fig.update_layout(barmode="stack", bargap=0.1, legend_traceorder="normal")
 
 
@@ -92,6 +94,7 @@ def latest(live: dict, model: str) -> dict | None:
     return max(found, key=lambda v: v.get("order", 0)) if found else None
 
 
+@accepts_config
 def headline(live: dict, config: dict) -> go.Figure:
     """The lab's answer, drawn while it trains: the stack model's push / pop / no-op
     probabilities on each character of one long probe string, re-traced at every
@@ -106,11 +109,10 @@ def _trace_headline(data: dict | None, config: dict) -> go.Figure:
     fig = go.Figure()
     if data is None:
         first = config.get("model", "stack")
-        wait = ("waiting for the first measurement…" if first == "stack" else
+        wait = (WAITING if first == "stack" else
                 f"the stack RNN trains after the {MODEL_NAMES.get(first, first)}; "
                 "its trace appears then")
-        fig.add_annotation(text=wait, showarrow=False, xref="paper", yref="paper", x=0.5,
-                           y=0.5)
+        placeholder(fig, wait)
         title, ticks = "Stack actions on a long probe string", {}
     else:
         _action_bars(fig, data["actions"], data["exact"])
@@ -129,11 +131,10 @@ def _length_headline(data: dict | None, config: dict) -> go.Figure:
     name = MODEL_NAMES.get(kind, kind)
     train_len = int(config.get("train_len", 0))
     fig = go.Figure()
-    fig.add_vrect(x0=1, x1=train_len + 1, fillcolor="#dddddd", opacity=0.35, line_width=0,
+    fig.add_vrect(x0=1, x1=train_len + 1, fillcolor=pal.REFERENCE, opacity=0.35, line_width=0,
                   annotation_text="training lengths", annotation_position="top left")
     if data is None:
-        fig.add_annotation(text="waiting for the first measurement…", showarrow=False,
-                           xref="paper", yref="paper", x=0.5, y=0.5)
+        placeholder(fig)
     else:
         where = "test" if data.get("measured_on") == "test" else "validation"
         fig.add_trace(go.Scatter(x=data["lengths"], y=data["accuracy"], mode="lines+markers",
@@ -156,10 +157,10 @@ def stack_heatmap(trace: dict) -> go.Figure:
                                colorbar=dict(title="occupancy")))
     # A cell d is full when the depth is above d, so the filled column reaches height = depth.
     fig.add_trace(go.Scatter(x=x, y=[d - 0.5 for d in trace["true_depth"]],
-                             mode="lines", line=dict(color="#e76f51", width=3, shape="hvh"),
+                             mode="lines", line=dict(color=pal.VERMILLION, width=3, shape="hvh"),
                              name="true depth (exact stack)"))
     fig.add_trace(go.Scatter(x=x, y=[h - 0.5 for h in trace["expected_height"]],
-                             mode="lines", line=dict(color="black", width=1.5, dash="dot",
+                             mode="lines", line=dict(color=pal.REFERENCE, width=1.5, dash="dot",
                                                      shape="hvh"),
                              name="learned stack height (sum of occupancy)"))
     fig.update_layout(title="Stack contents over time (learned), true depth on top",

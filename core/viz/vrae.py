@@ -4,10 +4,12 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.viz.common import style
+from core.viz import palette as pal
+from core.viz.common import placeholder, style
+from core.viz.config_input import accepts_config
 
-COLORS = {"vrae": "#636efa"}
-A_COLOR, B_COLOR = "#1f77b4", "#d62728"
+COLORS = pal.colors_for(("vrae",))
+A_COLOR, B_COLOR = pal.BLUE, pal.VERMILLION
 ROW_OFFSET = 2.2  # waveforms lie in [-1, 1]: rows this far apart never overlap
 
 
@@ -22,6 +24,7 @@ def _evals(result) -> list[dict]:
     return [h for h in result.history if h.get("eval")]
 
 
+@accepts_config
 def headline(live: dict, config: dict) -> go.Figure:
     """The lab's answer, drawn while it trains: the sequences decoded free-running from
     points on the straight line between the latent means of two test inputs of different
@@ -30,8 +33,7 @@ def headline(live: dict, config: dict) -> go.Figure:
     data = live.get("vrae") or next(iter(live.values()), None)
     if not data:
         fig = go.Figure()
-        fig.add_annotation(text="waiting for the first measurement…", showarrow=False,
-                           xref="paper", yref="paper", x=0.5, y=0.5)
+        placeholder(fig)
         kind = "time step" if config.get("dataset", "waveforms") == "waveforms" else "letter"
         return style(fig, "Decoded path between two test inputs", kind,
                      "point on the path (λ)")
@@ -85,8 +87,8 @@ def _letter_grid(path: dict) -> go.Figure:
         z.append([(1 if k < len(a) and c == a[k] else 0) + (2 if k < len(b) and c == b[k] else 0)
                   if c != " " else None for k, c in enumerate(cells)])
         text.append(cells)
-    scale = [[0.0, "#d9d9d9"], [0.25, "#d9d9d9"], [0.25, A_COLOR], [0.5, A_COLOR],
-             [0.5, B_COLOR], [0.75, B_COLOR], [0.75, "#9467bd"], [1.0, "#9467bd"]]
+    scale = [[0.0, pal.REFERENCE], [0.25, pal.REFERENCE], [0.25, A_COLOR], [0.5, A_COLOR],
+             [0.5, B_COLOR], [0.75, B_COLOR], [0.75, pal.REDDISH_PURPLE], [1.0, pal.REDDISH_PURPLE]]
     fig = go.Figure(go.Heatmap(z=z, x=list(range(1, width + 1)), y=rows, text=text,
                                texttemplate="%{text}", zmin=0, zmax=3, colorscale=scale,
                                showscale=False, xgap=2, ygap=2,
@@ -113,7 +115,7 @@ def elbo_curves(result) -> go.Figure:
     trained = [(s, w) for s, w in zip(result.arrays["schedule_steps"],
                                       result.arrays["schedule_curve"]) if s <= result.steps]
     fig.add_scatter(x=[s for s, _ in trained], y=[w for _, w in trained],
-                    name="KL weight w (schedule)", line=dict(dash="dot", color="gray"),
+                    name="KL weight w (schedule)", line=dict(dash="dot", color=pal.REFERENCE),
                     row=2, col=1, secondary_y=True)
     fig.update_yaxes(title_text="nats (log)", type="log", row=1, col=1)
     fig.update_yaxes(title_text="KL (nats)", rangemode="tozero", row=2, col=1, secondary_y=False)
@@ -175,7 +177,7 @@ def reconstruction_figure(recs: list[dict]) -> go.Figure:
                         line=dict(color=COLORS["vrae"], width=2), name="decoded from μ",
                         legendgroup="decoded", showlegend=k == 0)
         fig.add_scatter(y=[v - k * ROW_OFFSET for v in rec["input"]], mode="lines",
-                        line=dict(color="black", dash="dash", width=1), name="test input",
+                        line=dict(color=pal.REFERENCE, dash="dash", width=1), name="test input",
                         legendgroup="input", showlegend=k == 0)
     fig.update_yaxes(tickvals=[-k * ROW_OFFSET for k in range(len(recs))],
                      ticktext=[f"input {k + 1}" for k in range(len(recs))], zeroline=False)
@@ -193,7 +195,7 @@ def curves_figure(curves: list, labels: list, title: str, inputs: list | None = 
     for k, curve in enumerate(inputs or []):
         row = 0 if k == 0 else len(curves) - 1
         fig.add_scatter(y=[v - row * ROW_OFFSET for v in curve], mode="lines",
-                        line=dict(dash="dash", color="black"),
+                        line=dict(dash="dash", color=pal.REFERENCE),
                         name=(input_labels or ["input"] * 2)[k])
     fig.update_yaxes(tickvals=[-k * ROW_OFFSET for k in range(len(curves))],
                      ticktext=[str(x) for x in labels], zeroline=False)
