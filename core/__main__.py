@@ -128,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
                        help="throughput of concurrent runs against torch threads per run")
     bench.add_argument("--sweep", action="store_true",
                        help="a 3x4x3 sweep on embedded Ray against the same grid in-process")
+    bench.add_argument("--arms-at-once", type=int, metavar="N",
+                       help="train at most N of a run's models at once (1: one after another)")
     args = parser.parse_args(argv)
     for problem in settings_problems():
         print(f"warning: {problem}", file=sys.stderr)

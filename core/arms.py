@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from core.arm_scheduler import arm_workers, train_side_by_side
 from core.contract import OnStep, Result, ShouldStop, config_dict
 from core.train import TrainLog, phase_reporter
 
@@ -53,7 +54,7 @@ TrainOne = Callable[[Arm, int, "OnStep | None", "ShouldStop | None", bool], Trai
 
 def train_arms(arms: list[Arm], train_one: TrainOne, *, steps: int,
                on_step: OnStep | None = None, should_stop: ShouldStop | None = None,
-               rivals_match_main: bool = True) -> list[Trained]:
+               rivals_match_main: bool = True, beside: bool = False) -> list[Trained]:
     """Train `arms` in order with `train_one(arm, steps, report, should_stop, is_main)`.
 
     The first arm is the headline model and trains up to `steps` (it may stop early at the
@@ -62,7 +63,20 @@ def train_arms(arms: list[Arm], train_one: TrainOne, *, steps: int,
     stopped, or `should_stop()` holds, the arms not yet trained are skipped; so are the rivals
     of a headline arm that diverged (they would have nothing to match), while independent arms
     (`rivals_match_main=False`) go on past one that diverged.
+
+    When the server has free slots (`core.arm_scheduler.arm_workers`), the arms train side by
+    side, each in its own thread, with the same result: rivals start when the headline model
+    has finished, or, with `beside`, at once, held to the headline's steps (only for a
+    `train_one` that makes one `core.train.train` call with the steps it is given, and rivals
+    that read nothing the headline leaves behind).
     """
+    if len(arms) > 1 and arm_workers() > 1:
+        def launch(i: int, arm_steps: int, report, stop) -> Trained:
+            return _train_arm(train_one, arms[i], arm_steps, report, stop, i == 0)
+        return train_side_by_side(arms, launch, steps=steps, workers=arm_workers,
+                                  on_step=on_step,
+                                  should_stop=should_stop,
+                                  rivals_match_main=rivals_match_main, beside=beside)
     total_weight = sum(a.weight for a in arms) or 1.0
     trained: list[Trained] = []
     base = 0.0
@@ -78,14 +92,20 @@ def train_arms(arms: list[Arm], train_one: TrainOne, *, steps: int,
         else:
             arm_steps = steps
         span = arm.weight / total_weight
-        captured: dict = {}
-        report = _capturing(phase_reporter(on_step, arm.name, arm_steps, base, span), captured)
-        result = train_one(arm, arm_steps, report, should_stop, i == 0)
-        if result.live is None and "live" in captured:
-            result.live = captured["live"]
-        trained.append(result)
+        report = phase_reporter(on_step, arm.name, arm_steps, base, span)
+        trained.append(_train_arm(train_one, arm, arm_steps, report, should_stop, i == 0))
         base += span
     return trained
+
+
+def _train_arm(train_one: TrainOne, arm: Arm, steps: int, report, should_stop,
+               is_main: bool) -> Trained:
+    """`train_one`, keeping the last figure data the arm sent when it returns none."""
+    captured: dict = {}
+    result = train_one(arm, steps, _capturing(report, captured), should_stop, is_main)
+    if result.live is None and "live" in captured:
+        result.live = captured["live"]
+    return result
 
 
 def _capturing(report: OnStep | None, captured: dict) -> OnStep:

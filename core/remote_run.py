@@ -31,9 +31,11 @@ class RemoteRun:
         self._stop = threading.Event()
 
     def run(self):
+        from core.arm_scheduler import arms_at_once
         from core.device import configure_threads
         configure_threads()
-        return self._job(self._on_step, self._stop.is_set)
+        with arms_at_once(1):  # the actor holds one of the cluster's CPUs
+            return self._job(self._on_step, self._stop.is_set)
 
     def _on_step(self, step: int, metrics: dict) -> None:
         with self._lock:

@@ -166,3 +166,9 @@ class _Slots:
 
 
 SLOTS = _Slots()
+
+
+def spare_slots() -> int:
+    """Training slots neither taken nor waited for: what a run may borrow to train its arms
+    side by side (core.arm_scheduler)."""
+    return max(0, max_concurrent_runs() - SLOTS.active - SLOTS.waiting)

@@ -13,6 +13,8 @@ from typing import Callable, Iterable
 
 import torch
 
+from core.arm_scheduler import step_gate, step_leader
+
 StepFn = Callable[[int], "torch.Tensor | tuple[torch.Tensor, dict]"]
 
 
@@ -122,6 +124,10 @@ class Trainer:
             self.started = start
         first, last = log.steps + 1, log.steps + steps
         last_good = [p.detach().clone() for p in params]
+        # a rival training beside its headline model ends where the headline did
+        # (core.arm_scheduler): after each step it asks whether the headline ended there
+        gate, leader = step_gate(), step_leader()
+        stopping = should_stop if should_stop is not None else (lambda: False)
 
         def record(step: int, metrics: dict) -> None:
             entry = {"step": step, **metrics}
@@ -185,8 +191,13 @@ class Trainer:
             log.steps = step
             record(step, {"loss": float(loss.detach()), "grad_norm": grad_norm,
                           **{k: float(v) for k, v in extra.items()}})
-            if (step % eval_every == 0 or step == last) and run_eval(step):
+            if leader is not None:
+                leader.taken(step)
+            at_end = step == last or (gate is not None and gate.is_last(step, stopping))
+            if (step % eval_every == 0 or at_end) and run_eval(step):
                 log.status = "succeeded"
+                break
+            if at_end:
                 break
         if log.status == "diverged" and evaluate is not None and not any(
                 h.get("eval") and h["step"] == log.steps for h in log.history):
@@ -196,6 +207,8 @@ class Trainer:
         elif log.status == "stopped" and evaluate is not None and log.steps not in (
                 [h["step"] for h in log.history if h.get("eval")] + log.skipped):
             log.skipped.append(log.steps)
+        if leader is not None:
+            leader.ended(log.steps, log.status)
         log.wall_s += time.perf_counter() - start
         return log
 

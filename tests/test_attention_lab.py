@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pytest
 
+from core.arm_scheduler import arms_at_once
 from core.contract import ConfigError, Result
 from core.labs import get_lab
 from core.labs.attention import SHARP_RATIO, measured_lengths
@@ -102,7 +103,8 @@ def test_a_stop_during_the_final_measurement_ends_it_between_lengths():
         calls.append(1)
         return len(calls) > TINY["steps"] + 2  # polled once per step, then per length
 
-    result = LAB.run(LAB.make_config(TINY), should_stop=stop_after_training)
+    with arms_at_once(1):  # the polls counted are one arm's after another's
+        result = LAB.run(LAB.make_config(TINY), should_stop=stop_after_training)
     assert result.status == "stopped" and result.steps == TINY["steps"]
     assert result.metrics["skipped"]
     assert list(result.arrays["live"]) == ["dot"]  # the last held-out measurement, kept
@@ -238,8 +240,9 @@ def test_decoding_study_stops_between_decodings():
         calls.append(1)
         return len(calls) > 10 + 2  # two arms of five steps, the check between them, one
 
-    r = decoding_study(LAB.make_config({"steps": 5, "hidden": 8, "max_len": 5}),
-                       should_stop=stop_after_training, n_inputs=4, n_samples=3)
+    with arms_at_once(1):  # the polls counted are one arm's after another's
+        r = decoding_study(LAB.make_config({"steps": 5, "hidden": 8, "max_len": 5}),
+                           should_stop=stop_after_training, n_inputs=4, n_samples=3)
     assert r.status == "stopped" and 0 < len(r.metrics["decoding_study"]) < 8
 
 

@@ -7,6 +7,7 @@ import sys
 import pytest
 import torch
 
+from core.arm_scheduler import arms_at_once
 from core.contract import ConfigError
 from core.labs import get_lab
 from core.labs.bidirectional import tag_typed
@@ -112,8 +113,9 @@ def test_mask_sweep_is_a_study_with_one_point_per_p():
 
 def test_a_stopped_sweep_keeps_only_the_models_that_finished():
     calls = []
-    r = run_mask_sweep(LAB.make_config({**TINY, "steps": 5}), ps=(0.0, 1.0),
-                       should_stop=lambda: calls.append(1) or len(calls) > 7)  # after one p
+    with arms_at_once(1):  # the polls counted are one model's after another's
+        r = run_mask_sweep(LAB.make_config({**TINY, "steps": 5}), ps=(0.0, 1.0),
+                           should_stop=lambda: calls.append(1) or len(calls) > 7)  # after one p
     assert r.status == "stopped" and r.metrics["p"] == [0.0]
 
 

@@ -42,6 +42,7 @@ def run_point(lab_id: str, overrides: dict, seed: int, should_stop=None,
     """
     import torch
 
+    from core.arm_scheduler import arms_at_once
     from core.labs import get_lab
 
     if torch.get_num_threads() != 1:
@@ -49,7 +50,8 @@ def run_point(lab_id: str, overrides: dict, seed: int, should_stop=None,
     lab = get_lab(lab_id)
     config = lab.make_config({**overrides, "seed": seed})
     start, cpu_start = time.perf_counter(), time.process_time()
-    result = lab.run(config, should_stop=should_stop, **(data or {}))
+    with arms_at_once(1):  # points fill the cores; a point's arms train one after another
+        result = lab.run(config, should_stop=should_stop, **(data or {}))
     metrics = scalar_metrics(result.metrics)
     metrics.setdefault("success", float(result.success))
     metrics.setdefault("steps", float(result.steps))

@@ -81,7 +81,7 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
     if config.attention != "none" and config.compare_none:
         arms.append(seq2seq_arm(config, "none", device))
     trained = train_arms(arms, train_seq2seq, steps=config.steps, on_step=on_step,
-                         should_stop=should_stop)
+                         should_stop=should_stop, beside=True)
     stopped = stopped_result(config, start, trained, should_stop, arms)
     if stopped is not None:
         return stopped

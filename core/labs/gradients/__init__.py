@@ -155,8 +155,14 @@ def _horizon(config: Config):
     return recall_horizon(batch, config.mi_fraction)
 
 
+# A cell's fused CPU training step relative to the LSTM's at this lab's sizes (`python -m core
+# bench --kernels`): its share of the progress bar, and side by side the costliest starts first.
+STEP_COST = {"rnn": 0.5, "lstm": 1.0, "gru": 2.4, "linear": 0.5}
+
+
 def _arm(config: Config, cell: str, device, name: str | None = None) -> Arm:
-    return Arm(name or cell, spec={"config": config, "cell": cell, "device": device})
+    return Arm(name or cell, spec={"config": config, "cell": cell, "device": device},
+               weight=STEP_COST[cell])
 
 
 def run(config: Config, on_step=None, should_stop=None) -> Result:
@@ -165,7 +171,7 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
     others = [c for c in COMPARED_CELLS if c != config.cell] if config.compare_cells else []
     arms = [_arm(config, cell, device) for cell in [config.cell] + others]
     trained = train_arms(arms, _train_cell, steps=config.steps, on_step=on_step,
-                         should_stop=should_stop)
+                         should_stop=should_stop, beside=True)
     stopped = stopped_result(config, start, trained, should_stop, arms,
                              ("the information horizon",))
     if stopped is not None:

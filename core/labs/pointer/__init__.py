@@ -223,7 +223,7 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
     task = make_task(config)
     arms = _arms(config, task, device)
     trained = train_arms(arms, _train_arm, steps=config.steps,
-                         on_step=on_step, should_stop=should_stop)
+                         on_step=on_step, should_stop=should_stop, beside=True)
     stopped = stopped_result(config, start, trained, should_stop, arms,
                              ("the zeroed-decoder check",))
     if stopped is not None:

@@ -149,7 +149,10 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
     others = [m for m in MODELS if m != config.model] if config.compare else []
     trained = train_arms([Arm(kind, spec=kind) for kind in [config.model] + others],
                          functools.partial(train_model, config=config, data=data, shared={}),
-                         steps=config.steps, on_step=on_step, should_stop=should_stop)
+                         steps=config.steps, on_step=on_step, should_stop=should_stop,
+                         # one initialisation: one training call, and the rivals need nothing
+                         # from the headline; with more, they take as many as it tried
+                         beside=config.tries == 1)
     stopped = stopped_result(config, start, trained, should_stop,
                              [Arm(kind) for kind in [config.model] + others])
     if stopped is not None:

@@ -12,6 +12,7 @@ string from "probe".
 """
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -138,6 +139,9 @@ def _validation(model, kind: str, config, data: StackData, step: int, order: lis
     return {**metrics, "live": live}
 
 
+_SEEN_LOCK = threading.Lock()
+
+
 def _fit(trainer: Trainer, model, kind, config, data: StackData, gen, steps: int, report,
          should_stop, criterion: Criterion | None, order: list) -> TrainLog:
     """Train for `steps` more steps, continuing where `trainer` left off (its optimiser state
@@ -147,7 +151,9 @@ def _fit(trainer: Trainer, model, kind, config, data: StackData, gen, steps: int
     def step_fn(step: int):
         batch = encode(sample_strings(config.batch, data.train_lens, language, gen), language,
                        data.device)
-        data.seen["depth"] = max(data.seen["depth"], int(batch.depth.max()))
+        depth = int(batch.depth.max())
+        with _SEEN_LOCK:  # rivals training beside the headline update it too
+            data.seen["depth"] = max(data.seen["depth"], depth)
         return sequence_loss(model(batch.x), batch, form)
 
     return trainer.train(step_fn, steps=steps,
