@@ -7,11 +7,14 @@ import textwrap
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from core.viz import palette as pal
 from core.viz.common import style
 
-COLORS = {"lstm": "#636EFA", "gru": "#00CC96", "rnn": "#EF553B"}
-DASHES = {"lstm": "solid", "gru": "dash", "rnn": "dot"}
-NGRAM_COLOR = "#7f7f7f"
+COLORS = {name: pal.color(name) for name in ("lstm", "gru", "rnn")}
+DASHES = {name: pal.series(name).dash for name in ("lstm", "gru", "rnn")}
+NGRAM_COLOR = pal.REFERENCE
+# the n-gram to beat and the uniform line stand out from the other references, on either theme
+TARGET_COLOR = pal.REDDISH_PURPLE
 SAMPLE_WIDTH = 76  # characters per line of the sample: fits the headline at 1280 px wide
 SAMPLE_LINES = 2
 
@@ -54,8 +57,8 @@ def _baselines(fig: go.Figure, first: dict, steps_end: int, top: float) -> None:
         label = f"{name} {bits:.2f}" + (" (to beat)" if beat else "")
         fig.add_scatter(x=[0, steps_end], y=[bits, bits], mode="lines+text",
                         text=["", label if name in labelled else ""], textposition="top left",
-                        textfont=dict(size=10, color="black" if beat else NGRAM_COLOR),
-                        line=dict(color="black" if uniform or beat else NGRAM_COLOR,
+                        textfont=dict(size=10, color=TARGET_COLOR if beat else NGRAM_COLOR),
+                        line=dict(color=TARGET_COLOR if uniform or beat else NGRAM_COLOR,
                                   width=1.5 if beat else 1,
                                   dash="dash" if uniform else "dot"),
                         name="n-gram lines, exact counts" if not uniform else name,
@@ -86,7 +89,7 @@ def headline(live: dict, config: dict) -> go.Figure:
                      + [max(d.get("bits") or [0]) for d in live.values()])
     _baselines(fig, first, steps_end, top)
     temperature = float(config.get("temperature", 1.0))
-    fig.add_vline(x=temperature, line_dash="dot", line_color="black", row=1, col=2)
+    fig.add_vline(x=temperature, line_dash="dot", line_color=pal.REFERENCE, row=1, col=2)
     sample = first.get("sample")
     caption = (f"{next(iter(live))} sample, T = {temperature:g}, step "
                f"{first.get('sample_step')}: " if sample
@@ -134,6 +137,6 @@ def entropy_figure(curves: dict, temperature: float) -> go.Figure:
         fig.add_scatter(x=curve["temperature"], y=curve["entropy_bits"], mode="lines+markers",
                         name=name, line=dict(color=COLORS.get(name),
                                              dash=DASHES.get(name, "solid")))
-    fig.add_vline(x=temperature, line_dash="dot", line_color="black")
+    fig.add_vline(x=temperature, line_dash="dot", line_color=pal.REFERENCE)
     return style(fig, "Predictive entropy against temperature (measured)", "temperature T",
                  "mean entropy (bits)")

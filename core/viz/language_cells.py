@@ -10,12 +10,15 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from core.viz import palette as pal
+
 from core.analysis.gate_saturation import GateSaturation
 
 # a colour-blind-safe set (Okabe & Ito), one colour per role, blue/red for signed values
-COLORS = {"activation": "#0072B2", "hypothesis": "#E69F00", "model better": "#009E73",
-          "n-gram better": "#D55E00", "input": "#0072B2", "forget": "#E69F00",
-          "output": "#009E73", "reset": "#CC79A7", "update": "#56B4E9", "reference": "#888888"}
+COLORS = {"activation": pal.BLUE, "hypothesis": pal.ORANGE, "model better": pal.BLUISH_GREEN,
+          "n-gram better": pal.VERMILLION, "input": pal.BLUE, "forget": pal.ORANGE,
+          "output": pal.BLUISH_GREEN, "reset": pal.REDDISH_PURPLE, "update": pal.SKY_BLUE,
+          "reference": pal.REFERENCE}
 SIGNED_SCALE = "RdBu"  # diverging, centred on 0: red below, blue above
 LAYER_SYMBOLS = ("circle", "diamond", "square", "triangle-up", "x", "cross")
 SHOWN = {"\n": "↵", "\t": "⇥", "<": "&lt;", ">": "&gt;", "&": "&amp;"}
