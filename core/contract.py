@@ -102,14 +102,27 @@ def make_config(config_cls, overrides: dict[str, Any] | None = None):
     values = {}
     for name, raw in (overrides or {}).items():
         if name not in by_name:
-            known = ", ".join(sorted(by_name))
-            raise ConfigError(f"unknown knob {reprlib.repr(name)}; this lab accepts: {known}")
+            raise ConfigError(f"unknown knob {reprlib.repr(name)}; this lab accepts: "
+                              f"{_names_within(sorted(by_name), KNOWN_NAMES_CHARS)}")
         values[name] = validate_value(by_name[name], coerce_value(by_name[name], raw))
     config = config_cls(**values)
     check = getattr(config, "check", None)
     if check is not None:
         check()
     return config
+
+
+KNOWN_NAMES_CHARS = 240  # a message stays a line or two however many knobs a lab has
+
+
+def _names_within(names: list[str], limit: int) -> str:
+    """The names joined by commas, as many as fit in `limit` characters, then how many more."""
+    shown: list[str] = []
+    for name in names:
+        if len(", ".join(shown + [name])) > limit:
+            return ", ".join(shown) + f" and {len(names) - len(shown)} more"
+        shown.append(name)
+    return ", ".join(shown)
 
 
 def config_dict(config) -> dict:
