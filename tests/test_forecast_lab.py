@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from core.analysis.error_growth import iterative_bound
+from core.arm_scheduler import arms_at_once
 from core.contract import ConfigError
 from core.labs import get_lab
 from core.labs.forecast import KINDS, check_series, lab_for_series, run
@@ -120,12 +121,16 @@ def test_stop_before_training_returns_a_result():
 
 
 def test_a_stop_between_the_models_keeps_the_iterative_one():
-    calls = {"n": 0}
+    trained = {"steps": 0}
+
+    def note(step: int, metrics: dict) -> None:
+        if metrics.get("series") == "iterative" and "loss" in metrics:
+            trained["steps"] = step
 
     def stop_after_the_first_model() -> bool:
-        calls["n"] += 1
-        return calls["n"] > TINY["steps"]  # polled once per step, then between the arms
-    r = LAB.run(LAB.make_config(TINY), should_stop=stop_after_the_first_model)
+        return trained["steps"] >= TINY["steps"]
+    with arms_at_once(1):  # the second model starts only after the first one's last step
+        r = LAB.run(LAB.make_config(TINY), on_step=note, should_stop=stop_after_the_first_model)
     assert r.status == "stopped" and r.steps == TINY["steps"]
     assert list(r.artifacts["models"]) == ["iterative"]
     json.loads(r.to_json())
