@@ -10,6 +10,7 @@ import gc
 import pytest
 import torch
 
+from core.arm_scheduler import arms_at_once
 from core.contract import knobs
 from core.labs import all_labs
 from core.measure import skipped_note
@@ -57,7 +58,10 @@ def test_a_stop_after_the_first_step_at_the_largest_settings_measures_nothing_mo
     watch = StopAfterFirstStep()
     hook = torch.nn.modules.module.register_module_forward_hook(watch.count)
     try:
-        result = lab.run(config, on_step=watch.on_step, should_stop=watch.should_stop)
+        # one model at a time: a rival training beside the headline model would take its own
+        # held-back step after the stop, which this count of forward calls would include
+        with arms_at_once(1):
+            result = lab.run(config, on_step=watch.on_step, should_stop=watch.should_stop)
     finally:
         hook.remove()
         gc.collect()
