@@ -147,8 +147,12 @@ def test_a_live_run_on_the_cluster_streams_progress_and_stops_on_stop(cluster):
         pid = os.getpid()  # where the training really runs
         return lab.run(config, lambda s, m: on_step(s, {**m, "worker_pid": pid}), should_stop)
 
-    run = Run(job, 5000, label="on the cluster").start()
+    from core import cluster
+    cluster.ensure_joining()  # the server joins in the background; runs train here until then
     deadline = time.monotonic() + 300
+    while not cluster.ready() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    run = Run(job, 5000, label="on the cluster").start()
     while run.snapshot().step < 20 and time.monotonic() < deadline:
         time.sleep(0.1)
     first = run.snapshot().step
