@@ -54,7 +54,7 @@ def status_of(page) -> str:
     return "starting"
 
 
-SLOTS_CAPTION = re.compile(r"Training now: (\d+) of (\d+) slots on this server, (\d+) waiting")
+SLOTS_CAPTION = re.compile(r"Training now: (\d+) of (\d+) slots(?: on this server| \([^)]*\)), (\d+) waiting")
 
 
 class SlotSampler:
