@@ -114,13 +114,26 @@ def class_round(srv, new_page, first_seed: int = 0) -> dict:
     errors = [lab_id for lab_id, page in pages
               if page.locator("[data-testid='stException']").count()
               or page.get_by_text("The run failed").count()]
+    # what a session that never finished was showing, so a failure names the lab and its state
+    unfinished = {f"{i}:{lab_id}": (status_of(page), training_line(page))
+                  for i, (lab_id, page) in enumerate(pages) if i not in finished_at}
     for _, page in pages:
         page.context.close()
     probe.context.close()
     return {"runs_completed": len(finished_at), "sessions_that_queued": len(seen_queued),
             "longest_wait_and_run_s": max(finished_at.values(), default=None),
             "home_render_under_load_s": home_s, "rss_peak_mb": peak, "errors": errors,
+            "unfinished": unfinished,
             **slots.close()}
+
+
+def training_line(page) -> str:
+    """The first line of the main area that says how the run stands."""
+    text = page.locator("[data-testid='stMain']").inner_text()
+    for line in text.splitlines():
+        if any(key in line for key in ("Training", "Queued", "Stopped", "Finished", "Criterion")):
+            return line[:160]
+    return text[-160:]
 
 
 def sweep(pages, seen_queued: set, finished_at: dict, started: float) -> None:
