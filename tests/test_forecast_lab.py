@@ -93,10 +93,10 @@ def test_theory_legend_names_the_stretch_it_uses_and_no_direct_theory_is_drawn(l
     assert "theory_direct" not in r.arrays and "theory" not in r.arrays["live"]["direct"]
     names = [t.name for t in headline(r.arrays["live"], r.config).data if t.name]
     assert [n for n in names if n.startswith("theory")] == [
-        "theory estimate: ε·Σ e^(λj) (e^λ = 2)"]  # not "L = 2": its Lipschitz constant is 4
+        "theory estimate ε·Σ e^(λj), e^λ = 2"]  # not "L = 2": its Lipschitz constant is 4
     linear = {"iterative": {**r.arrays["live"]["iterative"], "stretch": 1.1}}
     assert [t.name for t in headline(linear, {"system": "linear"}).data
-            if t.name and t.name.startswith("theory")] == ["theory: ε·Σ L^j (L = 1.1)"]
+            if t.name and t.name.startswith("theory")] == ["theory ε·Σ L^j, L = 1.1"]
 
 
 def test_growth_rate_ratio_is_the_fitted_rate_over_the_known_one(logistic):

@@ -29,6 +29,7 @@ from core.shared_runs import SHARED, lab_data, run_identity
 from core.viz.common import live_loss_chart
 from ui.client import browser_id, client_address
 from ui.escape import escape_markdown
+from ui.present import is_present
 
 # Redraw fast while a run starts (the first chart within a second of Train), then slower:
 # every open tab re-renders its panel on this timer, and a class shares one server.
@@ -274,6 +275,18 @@ def _store_result(key: str, result, identity: str | None) -> None:
 def _finished_view(run: Viewer | None, result, headline, study: bool = False,
                    verdict=None) -> None:
     snap = run.snapshot() if run is not None else None
+    # On a projector (present mode) the figures come first: at 720 pixels and present mode's
+    # larger type, a verdict of three or four lines above them pushed the headline's foot off
+    # the screen (Forecast's Lorenz preset ended at 749 px). The class looks at the figure;
+    # the verdict follows right under it.
+    if is_present():
+        _result_charts(result, headline)
+    _status_lines(snap, result, study, verdict)
+    if not is_present():
+        _result_charts(result, headline)
+
+
+def _status_lines(snap, result, study: bool, verdict) -> None:
     if snap is not None and snap.state == "failed":
         st.error(f"The run failed: {escape_markdown(snap.error)}. Earlier results are kept; "
                  "change the settings named in the error, or press Train to try again.")
@@ -294,6 +307,9 @@ def _finished_view(run: Viewer | None, result, headline, study: bool = False,
                          verdict=escape_markdown(said)))
     if skipped_note(result):
         st.warning(escape_markdown(skipped_note(result)), icon=":material/block:")
+
+
+def _result_charts(result, headline) -> None:
     if result is not None:
         history = [dict(h, series=name) for name, hist in
                    (result.arrays.get("histories") or {"": result.history}).items()

@@ -194,6 +194,13 @@ def growth_verdict(system: str, lipschitz: float | None, m: dict, regime: str,
         return ok, (f"Iterative error looks {regime} (L = {lipschitz:g} predicts {want}); "
                     f"fitted rate {rate:.3f}/step vs ln L = {ref:.3f}.")
     if system in ("logistic", "lorenz"):
+        if not math.isfinite(rate):
+            # growth_rate needs MIN_FIT_POINTS rising differences before saturation: a short
+            # horizon, or a barely trained model whose error starts near saturation, has fewer
+            return False, (f"No growth rate could be fitted: {m['growth_fit_points']} rising "
+                           f"differences before the error saturates, {MIN_FIT_POINTS} needed "
+                           f"(known exponent {ref:.3f}/step); train longer or raise the "
+                           "horizon.")
         return near and direct_flatter, (f"Fitted growth {rate:.3f}/step vs known exponent "
                                          f"{ref:.3f}/step over {m['growth_fit_points']} "
                                          "differences.")

@@ -22,8 +22,8 @@ def theory_label(system: str, stretch: float) -> str:
     chaotic system it is the average stretch per step e^λ (2 for the logistic map at r = 4,
     whose Lipschitz constant is 4): an estimate, not a bound."""
     if system == "linear":
-        return f"theory: ε·Σ L^j (L = {stretch:.3g})"
-    return f"theory estimate: ε·Σ e^(λj) (e^λ = {stretch:.3g})"
+        return f"theory ε·Σ L^j, L = {stretch:.3g}"
+    return f"theory estimate ε·Σ e^(λj), e^λ = {stretch:.3g}"
 
 
 def _error_curves(fig: go.Figure, curves: dict, bands: bool) -> None:
@@ -64,7 +64,7 @@ def _references(fig: go.Figure, persistence, saturation, theory, stretch, system
         # a trace, not add_hline: on a log axis a shape's y is read as log10 of the value
         fig.add_trace(go.Scatter(x=[1, len(persistence)], y=[saturation, saturation],
                                  mode="lines", line={"color": pal.REFERENCE, "dash": "dashdot"},
-                                 name="saturation: two random states apart"))
+                                 name="saturation (two random states)"))
 
 
 @accepts_config
