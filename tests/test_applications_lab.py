@@ -4,13 +4,13 @@ default demo and each preset's story."""
 import inspect
 import json
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import torch
 
+from cli_runner import cli
 from core.contract import ConfigError
 from core.labs import get_lab
 from core.viz.applications import COLORS, headline
@@ -152,16 +152,13 @@ def test_lab_modules_stay_small():
 def test_cli_run_json_and_errors():
     sets = sum((["--set", f"{k}={v}"] for k, v in {**TINY, "section": "anomaly",
                                                     "compare_forms": "false"}.items()), [])
-    out = subprocess.run([sys.executable, "-m", "core", "run", "applications", "--json", *sets],
-                         capture_output=True, text=True, check=True)
+    out = cli("run", "applications", "--json", *sets, check=True)
     data = json.loads(out.stdout)
     assert data["config"]["section"] == "anomaly" and "roc_auc" in data["metrics"]
     assert list(data["arrays"]["live"]) == ["repeat"]
-    bad = subprocess.run([sys.executable, "-m", "core", "run", "applications", "--set",
-                          "gap_min=50"], capture_output=True, text=True)
+    bad = cli("run", "applications", "--set", "gap_min=50")
     assert bad.returncode == 2 and "gap_min" in bad.stderr
-    knobs = subprocess.run([sys.executable, "-m", "core", "knobs", "applications"],
-                           capture_output=True, text=True, check=True).stdout
+    knobs = cli("knobs", "applications", check=True).stdout
     assert "motif_width" in knobs and "event_pct" in knobs
 
 

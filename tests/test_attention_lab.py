@@ -2,12 +2,11 @@
 page calls, the studies, the command line, and (slow) the default demo."""
 import json
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
+from cli_runner import cli
 from core.arm_scheduler import arms_at_once
 from core.contract import ConfigError, Result
 from core.labs import get_lab
@@ -124,8 +123,7 @@ def test_config_refuses_contradictions_and_odd_hidden_sizes():
 
 
 def test_cli_refuses_an_odd_hidden_size_in_one_line():
-    bad = subprocess.run([sys.executable, "-m", "core", "run", "attention", "--set",
-                          "hidden=5"], capture_output=True, text=True)
+    bad = cli("run", "attention", "--set", "hidden=5")
     assert bad.returncode == 2 and "hidden" in bad.stderr
     assert "Traceback" not in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
 
@@ -247,9 +245,8 @@ def test_decoding_study_stops_between_decodings():
 
 
 def test_cli_run_json():
-    out = subprocess.run([sys.executable, "-m", "core", "run", "attention", "--json",
-                          *sum((["--set", f"{k}={v}"] for k, v in TINY.items()), [])],
-                         capture_output=True, text=True, check=True)
+    out = cli("run", "attention", "--json",
+              *sum((["--set", f"{k}={v}"] for k, v in TINY.items()), []), check=True)
     metrics = json.loads(out.stdout)["metrics"]
     for key in ("accuracy", "token_accuracy", "accuracy_by_length", "alignment_entropy_ratio",
                 "final_loss", "seconds_to_success"):

@@ -1,12 +1,11 @@
 """The Bidirectional lab end to end: tiny runs, the command line, the mask sweep, the typed
 probe, the headline figure, and (slow) the lab's claims on the default demo and its presets."""
 import json
-import subprocess
-import sys
 
 import pytest
 import torch
 
+from cli_runner import cli
 from core.arm_scheduler import arms_at_once
 from core.contract import ConfigError
 from core.labs import get_lab
@@ -81,9 +80,7 @@ def test_contradicting_knobs_are_refused_naming_them():
 
 
 def test_command_line_refuses_contradicting_knobs_in_one_line():
-    out = subprocess.run([sys.executable, "-m", "core", "run", "bidirectional", "--set",
-                          "offset=15", "--set", "seq_len=10"], capture_output=True, text=True,
-                         timeout=300)
+    out = cli("run", "bidirectional", "--set", "offset=15", "--set", "seq_len=10")
     assert out.returncode == 2 and "offset d (15)" in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
 
@@ -131,10 +128,8 @@ def test_runs_with_the_default_device_set_to_meta():
 
 
 def test_command_line_reports_the_required_metric_keys():
-    out = subprocess.run([sys.executable, "-m", "core", "run", "bidirectional", "--set",
-                          "steps=5", "--set", "task=lookahead", "--set", "direction=bi",
-                          "--set", "future_mask_p=0.5", "--set", "seed=1", "--json"],
-                         capture_output=True, text=True, timeout=300)
+    out = cli("run", "bidirectional", "--set", "steps=5", "--set", "task=lookahead", "--set",
+              "direction=bi", "--set", "future_mask_p=0.5", "--set", "seed=1", "--json")
     assert out.returncode == 0, out.stderr
     metrics = json.loads(out.stdout)["metrics"]
     assert {"accuracy", "backward_share", "causal_bound", "seconds_to_success"} <= set(metrics)

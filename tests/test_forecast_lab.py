@@ -2,12 +2,11 @@
 seed streams, the checks on its knobs and series, the L sweep and the command line."""
 import json
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
+from cli_runner import cli
 from core.analysis.error_growth import iterative_bound
 from core.arm_scheduler import arms_at_once
 from core.contract import ConfigError
@@ -188,10 +187,8 @@ def test_sweep_trains_one_linear_run_per_lipschitz_constant_with_nested_progress
 
 
 def test_cli_reports_the_required_metrics():
-    out = subprocess.run([sys.executable, "-m", "core", "run", "forecast", "--set", "steps=5",
-                          "--set", "system=logistic", "--set", "r=4", "--set", "lipschitz=1.1",
-                          "--set", "horizon=6", "--set", "seed=1", "--json"],
-                         capture_output=True, text=True, timeout=300)
+    out = cli("run", "forecast", "--set", "steps=5", "--set", "system=logistic", "--set", "r=4",
+              "--set", "lipschitz=1.1", "--set", "horizon=6", "--set", "seed=1", "--json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     for key in REQUIRED:
@@ -206,9 +203,7 @@ def test_cli_reports_the_required_metrics():
     (["steps=7"], "steps: 7 is not a multiple of 5"),
 ])
 def test_cli_refuses_bad_settings_with_one_line_and_exit_2(sets, words):
-    out = subprocess.run([sys.executable, "-m", "core", "run", "forecast",
-                          *sum((["--set", s] for s in sets), [])],
-                         capture_output=True, text=True, timeout=300)
+    out = cli("run", "forecast", *sum((["--set", s] for s in sets), []))
     assert out.returncode == 2 and words in out.stderr
     assert "Traceback" not in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1

@@ -2,11 +2,10 @@
 command line, and (slow) the default demo and the presets' stories."""
 import dataclasses
 import json
-import subprocess
-import sys
 
 import pytest
 
+from cli_runner import cli
 from core.contract import ConfigError
 from core.labs import get_lab
 from core.labs.paths.studies import (COST_MODELS, COST_REPEATS, cost_total_steps,
@@ -162,15 +161,12 @@ def test_precompute_a_preset(tmp_path, monkeypatch):
 
 
 def test_cli_run_json_and_errors():
-    out = subprocess.run([sys.executable, "-m", "core", "run", "paths", "--json",
-                          *sum((["--set", f"{k}={v}"] for k, v in TINY.items()), []),
-                          "--set", "compare_models=false"],
-                         capture_output=True, text=True, check=True)
+    out = cli("run", "paths", "--json", *sum((["--set", f"{k}={v}"] for k, v in TINY.items()), []),
+              "--set", "compare_models=false", check=True)
     data = json.loads(out.stdout)
     for key in ("accuracy", "accuracy_by_lag", "grad_by_distance", "path_decay_rate"):
         assert key in data["metrics"]
-    bad = subprocess.run([sys.executable, "-m", "core", "run", "paths", "--set", "lag=50",
-                          "--set", "seq_len=50"], capture_output=True, text=True)
+    bad = cli("run", "paths", "--set", "lag=50", "--set", "seq_len=50")
     assert bad.returncode == 2 and bad.stderr.strip().splitlines() == [
         "error: lag (50) must be below the sequence length T (50)"]
 

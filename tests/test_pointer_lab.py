@@ -1,11 +1,10 @@
 """The pointer lab end to end: tiny runs, the command line, typed input, figures, the default."""
 import json
-import subprocess
-import sys
 
 import pytest
 import torch
 
+from cli_runner import cli
 from core.analysis.permutation import log_factorial
 from core.contract import ConfigError, Result
 from core.labs import get_lab
@@ -165,16 +164,14 @@ def test_typed_input_decodes_or_names_the_problem():
 
 
 def test_cli_prints_required_metrics_and_refuses_contradictions():
-    out = subprocess.run([sys.executable, "-m", "core", "run", "pointer", "--set", "steps=5",
-                          "--set", "hidden=8", "--set", "eval_every=5", "--json"],
-                         capture_output=True, text=True, timeout=300)
+    out = cli("run", "pointer", "--set", "steps=5", "--set", "hidden=8", "--set", "eval_every=5",
+              "--json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     for key in REQUIRED:
         assert key in data["metrics"]
     assert data["config"]["task"] == "sort" and data["config"]["decoder"] == "pointer"
-    bad = subprocess.run([sys.executable, "-m", "core", "run", "pointer", "--set", "min_len=9",
-                          "--set", "max_len=4"], capture_output=True, text=True, timeout=300)
+    bad = cli("run", "pointer", "--set", "min_len=9", "--set", "max_len=4")
     assert bad.returncode == 2 and "min_len" in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
 

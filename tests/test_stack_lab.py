@@ -1,12 +1,11 @@
 """The stack lab end to end: tiny runs, initialisations as nested phases, seeds and streams,
 stopping, typed strings, the headline figure, the command line, and (slow) the default demo."""
 import json
-import subprocess
-import sys
 
 import pytest
 import torch
 
+from cli_runner import cli
 from core.contract import ConfigError, Result
 from core.device import build_seeded, stream_seed
 from core.labs import get_lab
@@ -192,20 +191,16 @@ def test_typed_strings_are_checked_before_any_work(compared):
 
 
 def test_command_line_prints_the_required_metrics():
-    out = subprocess.run([sys.executable, "-m", "core", "run", "stack", "--set", "steps=5",
-                          "--set", "task=dyck1", "--set", "model=stack", "--set", "hidden=8",
-                          "--set", "compare=false", "--set", "seed=1", "--json"],
-                         capture_output=True, text=True, timeout=300)
+    out = cli("run", "stack", "--set", "steps=5", "--set", "task=dyck1", "--set", "model=stack",
+              "--set", "hidden=8", "--set", "compare=false", "--set", "seed=1", "--json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert data["lab"] == "stack" and data["steps"] == 5
     for key in REQUIRED:
         assert key in data["metrics"]
-    bad = subprocess.run([sys.executable, "-m", "core", "run", "stack", "--set", "model=gru"],
-                         capture_output=True, text=True, timeout=120)
+    bad = cli("run", "stack", "--set", "model=gru")
     assert bad.returncode == 2 and "model" in (bad.stderr + bad.stdout)
-    bad = subprocess.run([sys.executable, "-m", "core", "run", "stack", "--set", "test_len=10",
-                          "--set", "train_len=20"], capture_output=True, text=True, timeout=120)
+    bad = cli("run", "stack", "--set", "test_len=10", "--set", "train_len=20")
     assert bad.returncode == 2 and "test_len (10) must be above train_len (20)" in bad.stderr
 
 

@@ -4,13 +4,12 @@ single-factor collapse story of its presets."""
 import dataclasses
 import json
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import torch
 
+from cli_runner import cli
 from core.analysis.latent import (active_units, interpolate, kl_weight, monte_carlo_kl,
                                   path_max_jump, project_2d)
 from core.analysis.latent_probes import LatentProbe
@@ -260,16 +259,13 @@ def test_values_off_the_step_grid_are_refused():
 
 
 def test_cli_reports_required_metrics():
-    out = subprocess.run([sys.executable, "-m", "core", "run", "vrae", "--set", "steps=5",
-                          "--set", "hidden=16", "--json"], capture_output=True, text=True,
-                         timeout=300)
+    out = cli("run", "vrae", "--set", "steps=5", "--set", "hidden=16", "--json")
     assert out.returncode == 0, out.stderr
     metrics = json.loads(out.stdout)["metrics"]
     for key in REQUIRED:
         assert key in metrics
     assert math.isfinite(metrics["kl"])
-    bad = subprocess.run([sys.executable, "-m", "core", "run", "vrae", "--set", "steps=7"],
-                         capture_output=True, text=True)
+    bad = cli("run", "vrae", "--set", "steps=7")
     assert bad.returncode == 2 and "steps" in bad.stderr
 
 
