@@ -13,7 +13,7 @@ final loss, messages, trained models) so a lab only names its own measurements.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 from core.arm_scheduler import arm_workers, train_side_by_side
@@ -31,6 +31,9 @@ class Arm:
     spec: Any = None
     steps: int | None = None  # None: the run's steps (rivals: the headline arm's steps taken)
     weight: float = 1.0  # its share of the progress bar, relative to the others
+    # Set by train_arms on the first arm: the model the run is about, the one the lab's
+    # success criterion (and, in the stack lab, its initialisation tries) applies to.
+    headline: bool = False
 
 
 @dataclass
@@ -49,13 +52,13 @@ class Trained:
         return self.arm.name
 
 
-TrainOne = Callable[[Arm, int, "OnStep | None", "ShouldStop | None", bool], Trained]
+TrainOne = Callable[[Arm, int, "OnStep | None", "ShouldStop | None"], Trained]
 
 
 def train_arms(arms: list[Arm], train_one: TrainOne, *, steps: int,
                on_step: OnStep | None = None, should_stop: ShouldStop | None = None,
                rivals_match_main: bool = True, beside: bool = False) -> list[Trained]:
-    """Train `arms` in order with `train_one(arm, steps, report, should_stop, is_main)`.
+    """Train `arms` in order with `train_one(arm, steps, report, should_stop)`.
 
     The first arm is the headline model and trains up to `steps` (it may stop early at the
     lab's success criterion). With `rivals_match_main` every later arm gets exactly the steps
@@ -70,9 +73,10 @@ def train_arms(arms: list[Arm], train_one: TrainOne, *, steps: int,
     `train_one` that makes one `core.train.train` call with the steps it is given, and rivals
     that read nothing the headline leaves behind).
     """
+    arms = [replace(arm, headline=i == 0) for i, arm in enumerate(arms)]
     if len(arms) > 1 and arm_workers() > 1:
         def launch(i: int, arm_steps: int, report, stop) -> Trained:
-            return _train_arm(train_one, arms[i], arm_steps, report, stop, i == 0)
+            return _train_arm(train_one, arms[i], arm_steps, report, stop)
         return train_side_by_side(arms, launch, steps=steps, workers=arm_workers,
                                   on_step=on_step,
                                   should_stop=should_stop,
@@ -93,16 +97,15 @@ def train_arms(arms: list[Arm], train_one: TrainOne, *, steps: int,
             arm_steps = steps
         span = arm.weight / total_weight
         report = phase_reporter(on_step, arm.name, arm_steps, base, span)
-        trained.append(_train_arm(train_one, arm, arm_steps, report, should_stop, i == 0))
+        trained.append(_train_arm(train_one, arm, arm_steps, report, should_stop))
         base += span
     return trained
 
 
-def _train_arm(train_one: TrainOne, arm: Arm, steps: int, report, should_stop,
-               is_main: bool) -> Trained:
+def _train_arm(train_one: TrainOne, arm: Arm, steps: int, report, should_stop) -> Trained:
     """`train_one`, keeping the last figure data the arm sent when it returns none."""
     captured: dict = {}
-    result = train_one(arm, steps, _capturing(report, captured), should_stop, is_main)
+    result = train_one(arm, steps, _capturing(report, captured), should_stop)
     if result.live is None and "live" in captured:
         result.live = captured["live"]
     return result

@@ -36,12 +36,12 @@ def stop_point(should_stop: ShouldStop | None, piece: str, log: TrainLog | None 
 
 
 def stoppable(train_one):
-    """Wrap a lab's `train_one(arm, steps, report, should_stop, is_main)` so that a stop
+    """Wrap a lab's `train_one(arm, steps, report, should_stop)` so that a stop
     between its measurements ends the arm as "stopped", keeping its training log and naming
     the measurements skipped; `train_arms` then skips the arms after it."""
-    def train(arm: Arm, steps: int, report, should_stop, is_main: bool, **given) -> Trained:
+    def train(arm: Arm, steps: int, report, should_stop, **given) -> Trained:
         try:
-            return train_one(arm, steps, report, should_stop, is_main, **given)
+            return train_one(arm, steps, report, should_stop, **given)
         except Stopped as stop:
             log = stop.log or TrainLog(status="stopped", steps=0)
             log.status = "stopped"

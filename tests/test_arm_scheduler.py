@@ -11,7 +11,7 @@ from core.train import train
 SUCCESS_AT = 30  # the headline's evaluations succeed from this step on
 
 
-def _train_linear(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Trained:
+def _train_linear(arm: Arm, steps: int, report, should_stop) -> Trained:
     """A least-squares fit whose batches come from its own seeded generator; the headline
     succeeds at SUCCESS_AT, a rival never does (so its steps are the ones it was given)."""
     gen = torch.Generator().manual_seed(arm.spec["seed"])
@@ -26,7 +26,7 @@ def _train_linear(arm: Arm, steps: int, report, should_stop, is_main: bool) -> T
         return loss * arm.spec.get("blow_up_at", {}).get(step, 1.0)
 
     log = train([w], step_fn, steps=steps, lr=0.05, evaluate=lambda s: {"at": float(s)},
-                eval_every=10, is_success=lambda m: is_main and m["at"] >= SUCCESS_AT,
+                eval_every=10, is_success=lambda m: arm.headline and m["at"] >= SUCCESS_AT,
                 on_step=report, should_stop=should_stop)
     return Trained(arm, None, log, summary={"w": w.detach().tolist(), "threads": threads})
 
@@ -85,10 +85,10 @@ def test_a_stop_keeps_what_one_after_another_would():
 
 
 def test_an_arm_that_fails_raises_in_the_caller():
-    def failing(arm, steps, report, should_stop, is_main):
+    def failing(arm, steps, report, should_stop):
         if arm.name == "b":
             raise RuntimeError("arm b failed")
-        return _train_linear(arm, steps, report, should_stop, is_main)
+        return _train_linear(arm, steps, report, should_stop)
     with arms_at_once(3), pytest.raises(RuntimeError, match="arm b failed"):
         train_arms(_arms(), failing, steps=100, beside=True)
 
@@ -96,9 +96,9 @@ def test_an_arm_that_fails_raises_in_the_caller():
 def test_arms_inside_an_arm_train_one_after_another():
     inner = []
 
-    def nested(arm, steps, report, should_stop, is_main):
+    def nested(arm, steps, report, should_stop):
         inner.append(arm_workers())
-        return _train_linear(arm, steps, report, should_stop, is_main)
+        return _train_linear(arm, steps, report, should_stop)
     with arms_at_once(3):
         train_arms(_arms(), nested, steps=20)
     assert inner == [1, 1, 1]
@@ -153,10 +153,10 @@ def test_arms_side_by_side_keep_the_callers_default_device():
     every arm."""
     seen = []
 
-    def record(arm, steps, report, should_stop, is_main):
+    def record(arm, steps, report, should_stop):
         seen.append(torch.get_default_device().type)
         with torch.device("cpu"):
-            return _train_linear(arm, steps, report, should_stop, is_main)
+            return _train_linear(arm, steps, report, should_stop)
     torch.set_default_device("meta")
     try:
         with arms_at_once(3):

@@ -16,14 +16,14 @@ def _fake_arm(early_stop_at: int | None = None, status: str = "completed"):
     """A train_one that 'trains' by reporting each step, stopping early if asked."""
     calls = []
 
-    def train_one(arm, steps, report, should_stop, is_main):
-        calls.append((arm.name, steps, is_main))
-        taken = min(steps, early_stop_at) if (is_main and early_stop_at) else steps
+    def train_one(arm, steps, report, should_stop):
+        calls.append((arm.name, steps, arm.headline))
+        taken = min(steps, early_stop_at) if (arm.headline and early_stop_at) else steps
         for s in range(1, taken + 1):
             report(s, {"loss": 1.0 / s})
         report(taken, {"eval": True, "live": {"arm": arm.name, "step": taken}})
         return Trained(arm, model=f"model-{arm.name}",
-                       log=TrainLog(status=status if is_main else "completed", steps=taken,
+                       log=TrainLog(status=status if arm.headline else "completed", steps=taken,
                                     history=[{"step": taken, "loss": 0.5}]))
     return train_one, calls
 

@@ -41,7 +41,7 @@ def _probes(config, name: str, count: int, device):
 
 
 @stoppable
-def _train_autoencoder(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Trained:
+def _train_autoencoder(arm: Arm, steps: int, report, should_stop) -> Trained:
     config, device, form = arm.spec["config"], arm.spec["device"], arm.spec["form"]
     with torch.device(device):
         model = build_seeded(config.seed, lambda: SequenceAutoencoder(

@@ -82,7 +82,7 @@ def _accuracy(model, batch) -> float:
 
 
 @stoppable
-def _train_model(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Trained:
+def _train_model(arm: Arm, steps: int, report, should_stop) -> Trained:
     config, task, device = arm.spec["config"], arm.spec["task"], arm.spec["device"]
     with torch.device(device):
         model = _build(config, arm.spec["kind"], arm.spec["size"])

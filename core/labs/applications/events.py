@@ -75,7 +75,7 @@ def early_late_ratio(profile: list[float]) -> float | None:
 
 
 @stoppable
-def _train_detector(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Trained:
+def _train_detector(arm: Arm, steps: int, report, should_stop) -> Trained:
     config, device = arm.spec["config"], arm.spec["device"]
     density, loss_kw = arm.spec["density"], arm.spec["loss_kw"]
     task = task_of(config)

@@ -73,7 +73,7 @@ def accuracies(model, batch) -> dict:
 
 
 @stoppable
-def _train_model(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Trained:
+def _train_model(arm: Arm, steps: int, report, should_stop) -> Trained:
     config, heads, device = arm.spec["config"], arm.spec["heads"], arm.spec["device"]
     task = task_of(config)
     with torch.device(device):

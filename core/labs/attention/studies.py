@@ -73,7 +73,7 @@ def capacity_sweep(config: "Config", on_step=None, should_stop=None,
                   steps=sum(t.log.steps for t in trained))
 
 
-def _train_shuffle(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Trained:
+def _train_shuffle(arm: Arm, steps: int, report, should_stop) -> Trained:
     """Train on shuffle with cross-entropy plus `arm.spec.penalty`·(H(p) - H*)², where H*
     is the exact entropy per step of a random order of each batch's inputs."""
     spec: ShuffleArm = arm.spec

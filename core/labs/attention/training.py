@@ -72,7 +72,7 @@ def batches_by_length(task: TransductionTask, lengths, per_length: int, gen, dev
 
 
 @stoppable
-def train_seq2seq(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Trained:
+def train_seq2seq(arm: Arm, steps: int, report, should_stop) -> Trained:
     """Train one seq2seq on the seed's data stream, measuring on the validation stream as it
     goes, then score it per length on the test stream."""
     spec: Seq2SeqArm = arm.spec
@@ -112,7 +112,7 @@ def train_seq2seq(arm: Arm, steps: int, report, should_stop, is_main: bool) -> T
                 "input": names_in, "output": output}
         if dec.attention is not None:
             live["attention"] = np.round(dec.attention[0].cpu().numpy(), 3).tolist()
-        if is_main:
+        if arm.headline:
             checkpoints["steps"].append(step)
             checkpoints["output"].append(output)
             if "attention" in live:

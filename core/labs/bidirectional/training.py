@@ -60,7 +60,7 @@ def direction_arm(config, direction: str, device, early_stop: bool,
 
 
 @stoppable
-def train_direction(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Trained:
+def train_direction(arm: Arm, steps: int, report, should_stop) -> Trained:
     """Train one tagger on the seed's batches, measuring validation accuracy (the live
     headline curve) as it goes, then measure it on the test set and the probe batch."""
     config, device = arm.spec["config"], arm.spec["device"]

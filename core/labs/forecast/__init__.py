@@ -138,7 +138,7 @@ def _live(kind: str, errors: HorizonErrors, step: int, refs: dict, stretch, held
 
 
 @stoppable
-def _train_forecaster(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Trained:
+def _train_forecaster(arm: Arm, steps: int, report, should_stop) -> Trained:
     """Train one forecaster on the seed's training windows, re-measuring its error by
     horizon on the validation windows at every evaluation, then on the test windows."""
     s = arm.spec

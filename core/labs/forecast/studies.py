@@ -24,7 +24,7 @@ def sweep_lipschitz(config, on_step=None, should_stop=None, *, run_one,
     iterative error curve beside ln L and the regime it shows beside the one L predicts."""
     start = time.perf_counter()
 
-    def train_one(arm: Arm, steps: int, report, stop, is_main: bool) -> Trained:
+    def train_one(arm: Arm, steps: int, report, stop) -> Trained:
         result = run_one(arm.spec, report, stop)
         log = TrainLog(status=result.status, steps=result.steps, history=result.history,
                        message=result.message if result.status in ("stopped", "diverged")

@@ -89,7 +89,7 @@ def _task(config: Config) -> MarkedRecall:
 
 
 @stoppable
-def _train_cell(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Trained:
+def _train_cell(arm: Arm, steps: int, report, should_stop) -> Trained:
     """Train one cell on the seed's data stream, measuring as it goes: accuracy on the
     validation set (which early stopping reads) and the gradient reaching every timestep of
     a fixed probe batch (the live headline figure)."""

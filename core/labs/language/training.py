@@ -111,7 +111,7 @@ def cell_arm(config: "Config", cell: str, data: LanguageData, device) -> Arm:
 
 
 @stoppable
-def train_cell(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Trained:
+def train_cell(arm: Arm, steps: int, report, should_stop) -> Trained:
     """Train one character model, measuring held-out bits per char, a sample and the
     entropy against temperature at every evaluation (the live headline). The target clock
     times the first evaluation below the SUCCESS_NGRAM line; training goes on to `steps`."""

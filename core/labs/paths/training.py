@@ -60,7 +60,7 @@ MAP_PROBES = 32  # probe sequences whose attention maps are measured
 
 
 @stoppable
-def train_tagger(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Trained:
+def train_tagger(arm: Arm, steps: int, report, should_stop) -> Trained:
     """Train one model on the seed's data stream, measuring as it goes: accuracy on the
     validation set (which early stopping reads) and the gradient reaching every input
     position of a fixed probe batch (the live headline figure). Then, on a separate test

@@ -135,7 +135,7 @@ def _live(scores: dict[int, dict], step: int, measured_on: str, per_length: int)
 
 
 @stoppable
-def _train_arm(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Trained:
+def _train_arm(arm: Arm, steps: int, report, should_stop) -> Trained:
     """Train one decoder on the seed's data stream. Every `eval_every` steps it decodes the
     validation set at every length up to test_max_len: the training lengths give the
     time-to-criterion, all of them the live accuracy-by-length. Then the test set."""

@@ -174,13 +174,13 @@ def _continued(report, offset: int, phase: str, steps: int, base: float, span: f
 
 
 @stoppable
-def train_model(arm: Arm, steps: int, report, should_stop, is_main: bool, *, config,
+def train_model(arm: Arm, steps: int, report, should_stop, *, config,
                 data: StackData, shared: dict) -> Trained:
     """Train one model (arm.spec is its kind), keep the best of its initialisations, then
     score it on the test strings. Rivals get as many initialisations as the headline model
     tried (`shared["tried"]`)."""
     kind = arm.spec
-    tries = config.tries if is_main else shared.get("tried", config.tries)
+    tries = config.tries if arm.headline else shared.get("tried", config.tries)
     probe = min(PROBE_STEPS, steps) if tries > 1 else steps
     total = tries * probe + (steps - probe)
     started = time.perf_counter()
@@ -189,7 +189,7 @@ def train_model(arm: Arm, steps: int, report, should_stop, is_main: bool, *, con
     for attempt in range(tries):
         model = _new_model(kind, config, data, attempt)
         trainer = Trainer(model.parameters(), lr=config.lr, clip=1.0)
-        criterion = Criterion(started, needs_picture=kind == "stack") if is_main else None
+        criterion = Criterion(started, needs_picture=kind == "stack") if arm.headline else None
         gen = stream(config.seed, "train")  # every attempt sees the same batches
         phase = f"init {attempt + 1}"
         attempt_report = report if tries == 1 else phase_reporter(
@@ -222,7 +222,7 @@ def train_model(arm: Arm, steps: int, report, should_stop, is_main: bool, *, con
             log.status = "succeeded"
     else:
         log.seconds_to_success = None
-    if is_main:
+    if arm.headline:
         shared["tried"] = tried
     stop_point(should_stop, "test strings scored and the final trace", log, model)
     model.eval()

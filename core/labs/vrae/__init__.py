@@ -118,7 +118,7 @@ def passes(metrics: dict, weight: float) -> bool:
 
 
 @stoppable
-def _train_vrae(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Trained:
+def _train_vrae(arm: Arm, steps: int, report, should_stop) -> Trained:
     """Train one VRAE on the seed's streams, measuring on the validation set (which early
     stopping reads) and redrawing the path between two test inputs as it goes."""
     config: Config = arm.spec["config"]

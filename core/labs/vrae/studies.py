@@ -35,7 +35,7 @@ def error_by_length(model: SequenceAutoencoder, test: dict, teacher_forcing: boo
         model.train()
 
 
-def _train_form(arm: Arm, steps: int, report, should_stop, is_main: bool) -> Trained:
+def _train_form(arm: Arm, steps: int, report, should_stop) -> Trained:
     config, device, test = arm.spec["config"], arm.spec["device"], arm.spec["test"]
     task = Waveforms()
     with torch.device(device):
