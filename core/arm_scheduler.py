@@ -196,8 +196,10 @@ def train_side_by_side(arms: list, launch: Callable, *, steps: int,
                     done.add(i)
                     fractions[i] = 1.0
                     cond.notify_all()
-        threading.Thread(target=in_context(work, **role), name=f"arm-{arms[i].name}",
-                         daemon=True).start()
+        thread = threading.Thread(target=in_context(work, **role), name=f"arm-{arms[i].name}",
+                                  daemon=True)
+        threads.append(thread)
+        thread.start()
 
     def ended_early() -> bool:
         """Whether the arms not yet started are skipped, as one after another would."""
@@ -206,6 +208,7 @@ def train_side_by_side(arms: list, launch: Callable, *, steps: int,
                 or (rivals_match_main and 0 in done and results[0] is not None
                     and results[0].log.status == "diverged"))
 
+    threads: list[threading.Thread] = []
     waiting = sorted(range(1, n), key=lambda i: -arms[i].weight)
     running = {0}
     start(0)
@@ -225,6 +228,11 @@ def train_side_by_side(arms: list, launch: Callable, *, steps: int,
             if not running and not waiting:
                 break
             cond.wait(timeout=0.2)
+    # Every arm has returned; wait for its thread to end too. A command-line run exits right
+    # after this, and a thread still unwinding torch state at interpreter exit aborted the
+    # process ("terminate called without an active exception", exit -6) after it had printed.
+    for thread in threads:
+        thread.join()
     if errors:
         raise errors[0]
     return _as_one_after_another(results, rivals_match_main)
