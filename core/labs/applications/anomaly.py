@@ -12,6 +12,8 @@ is reported beside it.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
@@ -27,6 +29,9 @@ from core.models.seq_autoencoder import FORMS, SequenceAutoencoder
 from core.tasks.anomalies import normal_series, normal_windows, probe_series
 from core.train import train
 
+if TYPE_CHECKING:  # the Config lives in the package's __init__, which imports this module
+    from core.labs.applications import Config
+
 PROBE_LENGTH = 320
 TEST_PROBES = 16
 CLEAN_SERIES = 16
@@ -40,9 +45,19 @@ def _probes(config, name: str, count: int, device):
     return probes, probes.x.to(device)
 
 
+@dataclass(frozen=True)
+class AutoencoderSpec:
+    """What one arm of the anomaly section trains: the run's Config, the device, and the
+    autoencoder's decoder form."""
+    config: "Config"
+    device: object
+    form: str
+
+
 @stoppable
 def _train_autoencoder(arm: Arm, steps: int, report, should_stop) -> Trained:
-    config, device, form = arm.spec["config"], arm.spec["device"], arm.spec["form"]
+    spec: AutoencoderSpec = arm.spec
+    config, device, form = spec.config, spec.device, spec.form
     with torch.device(device):
         model = build_seeded(config.seed, lambda: SequenceAutoencoder(
             form, config.hidden, cell="lstm"))
@@ -118,7 +133,7 @@ def run_anomaly(config, on_step=None, should_stop=None):
     device = pick_device()
     forms = [config.ae_form] + ([f for f in FORMS if f != config.ae_form]
                                 if config.compare_forms else [])
-    arms = [Arm(f, spec={"config": config, "device": device, "form": f}) for f in forms]
+    arms = [Arm(f, spec=AutoencoderSpec(config, device, f)) for f in forms]
     trained = train_arms(arms, _train_autoencoder, steps=config.steps, on_step=on_step,
                          should_stop=should_stop)
     stopped = stopped_result(config, start, trained, should_stop, arms)

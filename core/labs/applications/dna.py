@@ -11,6 +11,8 @@ saliency is taken along a probe sequence.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
@@ -25,6 +27,9 @@ from core.models.dna import KINDS, build_dna_model
 from core.tasks.dna_grammar import (KIND_NAMES, POSITIVE, DnaGrammar, make_grammar,
                                     occurrences)
 from core.train import train
+
+if TYPE_CHECKING:  # the Config lives in the package's __init__, which imports this module
+    from core.labs.applications import Config
 
 VALIDATION_SIZE = 512
 TEST_SIZE = 1024
@@ -81,11 +86,23 @@ def _accuracy(model, batch) -> float:
     return acc
 
 
+@dataclass(frozen=True)
+class ModelSpec:
+    """What one arm of the DNA section trains: the run's Config, the grammar, the model's
+    kind and size (its filters and hidden units), and the device."""
+    config: "Config"
+    task: DnaGrammar
+    kind: str
+    size: dict
+    device: object
+
+
 @stoppable
 def _train_model(arm: Arm, steps: int, report, should_stop) -> Trained:
-    config, task, device = arm.spec["config"], arm.spec["task"], arm.spec["device"]
+    spec: ModelSpec = arm.spec
+    config, task, device = spec.config, spec.task, spec.device
     with torch.device(device):
-        model = _build(config, arm.spec["kind"], arm.spec["size"])
+        model = _build(config, spec.kind, spec.size)
     data = stream(config.seed, "train")
     validation = task.sample(VALIDATION_SIZE, stream(config.seed, "validation"), device)
     curve = {"steps": [], "accuracy": []}
@@ -144,9 +161,8 @@ def run_dna(config, on_step=None, should_stop=None):
     device = pick_device()
     task = grammar(config)
     sizes = model_sizes(config)
-    arms = [Arm(LABELS[kind], spec={"config": config, "task": task, "kind": kind,
-                                    "size": sizes[kind],
-                                    "device": device}) for kind in KINDS]
+    arms = [Arm(LABELS[kind], spec=ModelSpec(config, task, kind, sizes[kind], device))
+            for kind in KINDS]
     trained = train_arms(arms, _train_model, steps=config.steps, on_step=on_step,
                          should_stop=should_stop)
     stopped = stopped_result(config, start, trained, should_stop, arms)

@@ -12,6 +12,8 @@ own loss reaching each input step.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -25,6 +27,9 @@ from core.device import build_seeded, pick_device, stream
 from core.models.recurrent import RecurrentClassifier
 from core.tasks.rare_events import DENSITIES, RareEvents, density_labels
 from core.train import train
+
+if TYPE_CHECKING:  # the Config lives in the package's __init__, which imports this module
+    from core.labs.applications import Config
 
 VALIDATION_SIZE = 256
 TEST_SIZE = 512
@@ -74,10 +79,20 @@ def early_late_ratio(profile: list[float]) -> float | None:
     return (sum(profile[:n]) / n) / late if late > 0 else None
 
 
+@dataclass(frozen=True)
+class DetectorSpec:
+    """What one arm of the events section trains: the run's Config, the device, the label
+    density, and the keyword arguments of its loss (event_loss)."""
+    config: "Config"
+    device: object
+    density: str
+    loss_kw: dict
+
+
 @stoppable
 def _train_detector(arm: Arm, steps: int, report, should_stop) -> Trained:
-    config, device = arm.spec["config"], arm.spec["device"]
-    density, loss_kw = arm.spec["density"], arm.spec["loss_kw"]
+    spec: DetectorSpec = arm.spec
+    config, device, density, loss_kw = spec.config, spec.device, spec.density, spec.loss_kw
     task = task_of(config)
     with torch.device(device):
         model = build_seeded(config.seed, lambda: RecurrentClassifier(
@@ -145,14 +160,12 @@ def run_events(config, on_step=None, should_stop=None):
     if config.event_compare == "losses":
         losses = [config.event_loss] + [k for k in LOSSES if k != config.event_loss]
         weight = balanced_pos_weight(label_rate(config, "every step"))
-        arms = [Arm(k, spec={"config": config, "device": device, "density": "every step",
-                             "loss_kw": {"kind": k, "pos_weight": weight,
-                                         "gamma": config.focal_gamma}}) for k in losses]
+        arms = [Arm(k, spec=DetectorSpec(config, device, "every step", {
+            "kind": k, "pos_weight": weight, "gamma": config.focal_gamma})) for k in losses]
     else:
-        arms = [Arm(density_name(d), spec={
-            "config": config, "device": device, "density": d,
-            "loss_kw": {"kind": config.event_loss, "gamma": config.focal_gamma,
-                        "pos_weight": balanced_pos_weight(label_rate(config, d))}})
+        arms = [Arm(density_name(d), spec=DetectorSpec(config, device, d, {
+            "kind": config.event_loss, "gamma": config.focal_gamma,
+            "pos_weight": balanced_pos_weight(label_rate(config, d))}))
             for d in DENSITIES]
     trained = train_arms(arms, _train_detector, steps=config.steps, on_step=on_step,
                          should_stop=should_stop)
@@ -169,8 +182,8 @@ def run_events(config, on_step=None, should_stop=None):
         "early_late_gradient_by_model": {t.name: t.summary["early_late"] for t in trained},
         "test_event_rate": rate,
         "streams_with_event": float((test.events.sum(1) > 0).float().mean()),
-        "class_weights": {a.name: a.spec["loss_kw"]["pos_weight"] for a in arms
-                          if a.spec["loss_kw"]["kind"] == "weighted"},
+        "class_weights": {a.name: a.spec.loss_kw["pos_weight"] for a in arms
+                          if a.spec.loss_kw["kind"] == "weighted"},
         "test_streams": TEST_SIZE, "test_events": int(test.events.sum()),
     }
     arrays = {"grad_profiles": {t.name: t.summary["grad_profile"] for t in trained}}

@@ -9,6 +9,8 @@ a fixed probe batch, and the loss weights. Reported accuracies come from a test 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
@@ -23,6 +25,9 @@ from core.device import build_seeded, pick_device, stream
 from core.models.multitask import MultiTaskLSTM, matched_hidden
 from core.tasks.two_tasks import TAG_LAG, TwoTasks
 from core.train import train
+
+if TYPE_CHECKING:  # the Config lives in the package's __init__, which imports this module
+    from core.labs.applications import Config
 
 VALIDATION_SIZE = 512
 TEST_SIZE = 1024
@@ -72,13 +77,24 @@ def accuracies(model, batch) -> dict:
     return acc
 
 
+@dataclass(frozen=True)
+class HeadsSpec:
+    """What one arm of the multitask section trains: the run's Config, the heads its LSTM
+    carries ("tag", "seq" or both), the device, and its hidden size."""
+    config: "Config"
+    heads: tuple[str, ...]
+    device: object
+    hidden: int
+
+
 @stoppable
 def _train_model(arm: Arm, steps: int, report, should_stop) -> Trained:
-    config, heads, device = arm.spec["config"], arm.spec["heads"], arm.spec["device"]
+    spec: HeadsSpec = arm.spec
+    config, heads, device = spec.config, spec.heads, spec.device
     task = task_of(config)
     with torch.device(device):
         model = build_seeded(config.seed, lambda: MultiTaskLSTM(config.symbols,
-                                                                arm.spec["hidden"], heads))
+                                                                spec.hidden, heads))
         weights = UncertaintyWeights(len(heads))
     uncertain = len(heads) == 2 and config.weighting == "uncertainty"
     fixed = {"tag": config.tag_weight, "seq": 1 - config.tag_weight} if len(heads) == 2 \
@@ -144,8 +160,8 @@ def run_multitask(config, on_step=None, should_stop=None):
     start = time.perf_counter()
     device = pick_device()
     single = matched_hidden(config.symbols, config.hidden)
-    arms = [Arm(NAMES[heads], spec={"config": config, "heads": heads, "device": device,
-                                    "hidden": config.hidden if len(heads) == 2 else single})
+    arms = [Arm(NAMES[heads], spec=HeadsSpec(config, heads, device,
+                                             config.hidden if len(heads) == 2 else single))
             for heads in (("tag", "seq"), ("tag",), ("seq",))]
     trained = train_arms(arms, _train_model, steps=config.steps, on_step=on_step,
                          should_stop=should_stop)
@@ -164,7 +180,7 @@ def run_multitask(config, on_step=None, should_stop=None):
         "accuracy_by_model": acc,
         "steps_to_90_by_model": {t.name: t.summary["steps_to_90"] for t in trained},
         "parameters_by_model": {t.name: t.summary["parameters"] for t in trained},
-        "hidden_by_model": {a.name: a.spec["hidden"] for a in arms},
+        "hidden_by_model": {a.name: a.spec.hidden for a in arms},
         "majority_tag": max(tag_rate, 1 - tag_rate),
         "majority_seq": max(seq_rate, 1 - seq_rate),
         "repeat_threshold": task.threshold, "tag_lag": TAG_LAG,

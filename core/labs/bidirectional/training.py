@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -25,6 +26,9 @@ from core.device import build_seeded, stream
 from core.models.birnn import DirectionalTagger
 from core.tasks.direction import IGNORE, DirectionBatch, DirectionTask
 from core.train import train
+
+if TYPE_CHECKING:  # the Config lives in the package's __init__, which imports this module
+    from core.labs.bidirectional import Config
 
 SUCCESS_ACCURACY = 0.9  # the lab's criterion; the time the headline model takes is reported
 PICTURE_ACCURACY = 0.99  # the headline model trains on until its validation accuracy has
@@ -52,18 +56,28 @@ def bound_tolerance(bound: float, labels: int) -> float:
     return BOUND_SIGMAS * math.sqrt(bound * (1.0 - bound) / max(labels, 1))
 
 
+@dataclass(frozen=True)
+class DirectionSpec:
+    """What one arm of the Bidirectional lab trains: the Config (its direction set), the
+    device, and whether it stops once its validation accuracy has held (the headline one)."""
+    config: "Config"
+    device: object
+    early_stop: bool
+
+
 def direction_arm(config, direction: str, device, early_stop: bool,
                   name: str | None = None) -> Arm:
     """One model to train: `config` with `direction`; the headline one stops early."""
-    return Arm(name or direction, spec={"config": replace(config, direction=direction),
-                                        "device": device, "early_stop": early_stop})
+    return Arm(name or direction,
+               spec=DirectionSpec(replace(config, direction=direction), device, early_stop))
 
 
 @stoppable
 def train_direction(arm: Arm, steps: int, report, should_stop) -> Trained:
     """Train one tagger on the seed's batches, measuring validation accuracy (the live
     headline curve) as it goes, then measure it on the test set and the probe batch."""
-    config, device = arm.spec["config"], arm.spec["device"]
+    spec: DirectionSpec = arm.spec
+    config, device = spec.config, spec.device
     task = make_task(config)
     with torch.device(device):
         model = build_seeded(config.seed, lambda: DirectionalTagger(
@@ -103,7 +117,7 @@ def train_direction(arm: Arm, steps: int, report, should_stop) -> Trained:
     def picture_held(metrics: dict) -> bool:
         return "since" in held and curve["step"][-1] - held["since"] >= PICTURE_HOLD_STEPS
 
-    early_stop = arm.spec["early_stop"]
+    early_stop = spec.early_stop
     log = train(list(model.parameters()), step_fn, steps=steps, lr=config.lr,
                 evaluate=evaluate, eval_every=config.eval_every,
                 is_success=picture_held if early_stop else None,

@@ -88,13 +88,21 @@ def _task(config: Config) -> MarkedRecall:
                         lag=min(config.lag, config.seq_len), lag_spread=config.lag_spread)
 
 
+@dataclass(frozen=True)
+class CellSpec:
+    """What one arm of the gradient-flow lab trains: the run's Config, the cell, the device."""
+    config: Config
+    cell: str
+    device: object
+
+
 @stoppable
 def _train_cell(arm: Arm, steps: int, report, should_stop) -> Trained:
     """Train one cell on the seed's data stream, measuring as it goes: accuracy on the
     validation set (which early stopping reads) and the gradient reaching every timestep of
     a fixed probe batch (the live headline figure)."""
-    config: Config = arm.spec["config"]
-    cell, device = arm.spec["cell"], arm.spec["device"]
+    spec: CellSpec = arm.spec
+    config, cell, device = spec.config, spec.cell, spec.device
     task = _task(config)
     with torch.device(device):
         model = build_seeded(config.seed, lambda: RecurrentClassifier(
@@ -161,8 +169,7 @@ STEP_COST = {"rnn": 0.5, "lstm": 1.0, "gru": 2.4, "linear": 0.5}
 
 
 def _arm(config: Config, cell: str, device, name: str | None = None) -> Arm:
-    return Arm(name or cell, spec={"config": config, "cell": cell, "device": device},
-               weight=STEP_COST[cell])
+    return Arm(name or cell, spec=CellSpec(config, cell, device), weight=STEP_COST[cell])
 
 
 def run(config: Config, on_step=None, should_stop=None) -> Result:

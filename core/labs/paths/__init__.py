@@ -29,7 +29,7 @@ from core.measure import stopped_result
 from core.labs.paths import studies
 from core.labs.paths.training import (LSTM_FORGET_BIAS, MODELS, SYMBOLS, build_model,
                                     make_task)
-from core.labs.paths.training import STOP_ACCURACY, train_tagger
+from core.labs.paths.training import STOP_ACCURACY, TaggerSpec, train_tagger
 from core.tasks.long_range import LongRangeTask
 from core.labs.paths.verdict import SUCCESS_ACCURACY, verdict
 
@@ -141,8 +141,9 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
     task = make_task(config)
     widths = model_widths(config, task)
     sized = {name: dataclasses.replace(config, hidden=w) for name, w in widths.items()}
-    arms = [Arm(name, spec={"config": sized[name], "device": device, "kind": name,
-                            "build": functools.partial(build_model, name, task, sized[name])},
+    arms = [Arm(name, spec=TaggerSpec(sized[name], device,
+                                      functools.partial(build_model, name, task, sized[name]),
+                                      kind=name),
                 weight=ARM_WEIGHT[name]) for name in config.models()]
     trained = train_arms(arms, train_tagger, steps=config.steps, on_step=on_step,
                          should_stop=should_stop, rivals_match_main=False)

@@ -21,7 +21,7 @@ from core.arms import Arm, finish, run_status, train_arms
 from core.contract import Result, config_dict
 from core.device import build_seeded, device_label, pick_device, stream
 from core.labs.paths.training import SYMBOLS, build_model, make_task
-from core.labs.paths.training import PROBE_SIZE, train_tagger
+from core.labs.paths.training import PROBE_SIZE, TaggerSpec, train_tagger
 from core.measure import measured_arms
 from core.models.fixed_gates import FixedGateGRU, tanh_rnn_sharing_weights
 from core.tasks.long_range import LongRangeTask
@@ -146,8 +146,9 @@ def fixed_gates(config, on_step=None, should_stop=None) -> Result:
     probe = task.sample(PROBE_SIZE, stream(config.seed, "probe"), device)
     with torch.no_grad():
         difference = float((fixed(probe.x) - rnn(probe.x)).abs().max())
-    arms = [Arm(kind, spec={"config": config, "device": device, "kind": kind,
-                            "build": functools.partial(_gate_model, kind, task, config)})
+    arms = [Arm(kind, spec=TaggerSpec(config, device,
+                                      functools.partial(_gate_model, kind, task, config),
+                                      kind=kind))
             for kind in GATE_ARMS]
     trained = train_arms(arms, train_tagger, steps=config.steps, on_step=on_step,
                          should_stop=should_stop, rivals_match_main=False)

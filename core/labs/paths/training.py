@@ -2,10 +2,14 @@
 Config, and training one of them (an "arm", core.arms) and measuring it: used by the lab's
 main run and by its fixed-gate study.
 
-An arm's spec holds the Config, the device and `build` (a function making the model; it
-runs under the seed's lock, so every arm of a run starts from the weights the seed gives).
+An arm's spec (TaggerSpec) holds the Config, the device and `build` (a function making the
+model; it runs under the seed's lock, so every arm of a run starts from the weights the seed
+gives).
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
 
 import torch
 
@@ -22,6 +26,9 @@ from core.models.fixed_gates import pin_forget_gate
 from core.models.recurrent import RecurrentClassifier
 from core.tasks.long_range import LongRangeTask
 from core.train import train
+
+if TYPE_CHECKING:  # the Config lives in the package's __init__, which imports this module
+    from core.labs.paths import Config
 
 MODELS = ("rnn", "lstm", "attention")
 SYMBOLS = 8  # alphabet size; chance accuracy is 1/8
@@ -59,16 +66,27 @@ PROBE_SIZE = 128  # the fixed batch whose gradients the figures show
 MAP_PROBES = 32  # probe sequences whose attention maps are measured
 
 
+@dataclass(frozen=True)
+class TaggerSpec:
+    """What one arm of the paths lab trains: the Config, the device, the function building
+    the tagger, and its kind ("attention" and "lstm" get their own measurements)."""
+    config: "Config"
+    device: object
+    build: Callable[[], torch.nn.Module]
+    kind: str | None = None
+
+
 @stoppable
 def train_tagger(arm: Arm, steps: int, report, should_stop) -> Trained:
     """Train one model on the seed's data stream, measuring as it goes: accuracy on the
     validation set (which early stopping reads) and the gradient reaching every input
     position of a fixed probe batch (the live headline figure). Then, on a separate test
     set, accuracy overall and by lag; for attention its maps, for the LSTM its highway."""
-    config, device = arm.spec["config"], arm.spec["device"]
+    spec: TaggerSpec = arm.spec
+    config, device = spec.config, spec.device
     task = make_task(config)
     with torch.device(device):
-        model = build_seeded(config.seed, arm.spec["build"])
+        model = build_seeded(config.seed, spec.build)
     data_gen = stream(config.seed, "train")
     validation = task.sample(VALIDATION_SIZE, stream(config.seed, "validation"), device)
     probe = task.sample(PROBE_SIZE, stream(config.seed, "probe"), device)
@@ -97,7 +115,7 @@ def train_tagger(arm: Arm, steps: int, report, should_stop) -> Trained:
                "accuracy_by_lag": accuracy_by_lag(model, test, predicted=predicted),
                "grad_by_distance": grads, "decay_rate": fit_decay_rate(grads),
                "reach": gradient_reach(grads)}
-    kind = arm.spec.get("kind")
+    kind = spec.kind
     if kind == "attention":
         stop_point(should_stop, "attention maps", log, model)
         summary["attention"] = attention_view(model, probe)

@@ -134,16 +134,27 @@ def _live(scores: dict[int, dict], step: int, measured_on: str, per_length: int)
             "step": step, "measured_on": measured_on, "per_length": per_length}
 
 
+@dataclass(frozen=True)
+class DecoderSpec:
+    """What one arm of the pointer lab trains: the run's Config, the task, the device, the
+    decoder, and the loss on sets ("fixed" on sequences)."""
+    config: Config
+    task: PermutationTask
+    device: object
+    decoder: str
+    set_loss: str
+
+
 @stoppable
 def _train_arm(arm: Arm, steps: int, report, should_stop) -> Trained:
     """Train one decoder on the seed's data stream. Every `eval_every` steps it decodes the
     validation set at every length up to test_max_len: the training lengths give the
     time-to-criterion, all of them the live accuracy-by-length. Then the test set."""
-    config: Config = arm.spec["config"]
-    task, device = arm.spec["task"], arm.spec["device"]
+    spec: DecoderSpec = arm.spec
+    config, task, device = spec.config, spec.task, spec.device
     with torch.device(device):
         model = build_seeded(config.seed, lambda: PointerNet(
-            task.input_size, config.hidden, arm.spec["decoder"], vocab_size=config.max_len))
+            task.input_size, config.hidden, spec.decoder, vocab_size=config.max_len))
     data_gen = stream(config.seed, "train")
     lengths = range(config.min_len, config.test_max_len + 1)
     validation = sample_by_length(task, lengths, VALIDATION_PER_LENGTH,
@@ -154,7 +165,7 @@ def _train_arm(arm: Arm, steps: int, report, should_stop) -> Trained:
 
     def step_fn(step: int):
         b = task.sample(config.batch, data_gen, device=device)
-        return training_loss(model, task, b, config.masking, arm.spec["set_loss"])
+        return training_loss(model, task, b, config.masking, spec.set_loss)
 
     def evaluate(step: int) -> dict:
         scores = score_batches(model, task, validation, config.masking)
@@ -213,8 +224,8 @@ def _arms(config: Config, task: PermutationTask, device) -> list[Arm]:
     if task.is_set and config.compare_set_loss:
         specs.append((config.decoder, other_loss))
     return [Arm(f"{decoder} · {loss}" if task.is_set else decoder,
-                spec={"config": config, "task": task, "device": device, "decoder": decoder,
-                      "set_loss": loss}) for decoder, loss in specs]
+                spec=DecoderSpec(config, task, device, decoder, loss))
+            for decoder, loss in specs]
 
 
 def run(config: Config, on_step=None, should_stop=None) -> Result:

@@ -117,12 +117,19 @@ def passes(metrics: dict, weight: float) -> bool:
             and metrics["active_units"] >= MIN_ACTIVE and quality)
 
 
+@dataclass(frozen=True)
+class VRAESpec:
+    """What one arm of the VRAE lab trains: the run's (or a lever's) Config and the device."""
+    config: Config
+    device: object
+
+
 @stoppable
 def _train_vrae(arm: Arm, steps: int, report, should_stop) -> Trained:
     """Train one VRAE on the seed's streams, measuring on the validation set (which early
     stopping reads) and redrawing the path between two test inputs as it goes."""
-    config: Config = arm.spec["config"]
-    device = arm.spec["device"]
+    spec: VRAESpec = arm.spec
+    config, device = spec.config, spec.device
     task = make_task(config)
     with torch.device(device):
         model = build_seeded(config.seed, lambda: VRAE(
@@ -180,7 +187,7 @@ def _train_vrae(arm: Arm, steps: int, report, should_stop) -> Trained:
 
 def run(config: Config, on_step=None, should_stop=None) -> Result:
     start = time.perf_counter()
-    [main] = train_arms([Arm("vrae", spec={"config": config, "device": pick_device()})],
+    [main] = train_arms([Arm("vrae", spec=VRAESpec(config, pick_device()))],
                         _train_vrae, steps=config.steps, on_step=on_step,
                         should_stop=should_stop)
     stopped = stopped_result(config, start, [main], should_stop, [Arm("vrae")])
@@ -231,7 +238,7 @@ def study_levers(config: Config, on_step=None, should_stop=None) -> Result:
     each on the test set."""
     start = time.perf_counter()
     device = pick_device()
-    arms = [Arm(name, spec={"config": c, "device": device})
+    arms = [Arm(name, spec=VRAESpec(c, device))
             for name, c in lever_configs(config).items()]
     trained = train_arms(arms, _train_vrae, steps=config.steps, on_step=on_step,
                          should_stop=should_stop, rivals_match_main=False)

@@ -9,6 +9,8 @@ used; its teacher-forced error is reported beside it, since the gap is exposure 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
@@ -19,6 +21,9 @@ from core.device import build_seeded, pick_device, stream
 from core.models.seq_autoencoder import FORMS, SequenceAutoencoder
 from core.tasks.waveforms import Waveforms
 from core.train import train
+
+if TYPE_CHECKING:  # the Config lives in the package's __init__, which imports this module
+    from core.labs.vrae import Config
 
 LENGTHS = (8, 16, 32, 64)
 TEST_PER_LENGTH = 256
@@ -35,8 +40,18 @@ def error_by_length(model: SequenceAutoencoder, test: dict, teacher_forcing: boo
         model.train()
 
 
+@dataclass(frozen=True)
+class FormSpec:
+    """What one arm of the autoencoder study trains (its decoder form is the arm's name): the
+    run's Config, the device, and the test waveforms by length every form is measured on."""
+    config: "Config"
+    device: object
+    test: dict
+
+
 def _train_form(arm: Arm, steps: int, report, should_stop) -> Trained:
-    config, device, test = arm.spec["config"], arm.spec["device"], arm.spec["test"]
+    spec: FormSpec = arm.spec
+    config, device, test = spec.config, spec.device, spec.test
     task = Waveforms()
     with torch.device(device):
         model = build_seeded(config.seed, lambda: SequenceAutoencoder(arm.name, config.hidden))
@@ -62,8 +77,7 @@ def compare_autoencoders(config, on_step=None, should_stop=None) -> Result:
     gen = stream(config.seed, "test")
     task = Waveforms()
     test = {T: task.sample(TEST_PER_LENGTH, gen, device, seq_len=T) for T in LENGTHS}
-    arms = [Arm(form, spec={"config": config, "device": device, "test": test})
-            for form in FORMS]
+    arms = [Arm(form, spec=FormSpec(config, device, test)) for form in FORMS]
     trained = train_arms(arms, _train_form, steps=config.ae_steps, on_step=on_step,
                          should_stop=should_stop, rivals_match_main=False)
     forms = {t.name: t.summary for t in trained}
