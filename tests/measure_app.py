@@ -24,10 +24,10 @@ def cold_start() -> dict:
         home = time.monotonic() - started
         t0 = time.monotonic()
         page.get_by_text("Open Gradient Flow").click()
-        page.get_by_role("button", name="Train", exact=True).wait_for(timeout=120_000)
+        page.get_by_role("button", name="Train", exact=True).locator("visible=true").first.wait_for(timeout=120_000)
         lab = time.monotonic() - t0
         t0 = time.monotonic()
-        page.get_by_role("button", name="Train", exact=True).click()
+        page.get_by_role("button", name="Train", exact=True).locator("visible=true").first.click()
         # the empty charts are on the page before Train: wait for the first trained step,
         # which the live chart draws in the same redraw as the progress bar
         page.wait_for_function(

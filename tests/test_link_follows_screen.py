@@ -12,6 +12,7 @@ import os
 import random
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from browser_server import app_server, chromium, require_chromium
 
@@ -69,8 +70,17 @@ def _pick_preset(page, rng) -> None:
 
 
 def _pick_cell(page, rng) -> None:
-    page.get_by_role("combobox", name="Cell").first.click()
-    page.get_by_role("option", name=rng.choice(["rnn", "lstm", "gru"]), exact=True).click()
+    choice = rng.choice(["rnn", "lstm", "gru"])
+    for attempt in range(4):
+        # the page may still be redrawing from the change before: the redraw closes an open
+        # list, as a person would see, so open it again and pick
+        page.get_by_role("combobox", name="Cell").first.click()
+        try:
+            page.get_by_role("option", name=choice, exact=True).click(timeout=8_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == 3:
+                raise
 
 
 def _nudge_sequence_length(page, rng) -> None:

@@ -93,10 +93,10 @@ def class_round(srv, new_page, first_seed: int = 0) -> dict:
         page.goto(link)
         pages.append((lab_id, page))
     for lab_id, page in pages:
-        page.get_by_role("button", name="Train", exact=True).wait_for(timeout=90_000)
+        page.get_by_role("button", name="Train", exact=True).locator("visible=true").first.wait_for(timeout=90_000)
     started = time.monotonic()
     for lab_id, page in pages:
-        page.get_by_role("button", name="Train", exact=True).click()
+        page.get_by_role("button", name="Train", exact=True).locator("visible=true").first.click()
     seen_queued, finished_at, peak = set(), {}, rss_mb(srv.pid)
     sweep(pages, seen_queued, finished_at, started)  # before the queue drains
     slots = SlotSampler(new_page, srv.url)
@@ -205,7 +205,7 @@ def test_closing_a_tab_mid_run_releases_its_slot():
     with app_server({"RNNLAB_ABANDON_S": "3"}) as srv, chromium() as new_page:
         page = new_page()
         page.goto(f"{srv.url}/gradients?steps=5000&compare_cells=true")
-        page.get_by_role("button", name="Train", exact=True).click()
+        page.get_by_role("button", name="Train", exact=True).locator("visible=true").first.click()
         page.get_by_text("Training — step").first.wait_for(timeout=60_000)
         page.context.close()  # the student closes the tab mid-run
         caption = slots_caption(srv, new_page, timeout_s=60)
@@ -255,7 +255,7 @@ def test_one_session_cannot_take_the_server_from_another():
     with app_server(env) as srv, chromium(viewport=(1400, 1000)) as new_page:
         hog = new_page()
         hog.goto(f"{srv.url}/gradients?{HEAVY}")
-        hog.get_by_role("button", name="Train", exact=True).click()
+        hog.get_by_role("button", name="Train", exact=True).locator("visible=true").first.click()
         wait_for_text(hog, "Training — step")
         time.sleep(10)  # the two heavy runs reach the time cap 10 s apart
         press_until_running(hog, "Sweep truncation K")
@@ -267,14 +267,14 @@ def test_one_session_cannot_take_the_server_from_another():
         # the same session (a page change, not a new tab) queues a third run ...
         hog.get_by_role("link", name="Home", exact=True).click()
         hog.get_by_text("Open Bidirectional RNNs").click()
-        hog.get_by_role("button", name="Train", exact=True).click()
+        hog.get_by_role("button", name="Train", exact=True).locator("visible=true").first.click()
         wait_for_text(hog, "Queued: position 1")
         # ... and is refused a fourth, with the reason
         hog.get_by_role("button", name="Sweep mask p").click()
         wait_for_text(hog, "You already have 3 runs going")
         student = new_page()
         student.goto(f"{srv.url}/gradients")
-        student.get_by_role("button", name="Train", exact=True).click()
+        student.get_by_role("button", name="Train", exact=True).locator("visible=true").first.click()
         wait_for_text(student, "Queued: position")
         positions = {"student": queue_position(student), "hog": None}
         deadline = time.monotonic() + 30
