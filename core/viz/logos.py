@@ -39,18 +39,20 @@ def add_logo(fig: go.Figure, heights: list, row: int | None = None, col: int | N
              x_offset: int = 0) -> None:
     """Draw a logo from per-position letter heights [[h_A, h_C, h_G, h_T], ...] (bits).
 
-    Letters are filled polygons, one scatter trace per base (its polygons separated by gaps)
-    plus one for the holes, drawn in the background colour: a few traces instead of one
-    layout shape per letter, which plotly re-validates one by one (a second per logo)."""
+    Letters are filled polygons, one scatter trace per base (its polygons separated by gaps):
+    a few traces instead of one layout shape per letter, which plotly re-validates one by one
+    (a second per logo). A letter's hole is in its letter's trace, wound the other way: plotly
+    draws a trace as one path, and the non-zero fill leaves the hole empty, so the page's
+    background shows through in either theme (a hole painted white was a white blob on
+    the dark theme)."""
     outlines = {base: ([], []) for base in "ACGT"}
-    holes: tuple[list, list] = ([], [])
     for pos, column in enumerate(heights):
         y = 0.0
         for base, h in sorted(zip("ACGT", column), key=lambda item: item[1]):
             if h <= 1e-3:
                 continue
-            for i, polygon in enumerate(GLYPHS[base]):
-                xs, ys = outlines[base] if i == 0 else holes
+            xs, ys = outlines[base]
+            for polygon in GLYPHS[base]:
                 for px, py in polygon + polygon[:1]:
                     xs.append(pos + x_offset + 0.55 + px * 0.9)
                     ys.append(y + py * h)
@@ -62,10 +64,6 @@ def add_logo(fig: go.Figure, heights: list, row: int | None = None, col: int | N
             fig.add_trace(go.Scatter(x=xs, y=ys, fill="toself", mode="lines", line_width=0,
                                      fillcolor=BASE_COLORS[base], hoverinfo="skip",
                                      showlegend=False, name=base), row=row, col=col)
-    if holes[0]:
-        fig.add_trace(go.Scatter(x=holes[0], y=holes[1], fill="toself", mode="lines",
-                                 line_width=0, fillcolor=pal.LETTER_HOLE, hoverinfo="skip",
-                                 showlegend=False), row=row, col=col)
     # invisible points give a hover readout per position
     fig.add_trace(go.Scatter(
         x=[p + x_offset + 1 for p in range(len(heights))],

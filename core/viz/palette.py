@@ -18,9 +18,6 @@ OKABE_ITO = (ORANGE, SKY_BLUE, BLUISH_GREEN, YELLOW, BLUE, VERMILLION, REDDISH_P
 REFERENCE = "#8c8c8c"
 # drawn on a heatmap's dark colours, not on the page: white reads there on either theme
 ON_HEATMAP = "white"
-# the counters inside sequence-logo letters (the enclosed space of an A): the light
-# theme's plot background; on the dark theme they show as light letter counters
-LETTER_HOLE = "white"
 LEGEND_BACKGROUND = "rgba(140,140,140,0.15)"  # a legend drawn over curves, on either theme
 
 
