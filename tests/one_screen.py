@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
 PROGRESS = "[data-testid='stProgress']"
 LIVE_CHART = "[class*='st-key-live-loss-'] [data-testid='stVegaLiteChart']"
 HEADLINE = "[class*='st-key-headline-'] .js-plotly-plot"
@@ -49,8 +51,17 @@ def outside_viewport(found: dict) -> list[str]:
 
 def press_train_and_find_pieces(page, timeout_ms: int = 90_000) -> dict:
     """Press the lab's Train and wait until the progress bar, the live chart and the
-    headline figure are all drawn at once (while the run trains); return their boxes."""
-    page.get_by_role("button", name="Train", exact=True).first.click()
+    headline figure are all drawn at once (while the run trains); return their boxes.
+    A click that lands while the page redraws can be dropped, as a person would see nothing
+    happen and press again: so press again if no run has started within 15 s."""
+    train = page.get_by_role("button", name="Train", exact=True).locator("visible=true").first
+    train.click()
+    started = "() => /Training — step|Queued: position/.test(document.body.innerText)"
+    try:
+        page.wait_for_function(started, timeout=15_000, polling=250)
+    except PlaywrightTimeout:
+        if train.is_enabled():
+            train.click()
     page.wait_for_function(
         """(sel) => Object.values(sel).every(s => {
                const el = document.querySelector(s);
