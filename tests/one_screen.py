@@ -39,6 +39,8 @@ def outside_viewport(found: dict) -> list[str]:
     vw, vh = found["viewport"]["width"], found["viewport"]["height"]
     bad = []
     for name in PIECES:
+        if name == "progress bar" and found.get("finished"):
+            continue  # the run ended before it was measured (press_train_and_find_pieces)
         box = found.get(name)
         if box is None or box["width"] <= 0 or box["height"] <= 0:
             bad.append(f"{name}: not drawn")
@@ -49,25 +51,45 @@ def outside_viewport(found: dict) -> list[str]:
     return bad
 
 
+FINISHED_TEXT = r"Criterion: |Reached the lab's success criterion|Finished all|Stopped after"
+
+
 def press_train_and_find_pieces(page, timeout_ms: int = 90_000) -> dict:
     """Press the lab's Train and wait until the progress bar, the live chart and the
     headline figure are all drawn at once (while the run trains); return their boxes.
+
+    A run that reaches its criterion within seconds (Bidirectional's takes 4 s) can end
+    before a loaded machine has drawn its live view: then the finished page's live chart and
+    headline are measured, and `finished` is set (the progress bar has gone with the run).
     A click that lands while the page redraws can be dropped, as a person would see nothing
-    happen and press again: so press again if no run has started within 15 s."""
+    happen and press again: so press again if nothing has started within 15 s."""
     train = page.get_by_role("button", name="Train", exact=True).locator("visible=true").first
     train.click()
-    started = "() => /Training — step|Queued: position/.test(document.body.innerText)"
+    moved = ("(pattern) => new RegExp(pattern).test(document.querySelector("
+             "\"[data-testid='stMain']\").innerText)")
     try:
-        page.wait_for_function(started, timeout=15_000, polling=250)
+        page.wait_for_function(moved, arg=r"Training — step|Queued: position|" + FINISHED_TEXT,
+                               timeout=15_000, polling=250)
     except PlaywrightTimeout:
         if train.is_enabled():
             train.click()
     page.wait_for_function(
-        """(sel) => Object.values(sel).every(s => {
-               const el = document.querySelector(s);
-               return el && el.getBoundingClientRect().height > 0; })""",
-        arg=PIECES, timeout=timeout_ms, polling=100)
-    return boxes(page)
+        """([sel, finished]) => {
+             const drawn = s => { const el = document.querySelector(s);
+                                  return el && el.getBoundingClientRect().height > 0; };
+             if (Object.values(sel).every(drawn)) return true;
+             const main = document.querySelector("[data-testid='stMain']");
+             return new RegExp(finished).test(main ? main.innerText : "")
+                    && drawn(sel["live loss chart"]) && drawn(sel["headline figure"]); }""",
+        arg=[PIECES, FINISHED_TEXT], timeout=timeout_ms, polling=100)
+    return current_pieces(page)
+
+
+def current_pieces(page) -> dict:
+    """The pieces' boxes now, `finished` set once the run's progress bar has gone."""
+    found = boxes(page)
+    found["finished"] = found.get("progress bar") is None
+    return found
 
 
 _FIGURE_PARTS_JS = """(sel) => {

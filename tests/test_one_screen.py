@@ -9,7 +9,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from browser_server import ROOT, app_server, chromium, require_chromium
 from core.contract import knobs
 from core.labs import all_labs
-from one_screen import boxes, outside_viewport, press_train_and_find_pieces
+from one_screen import current_pieces, outside_viewport, press_train_and_find_pieces
 
 pytestmark = pytest.mark.browser
 
@@ -53,7 +53,7 @@ def test_train_progress_live_chart_and_headline_fit_the_first_screen(server, bro
             if not problems:
                 break
             page.wait_for_timeout(1500)
-            problems = outside_viewport(boxes(page))
+            problems = outside_viewport(current_pieces(page))
         assert not problems, f"{lab.id} at {viewport}: " + "; ".join(problems)
     finally:
         stop = page.get_by_role("button", name="Stop", exact=True)
