@@ -1,6 +1,6 @@
 """Applications: the old one-page lab, now four labs. An old link is sent on to the lab its
-`section` (or its preset) names, its knobs renamed as they are now; with neither, the page
-lists the four."""
+`section` (or its preset) names, or to DNA, the old default, its knobs renamed as they are
+now; a bare link gets a page that lists the four."""
 import streamlit as st
 
 from core.labs.catalog import lab_cards
@@ -22,8 +22,12 @@ SHARED = ("seed", "present", "preset")  # the parameters every page reads
 
 
 def target(params: dict) -> str | None:
-    """The lab an old link meant: its section, else the section of its preset."""
-    return SECTIONS.get(params.get("section", "")) or PRESETS.get(params.get("preset", ""))
+    """The lab an old link meant: its section, else the section of its preset, else DNA (the
+    old default section) when it set any knob; None for a bare link."""
+    found = SECTIONS.get(params.get("section", "")) or PRESETS.get(params.get("preset", ""))
+    if found is None and set(params) - set(SHARED):
+        return "dna"
+    return found
 
 
 def moved_params(params: dict, lab_id: str, knob_names: set[str]) -> dict:

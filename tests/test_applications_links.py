@@ -1,7 +1,7 @@
 """The one Applications lab became four (DNA, Multi-task, Rare Events, Anomaly Detection): an
-old /applications link still lands — on the lab its `section` or its preset names, with its
-knobs under their new names and the other sections' left out — and with neither, a page that
-lists the four. The four sit together under "Applications" on the home page and in the
+old /applications link still lands — on the lab its `section` or its preset names, else on
+DNA (the old default section), with its knobs under their new names and the other sections'
+left out — and a bare link on a page that lists the four. The four sit together under "Applications" on the home page and in the
 navigation."""
 from pathlib import Path
 
@@ -49,6 +49,12 @@ def test_a_preset_link_without_a_section_lands_on_the_presets_lab():
     at = open_old_link({"preset": "sloppy motifs"})
     assert at.title[0].value == "CNN–RNN Hybrids on DNA"
     assert at.session_state["dna.mismatch"] == 0.5
+
+
+def test_knobs_without_a_section_meant_the_default_section_dna():
+    at = open_old_link({"gap_min": "0", "gap_max": "2", "dna_length": "60"})
+    assert at.title[0].value == "CNN–RNN Hybrids on DNA"
+    assert at.session_state["dna.length"] == 60 and at.session_state["dna.gap_max"] == 2
 
 
 def test_without_a_section_the_page_lists_the_four_labs():
