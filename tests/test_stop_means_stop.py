@@ -17,8 +17,6 @@ from core.measure import skipped_note
 from tests.test_extremes import extreme_overrides
 
 
-
-
 class StopAfterFirstStep:
     """`on_step` and `should_stop` for a run: stop is asked for as soon as one training step
     has been reported; from then on every module call is counted."""
