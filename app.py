@@ -8,7 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from core import warmup
-from core.labs.catalog import lab_cards
+from core.labs.catalog import grouped_cards, lab_cards
 from core.runs import SLOTS, max_concurrent_runs
 from core.settings import ray_address, settings_problems
 from ui.escape import escape_markdown
@@ -22,15 +22,22 @@ st.set_page_config(page_title="RNN Lab", page_icon="🔁", layout="wide")
 warmup.start()
 
 
-def lab_pages() -> list:
-    pages = [st.Page(str(ROOT / "pages" / "home.py"), title="Home", icon=":material/home:",
-                     default=True)]
-    for card in lab_cards():
-        path = ROOT / "pages" / f"{card.id}.py"
-        if path.exists():
-            pages.append(st.Page(str(path), title=card.title, icon=card.icon,
-                                 url_path=card.id))
-    return pages
+def lab_pages() -> dict[str, list]:
+    """The navigation: Home and the ungrouped labs first, then each group of labs (a
+    LabSpec's `group`) under its name."""
+    home = st.Page(str(ROOT / "pages" / "home.py"), title="Home", icon=":material/home:",
+                   default=True)
+    # old links to the one Applications lab, which is now four: sent on to the right one
+    moved = st.Page(str(ROOT / "pages" / "applications.py"), title="Applications",
+                    url_path="applications", visibility="hidden")
+    sections: dict[str, list] = {"": [home, moved]}
+    for group, cards in grouped_cards(lab_cards()).items():
+        for card in cards:
+            path = ROOT / "pages" / f"{card.id}.py"
+            if path.exists():
+                sections.setdefault(group, []).append(
+                    st.Page(str(path), title=card.title, icon=card.icon, url_path=card.id))
+    return sections
 
 
 def session_settings(notices: list[str], page: str = "") -> None:

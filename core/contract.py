@@ -215,6 +215,8 @@ class LabSpec:
     run: Callable[..., Result]
     icon: str = ":material/science:"
     order: int = 100  # position on the home page and in the navigation
+    # labs of one group sit together under its name on the home page and in the navigation
+    group: str = ""
     # Knob values that make a run take seconds: used by the page tests that click Train.
     smoke: dict = field(default_factory=dict)
     presets: tuple = ()  # Preset, in the order they tell the story

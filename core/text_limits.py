@@ -21,16 +21,16 @@ from core.tasks.series_csv import MAX_COLUMNS as CSV_MAX_COLUMNS  # noqa: F401 (
 
 
 # The longest inputs the labs' knobs allow (Attention's test_max_len, Stack's test_len,
-# Applications' dna_length): stated here, not read from the labs, so a lab can import this
+# DNA's length): stated here, not read from the labs, so a lab can import this
 # module; a test checks that they agree with the knobs.
 ATTENTION_LONGEST_INPUT = 40
 STACK_LONGEST_STRING = 100
-APPLICATIONS_LONGEST_DNA = 400
+DNA_LONGEST_SEQUENCE = 400
 CHARS_PER_SYMBOL = 3  # a letter, a comma and a space
 CHARS_PER_NUMBER = 26  # sign, 17 significant digits, point, exponent, comma, space
 
-# Applications page: "Type or paste a DNA sequence" (bases; spaces and line breaks ignored).
-APPLICATIONS_DNA_MAX_CHARS = 2 * APPLICATIONS_LONGEST_DNA
+# DNA page: "Type or paste a DNA sequence" (bases; spaces and line breaks ignored).
+DNA_SEQUENCE_MAX_CHARS = 2 * DNA_LONGEST_SEQUENCE
 # Attention page: "Type an input" (letters; the longest test input the lab allows).
 ATTENTION_INPUT_MAX_CHARS = CHARS_PER_SYMBOL * ATTENTION_LONGEST_INPUT
 # Bidirectional page: "Symbols (a, b, ...)".

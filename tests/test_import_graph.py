@@ -91,15 +91,10 @@ def test_a_lab_package_has_the_same_files_and_no_circle():
                     raise AssertionError(f"{package.name}/{part.name} imports private {name}")
 
 
-# Applications still holds four stories in one package, one module per story; it is the one
-# lab not yet in the shared shape (issue 22, item 2), so the check names it rather than hide it.
-NOT_YET_IN_SHAPE = {"applications"}
-
-
 def test_every_lab_package_uses_the_same_file_names():
     allowed = {"__init__.py", "training.py", "studies.py", "probes.py", "verdict.py"}
     for package in sorted((CORE / "labs").iterdir()):
-        if not (package / "__init__.py").exists() or package.name in NOT_YET_IN_SHAPE:
+        if not (package / "__init__.py").exists():
             continue
         extra = {p.name for p in package.glob("*.py")} - allowed
         assert not extra, f"core/labs/{package.name}/ has {sorted(extra)}"

@@ -57,7 +57,7 @@ PROBES = [
     ("pointer", {}, [("decode_typed", ("5 3 9 1",))]),
     ("vrae", {}, [("path_between", (0, 1)), ("reconstruction", (0,)),
                   ("prior_samples", (2, 1.0)), ("attribute_walk", (0, 1, 0, [0.0, 1.0]))]),
-    ("applications", {"section": "dna"}, [("score_typed_dna", ("ACGT" * 30,))]),
+    ("dna", {}, [("score_typed_dna", ("ACGT" * 30,))]),
 ]
 
 

@@ -64,12 +64,14 @@ def test_the_same_model_has_the_same_look_under_each_of_its_names():
 
 def test_series_in_one_lab_differ_by_colour_or_by_dash_and_marker():
     """Within a figure's set of models no two looks are identical."""
-    from core.viz import (applications, attention, bidirectional, forecast, gradients, paths,
-                          pointer, stack)
+    from core.viz import (anomaly, attention, bidirectional, dna, forecast, gradients,
+                          multitask, paths, pointer, rare_events, stack)
     for module, mapping in ((gradients, gradients.CELL_COLORS), (paths, paths.COLORS),
                             (attention, attention.COLORS), (forecast, forecast.COLORS),
                             (bidirectional, bidirectional.COLORS), (stack, stack.MODEL_COLORS),
-                            (pointer, pointer.COLORS), (applications, applications.COLORS)):
+                            (pointer, pointer.COLORS), (dna, dna.COLORS),
+                            (multitask, multitask.COLORS), (rare_events, rare_events.COLORS),
+                            (anomaly, anomaly.COLORS)):
         names = list(mapping)
         looks = [pal.series(n) for n in names]
         for (a, la), (b, lb) in itertools.combinations(zip(names, looks), 2):
@@ -78,20 +80,19 @@ def test_series_in_one_lab_differ_by_colour_or_by_dash_and_marker():
 
 
 def _never_in_one_figure(a: str, b: str) -> bool:
-    """Applications' sections reuse looks: 'shared' and 'CNN → BiLSTM' never share a figure."""
-    sections = [{"CNN → BiLSTM", "CNN", "BiLSTM"}, {"shared", "tagging only", "sequence only"},
-                {"plain", "weighted", "focal"}, {"every step", "every k steps", "end only"},
-                {"repeat", "sequence", "autoregressive"}]
-    return not any(a in s and b in s for s in sections)
+    """Rare Events compares losses or densities, never both in one run: 'focal' and 'end only'
+    never share a figure."""
+    compared = [{"plain", "weighted", "focal"}, {"every step", "every k steps", "end only"}]
+    return not any(a in s and b in s for s in compared)
 
 
 def test_every_model_a_lab_names_has_a_palette_entry():
     """The model names the labs give their series (their arms' names and cell choices)."""
-    from core.viz import (applications, attention, bidirectional, forecast, gradients, paths,
-                          pointer, stack, vrae)
+    from core.viz import (anomaly, attention, bidirectional, dna, forecast, gradients,
+                          multitask, paths, pointer, rare_events, stack, vrae)
     for mapping in (gradients.CELL_COLORS, paths.COLORS, attention.COLORS, forecast.COLORS,
-                    bidirectional.COLORS, stack.MODEL_COLORS, pointer.COLORS,
-                    applications.COLORS, vrae.COLORS):
+                    bidirectional.COLORS, stack.MODEL_COLORS, pointer.COLORS, dna.COLORS,
+                    multitask.COLORS, rare_events.COLORS, anomaly.COLORS, vrae.COLORS):
         for name in mapping:
             assert name in pal.MODELS, name
     from core.labs import gradients as gradients_lab

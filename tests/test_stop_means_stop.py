@@ -17,14 +17,6 @@ from core.measure import skipped_note
 from tests.test_extremes import extreme_overrides
 
 
-def lab_cases():
-    for lab in all_labs().values():
-        sections = next((f.metadata["choices"] for f in lab.Config.__dataclass_fields__.values()
-                         if f.name == "section"), None)
-        for section in sections or (None,):
-            yield pytest.param(lab, section, id=lab.id + (f"-{section}" if section else ""))
-
-
 class StopAfterFirstStep:
     """`on_step` and `should_stop` for a run: stop is asked for as soon as one training step
     has been reported; from then on every module call is counted."""
@@ -46,14 +38,12 @@ class StopAfterFirstStep:
 
 
 @pytest.mark.slow  # a first step at the largest settings takes up to a minute here
-@pytest.mark.parametrize("lab,section", list(lab_cases()))
-def test_a_stop_after_the_first_step_at_the_largest_settings_measures_nothing_more(lab, section):
+@pytest.mark.parametrize("lab", list(all_labs().values()), ids=lambda lab: lab.id)
+def test_a_stop_after_the_first_step_at_the_largest_settings_measures_nothing_more(lab):
     overrides = extreme_overrides(lab)
     for f in knobs(lab.Config):  # two grid steps above the smallest: more than one step
         if f.name in overrides and f.name.endswith("steps"):
             overrides[f.name] += 2 * (f.metadata["step"] or 1)
-    if section is not None:
-        overrides["section"] = section
     config = lab.make_config(overrides)
     watch = StopAfterFirstStep()
     hook = torch.nn.modules.module.register_module_forward_hook(watch.count)

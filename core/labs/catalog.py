@@ -1,5 +1,6 @@
 """What the home page and the navigation need to know about each lab — id, title, question,
-what you will see, icon, order — read from the lab packages' source without importing them.
+what you will see, icon, order, group — read from the lab packages' source without importing
+them.
 
 Importing a lab imports torch and its models (over a second); the home page only needs these
 strings, so it reads them from the `LAB = LabSpec(...)` literal in each package's `__init__.py`. A test checks
@@ -13,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 LABS_DIR = Path(__file__).parent
-CARD_FIELDS = ("id", "title", "question", "what_you_see", "icon", "order")
+CARD_FIELDS = ("id", "title", "question", "what_you_see", "icon", "order", "group")
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class LabCard:
     what_you_see: str
     icon: str = ":material/science:"
     order: int = 100
+    group: str = ""  # labs of one group are shown together under its name
 
 
 def _card_from_source(source: str, where: str = "a lab module") -> LabCard | None:
@@ -57,3 +59,12 @@ def lab_cards() -> tuple[LabCard, ...]:
         if card is not None:
             cards.append(card)
     return tuple(sorted(cards, key=lambda c: (c.order, c.id)))
+
+
+def grouped_cards(cards) -> dict[str, list[LabCard]]:
+    """The cards by group, in order: the ungrouped labs under "" first, then each group in
+    the order of its first lab (a group's labs stay together whatever their order)."""
+    groups: dict[str, list[LabCard]] = {"": []}
+    for card in cards:
+        groups.setdefault(card.group, []).append(card)
+    return groups

@@ -1,4 +1,4 @@
-"""Figures for the anomaly section of the Applications lab."""
+"""Figures for the Anomaly Detection lab."""
 from __future__ import annotations
 
 import plotly.graph_objects as go
@@ -6,6 +6,18 @@ from plotly.subplots import make_subplots
 
 from core.viz import palette as pal
 from core.viz.common import placeholder, style
+from core.viz.config_input import accepts_config
+
+
+# every model the lab compares, in the colours the palette gives them
+COLORS = pal.colors_for(("repeat", "sequence", "autoregressive"))
+
+
+@accepts_config
+def headline(live: dict, config: dict) -> go.Figure:
+    """The Anomaly Detection lab's headline figure, from each model's latest measurements (live)
+    or a finished run's; something sensible with no data yet."""
+    return anomaly_headline(live, config, pal.color)
 
 
 def anomaly_headline(live: dict, config: dict, color) -> go.Figure:
@@ -14,14 +26,14 @@ def anomaly_headline(live: dict, config: dict, color) -> go.Figure:
     99th percentile of its scores on clean series), so one line at 1 serves them all."""
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
                         row_heights=[0.45, 0.55])
-    main = live.get(config.get("ae_form")) or next(iter(live.values()), None)
+    main = live.get(config.get("form")) or next(iter(live.values()), None)
     if main is not None:
         fig.add_trace(go.Scatter(y=main["series"], mode="lines", name="probe series",
                                  line=dict(color=pal.REFERENCE, width=1.2)), row=1, col=1)
         flagged = [t for t, v in enumerate(main["score"]) if v >= main["threshold"]]
         fig.add_trace(go.Scatter(x=flagged, y=[main["series"][t] for t in flagged],
                                  mode="markers", marker=dict(color=pal.VERMILLION, size=4),
-                                 name=f"flagged by {config.get('ae_form')}"), row=1, col=1)
+                                 name=f"flagged by {config.get('form')}"), row=1, col=1)
         for start, end, kind in main["segments"]:
             fig.add_vrect(x0=start - 0.5, x1=end - 0.5, fillcolor=pal.ORANGE, opacity=0.25,
                           line_width=0, annotation_text=kind, annotation_position="top left",
@@ -69,5 +81,5 @@ def kinds_figure(result) -> go.Figure:
     fig = go.Figure(go.Bar(x=kinds, y=[caught[k] for k in kinds],
                            text=[f"{caught[k]:.2f}" for k in kinds]))
     fig.update_yaxes(range=[0, 1.05])
-    return style(fig, f"Anomalies with a step above the threshold ({result.config['ae_form']})",
+    return style(fig, f"Anomalies with a step above the threshold ({result.config['form']})",
                  "anomaly kind", "fraction caught")

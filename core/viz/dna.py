@@ -1,4 +1,4 @@
-"""Figures for the DNA section of the Applications lab: accuracy over training per model,
+"""Figures for the DNA lab: accuracy over training per model,
 planted and learned motif logos, and the hybrid's saliency along a probe sequence."""
 from __future__ import annotations
 
@@ -7,7 +7,19 @@ from plotly.subplots import make_subplots
 
 from core.viz import palette as pal
 from core.viz.common import placeholder, style
+from core.viz.config_input import accepts_config
 from core.viz.logos import BASE_COLORS, add_logo
+
+
+# every model the lab compares, in the colours the palette gives them
+COLORS = pal.colors_for(("CNN → BiLSTM", "CNN", "BiLSTM"))
+
+
+@accepts_config
+def headline(live: dict, config: dict) -> go.Figure:
+    """The DNA lab's headline figure, from each model's latest measurements (live)
+    or a finished run's; something sensible with no data yet."""
+    return dna_headline(live, config, pal.color)
 
 
 def dna_headline(live: dict, config: dict, color) -> go.Figure:

@@ -1,4 +1,4 @@
-"""Figures for the multi-task section of the Applications lab."""
+"""Figures for the Multi-task Heads lab."""
 from __future__ import annotations
 
 import plotly.graph_objects as go
@@ -6,9 +6,21 @@ from plotly.subplots import make_subplots
 
 from core.viz import palette as pal
 from core.viz.common import placeholder, style
+from core.viz.config_input import accepts_config
 
 TASK_LABELS = {"tag": "tagging", "seq": "sequence"}
 TASK_DASH = {"tag": "solid", "seq": "dash"}
+
+
+# every model the lab compares, in the colours the palette gives them
+COLORS = pal.colors_for(("shared", "tagging only", "sequence only"))
+
+
+@accepts_config
+def headline(live: dict, config: dict) -> go.Figure:
+    """The Multi-task lab's headline figure, from each model's latest measurements (live)
+    or a finished run's; something sensible with no data yet."""
+    return multitask_headline(live, config, pal.color)
 
 
 def multitask_headline(live: dict, config: dict, color) -> go.Figure:

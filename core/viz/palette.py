@@ -66,7 +66,7 @@ MODELS: dict[str, Series] = {
     # latent-variable and memory models
     "vrae": Series(BLUE, "solid", "circle"),
     "stack": Series(BLUISH_GREEN, "solid", "diamond"),
-    # applications
+    # the Applications labs: DNA, multi-task heads, rare events, anomaly detection
     "CNN → BiLSTM": Series(BLUE, "solid", "square"), "CNN": Series(ORANGE, "dash", "circle"),
     "BiLSTM": Series(BLUISH_GREEN, "dot", "diamond"),
     "shared": Series(BLUE, "solid", "square"),

@@ -1,10 +1,23 @@
-"""Figures for the rare-events section of the Applications lab."""
+"""Figures for the Rare Events lab."""
 from __future__ import annotations
 
 import plotly.graph_objects as go
 
 from core.viz import palette as pal
 from core.viz.common import placeholder, style
+from core.viz.config_input import accepts_config
+
+
+# every model the lab compares, in the colours the palette gives them
+COLORS = pal.colors_for(("plain", "weighted", "focal", "every step", "every k steps",
+                         "end only"))
+
+
+@accepts_config
+def headline(live: dict, config: dict) -> go.Figure:
+    """The Rare Events lab's headline figure, from each model's latest measurements (live)
+    or a finished run's; something sensible with no data yet."""
+    return events_headline(live, config, pal.color)
 
 
 def events_headline(live: dict, config: dict, color) -> go.Figure:
@@ -12,7 +25,7 @@ def events_headline(live: dict, config: dict, color) -> go.Figure:
     (dotted), the event rate (the all-negative classifier's PR-AUC) in grey. Comparing
     densities: each density's ROC AUC of detecting whether a stream holds an event."""
     fig = go.Figure()
-    losses = config.get("event_compare", "losses") == "losses"
+    losses = config.get("compare", "losses") == "losses"
     for i, (name, data) in enumerate(live.items()):
         c = color(name, i)
         fig.add_trace(go.Scatter(x=data["steps"], y=data["score"], mode="lines+markers",

@@ -8,17 +8,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.labs import get_lab
-from core.labs.applications.dna_probe import MAX_TYPED_BASES, parse_bases, score_typed_dna
+from core.labs.dna.probes import MAX_TYPED_BASES, parse_bases, score_typed_dna
 from core.tasks.dna_grammar import BASES, grammar_holds
-from core.text_limits import APPLICATIONS_DNA_MAX_CHARS
+from core.text_limits import DNA_SEQUENCE_MAX_CHARS
 
-LAB = get_lab("applications")
+LAB = get_lab("dna")
 
 
 @pytest.fixture(scope="module")
 def trained():
     return LAB.run(LAB.make_config({"steps": 10, "eval_every": 5, "hidden": 8, "batch": 8,
-                                    "dna_length": 40, "gap_min": 2, "gap_max": 10,
+                                    "length": 40, "gap_min": 2, "gap_max": 10,
                                     "filters": 4}))
 
 
@@ -41,8 +41,8 @@ def test_bad_sequences_are_refused_naming_the_problem(text, fragment):
 
 
 def test_the_page_limit_admits_the_longest_sequence_with_separators():
-    assert MAX_TYPED_BASES == LAB.Config.__dataclass_fields__["dna_length"].metadata["max"]
-    assert APPLICATIONS_DNA_MAX_CHARS >= 2 * MAX_TYPED_BASES
+    assert MAX_TYPED_BASES == LAB.Config.__dataclass_fields__["length"].metadata["max"]
+    assert DNA_SEQUENCE_MAX_CHARS >= 2 * MAX_TYPED_BASES
     parse_bases("A " * MAX_TYPED_BASES, 6)
 
 

@@ -1,4 +1,4 @@
-"""Applications, section "dna": a CNN, a BiLSTM and the CNN -> BiLSTM hybrid on a regulatory
+"""How the DNA lab trains: a CNN, a BiLSTM and the CNN -> BiLSTM hybrid on a regulatory
 grammar (core.tasks.dna_grammar), same data and seed.
 
 Each model trains for the run's steps on the training stream; every `eval_every` steps its
@@ -22,14 +22,14 @@ from core.analysis.sequence_logo import filter_count_matrices, information_conte
 from core.measure import stop_point, stoppable, stopped_result
 from core.arms import Arm, Trained, finish, run_status, train_arms
 from core.device import build_seeded, pick_device, stream
-from core.labs.applications.dna_probe import read_sequence
+from core.labs.dna.probes import read_sequence
 from core.models.dna import KINDS, build_dna_model
 from core.tasks.dna_grammar import (KIND_NAMES, POSITIVE, DnaGrammar, make_grammar,
                                     occurrences)
 from core.train import train
 
 if TYPE_CHECKING:  # the Config lives in the package's __init__, which imports this module
-    from core.labs.applications import Config
+    from core.labs.dna import Config
 
 VALIDATION_SIZE = 512
 TEST_SIZE = 1024
@@ -38,7 +38,7 @@ LABELS = {"hybrid": "CNN → BiLSTM", "cnn": "CNN", "rnn": "BiLSTM"}
 
 
 def grammar(config) -> DnaGrammar:
-    return make_grammar(config.dna_length, config.motif_width, config.gap_min, config.gap_max,
+    return make_grammar(config.length, config.motif_width, config.gap_min, config.gap_max,
                         config.mismatch, stream(config.seed, "reference"))
 
 
@@ -61,7 +61,7 @@ def model_sizes(config) -> dict[str, dict]:
     CNN's filters (up to 256) and the BiLSTM's hidden units (8 to 256) whose parameter
     counts are nearest the hybrid's."""
     sizes = {kind: {"filters": config.filters, "hidden": config.hidden} for kind in KINDS}
-    if config.dna_matched:
+    if config.matched:
         def build(kind, **size):
             return build_dna_model(kind, width=config.motif_width, pool=POOL,
                                    **{**sizes[kind], **size})
@@ -88,7 +88,7 @@ def _accuracy(model, batch) -> float:
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """What one arm of the DNA section trains: the run's Config, the grammar, the model's
+    """What one arm of the DNA lab trains: the run's Config, the grammar, the model's
     kind and size (its filters and hidden units), and the device."""
     config: "Config"
     task: DnaGrammar

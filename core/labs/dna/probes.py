@@ -1,4 +1,4 @@
-"""The DNA section's probe: what the trained hybrid makes of one sequence — a probe drawn
+"""The DNA lab's probe: what the trained hybrid makes of one sequence — a probe drawn
 from the task or one a user types — with the motif occurrences and the grammar's truth
 beside it, so a reader can see whether the model responds where the motifs are."""
 from __future__ import annotations
@@ -8,10 +8,10 @@ import re
 import torch
 
 from core.models.dna import saliency
-from core.text_limits import APPLICATIONS_LONGEST_DNA
+from core.text_limits import DNA_LONGEST_SEQUENCE
 from core.tasks.dna_grammar import BASES, DnaGrammar, grammar_holds, occurrences
 
-MAX_TYPED_BASES = APPLICATIONS_LONGEST_DNA  # the longest sequence the lab trains on
+MAX_TYPED_BASES = DNA_LONGEST_SEQUENCE  # the longest sequence the lab trains on
 _SKIPPED = re.compile(r"\s+")  # line breaks and spaces, as a pasted FASTA body has
 
 

@@ -1,4 +1,4 @@
-"""Applications, section "events": rare events in a long stream (core.tasks.rare_events).
+"""How the Rare Events lab trains: rare events in a long stream (core.tasks.rare_events).
 
 Comparing losses: the same LSTM detector trained with plain, class-weighted and focal loss on
 labels at every step; measured by precision, recall (threshold 1/2) and the area under the
@@ -20,7 +20,6 @@ import torch
 from core.analysis.imbalance import (LOSSES, average_precision, balanced_pos_weight,
                                      event_loss, precision_recall, precision_recall_curve,
                                      roc_auc)
-from core.labs.applications.verdict import SUCCESS_DETECTION_AUC, SUCCESS_PR_AUC
 from core.measure import stop_point, stoppable, stopped_result
 from core.arms import Arm, Trained, finish, run_status, train_arms
 from core.device import build_seeded, pick_device, stream
@@ -29,8 +28,10 @@ from core.tasks.rare_events import DENSITIES, RareEvents, density_labels
 from core.train import train
 
 if TYPE_CHECKING:  # the Config lives in the package's __init__, which imports this module
-    from core.labs.applications import Config
+    from core.labs.events import Config
 
+SUCCESS_PR_AUC = 0.5  # per-step losses: precision-recall AUC of the headline model
+SUCCESS_DETECTION_AUC = 0.8  # by density: ROC AUC of detecting the event
 VALIDATION_SIZE = 256
 TEST_SIZE = 512
 PROBE_SIZE = 64
@@ -81,7 +82,7 @@ def early_late_ratio(profile: list[float]) -> float | None:
 
 @dataclass(frozen=True)
 class DetectorSpec:
-    """What one arm of the events section trains: the run's Config, the device, the label
+    """What one arm of the Rare Events lab trains: the run's Config, the device, the label
     density, and the keyword arguments of its loss (event_loss)."""
     config: "Config"
     device: object
@@ -100,7 +101,7 @@ def _train_detector(arm: Arm, steps: int, report, should_stop) -> Trained:
     data = stream(config.seed, "train")
     validation = task.sample(VALIDATION_SIZE, stream(config.seed, "validation"), device)
     probe = task.sample(PROBE_SIZE, stream(config.seed, "probe"), device)
-    per_step = density == "every step" and config.event_compare == "losses"
+    per_step = density == "every step" and config.compare == "losses"
     curve: dict = {"steps": [], "score": [], "precision": [], "recall": []}
     target = SUCCESS_PR_AUC if per_step else SUCCESS_DETECTION_AUC
     latest: dict = {}
@@ -157,14 +158,14 @@ def measure(model, batch, config, density: str, per_step: bool, curves: bool = F
 def run_events(config, on_step=None, should_stop=None):
     start = time.perf_counter()
     device = pick_device()
-    if config.event_compare == "losses":
-        losses = [config.event_loss] + [k for k in LOSSES if k != config.event_loss]
+    if config.compare == "losses":
+        losses = [config.loss] + [k for k in LOSSES if k != config.loss]
         weight = balanced_pos_weight(label_rate(config, "every step"))
         arms = [Arm(k, spec=DetectorSpec(config, device, "every step", {
             "kind": k, "pos_weight": weight, "gamma": config.focal_gamma})) for k in losses]
     else:
         arms = [Arm(density_name(d), spec=DetectorSpec(config, device, d, {
-            "kind": config.event_loss, "gamma": config.focal_gamma,
+            "kind": config.loss, "gamma": config.focal_gamma,
             "pos_weight": balanced_pos_weight(label_rate(config, d))}))
             for d in DENSITIES]
     trained = train_arms(arms, _train_detector, steps=config.steps, on_step=on_step,
@@ -187,7 +188,7 @@ def run_events(config, on_step=None, should_stop=None):
         "test_streams": TEST_SIZE, "test_events": int(test.events.sum()),
     }
     arrays = {"grad_profiles": {t.name: t.summary["grad_profile"] for t in trained}}
-    if config.event_compare == "losses":
+    if config.compare == "losses":
         metrics.update(
             pr_auc=main.summary["score"],
             all_negative_accuracy=1 - rate, all_negative_pr_auc=rate,
