@@ -98,7 +98,7 @@ def _session_widgets() -> None:
 st.session_state.setdefault("seed", 0)
 st.session_state.setdefault("present", False)
 st.session_state.setdefault("figure_format", "png")
-# Navigation across the top: the sidebar is the lab's control column, and eight page links
+# Navigation across the top: the sidebar is the lab's control column, and a link per lab
 # would push Train below a projector's fold.
 navigation = st.navigation(lab_pages(), position="top")
 notices = apply_global_link()  # before the page: it reads the seed and present mode
