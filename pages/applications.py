@@ -6,7 +6,7 @@ import streamlit as st
 from core.labs.catalog import lab_cards
 from ui.lab_page import use_router
 
-SECTIONS = {"dna": "dna", "multitask": "multitask", "events": "events", "anomaly": "anomaly"}
+SECTIONS = ("dna", "multitask", "events", "anomaly")  # the old `section` values: the labs' ids
 # the old section's presets, by name, so a link that named only a preset still lands right
 PRESETS = {"hybrid reads the grammar": "dna", "motifs side by side": "dna",
            "sloppy motifs": "dna", "related tasks share": "multitask",
@@ -24,7 +24,8 @@ SHARED = ("seed", "present", "preset")  # the parameters every page reads
 def target(params: dict) -> str | None:
     """The lab an old link meant: its section, else the section of its preset, else DNA (the
     old default section) when it set any knob; None for a bare link."""
-    found = SECTIONS.get(params.get("section", "")) or PRESETS.get(params.get("preset", ""))
+    section = params.get("section", "")
+    found = section if section in SECTIONS else PRESETS.get(params.get("preset", ""))
     if found is None and set(params) - set(SHARED):
         return "dna"
     return found
@@ -54,7 +55,7 @@ def page() -> None:
         st.switch_page(f"pages/{lab_id}.py",
                        query_params=moved_params(params, lab_id, knob_names))
     st.title("Applications")
-    st.markdown("The Applications lab is now four labs, one per story. Pick one:")
+    st.markdown("Recurrent networks at work, one lab per story:")
     for card in lab_cards():
         if card.group == "Applications":
             st.page_link(f"pages/{card.id}.py", label=card.title, icon=card.icon)
