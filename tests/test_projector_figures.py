@@ -55,3 +55,25 @@ def test_forecast_lorenz_headline_fits_and_its_legend_covers_nothing(browser, sc
                                                                parts)
     finally:
         page.context.close()
+
+
+TITLES_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(fig => {
+  const title = fig.querySelector('.gtitle');
+  if (!title) return null;
+  return {text: title.textContent, top: title.getBoundingClientRect().top,
+          figure_top: fig.getBoundingClientRect().top};
+}).filter(t => t)"""
+
+
+def test_a_two_line_title_stays_inside_its_figure(browser):
+    """DNA's headline title is long enough to wrap onto two lines: both lie inside the figure
+    (plotly's default anchor grew such a title upward, and the page cut its first line off)."""
+    url, new_page = browser
+    page = _trained(new_page, url, "dna", (1440, 900), dict(all_labs()["dna"].smoke))
+    try:
+        titles = page.evaluate(TITLES_JS)
+        assert any(t["text"].startswith("Accuracy on held-out DNA") for t in titles), titles
+        cut = [t for t in titles if t["top"] < t["figure_top"] - 0.5]
+        assert not cut, cut
+    finally:
+        page.context.close()

@@ -31,7 +31,11 @@ def style(fig: go.Figure, title: str, x: str, y: str, height: int = 320) -> go.F
     onto a second line (plotly never wraps one: a phone cut it off), and the plot makes room
     for it. The legend sits at the foot of the figure, under the x-axis title: placed against
     the plot instead, it covered that title whenever the plot was short (a phone)."""
-    fig.update_layout(title=dict(text=wrap_title(title), automargin=True),
+    # standing on the plot's top edge, with the margin grown to hold it: at plotly's default
+    # place a two-line title grew upward out of the figure, and the page cut its first
+    # line off (anchoring it at the figure's top edge did the same)
+    fig.update_layout(title=dict(text=wrap_title(title), automargin=True, yref="paper", y=1,
+                                 yanchor="bottom"),
                       xaxis_title=x, yaxis_title=y, height=height,
                       margin=dict(l=10, r=10, t=40, b=10),
                       legend=dict(orientation="h", yref="container", y=0, yanchor="bottom",
