@@ -137,18 +137,32 @@ def _live(kind: str, errors: HorizonErrors, step: int, refs: dict, stretch, held
     return live
 
 
+@dataclass(frozen=True)
+class ForecasterSpec:
+    """What both forecasters of a run share: one system's windows, held-out sets, input
+    statistics and reference curves (the arm's name says which forecaster it trains)."""
+    config: Config
+    system: SystemWindows
+    device: object
+    validation: torch.Tensor
+    test: torch.Tensor
+    stats: tuple  # (mean, std) of the inputs, for the models' normalisation
+    refs: dict  # reference curves (persistence, saturation) by held-out split
+    stretch: float | None  # the system's average stretch per step, for the theory curve
+
+
 @stoppable
 def _train_forecaster(arm: Arm, steps: int, report, should_stop) -> Trained:
     """Train one forecaster on the seed's training windows, re-measuring its error by
     horizon on the validation windows at every evaluation, then on the test windows."""
-    s = arm.spec
-    config, system, device = s["config"], s["system"], s["device"]
+    s: ForecasterSpec = arm.spec
+    config, system, device = s.config, s.system, s.device
     C, H = system.context, system.horizon
     with torch.device(device):
         model = build_seeded(config.seed, lambda: (
-            OneStepForecaster(system.dim, config.hidden, config.cell, *s["stats"])
+            OneStepForecaster(system.dim, config.hidden, config.cell, *s.stats)
             if arm.name == "iterative" else
-            DirectForecaster(system.dim, config.hidden, H, config.cell, *s["stats"])))
+            DirectForecaster(system.dim, config.hidden, H, config.cell, *s.stats)))
     data_gen = stream(config.seed, "train")  # both models read the same training windows
     warmup = max(1, C // 2)
 
@@ -161,21 +175,21 @@ def _train_forecaster(arm: Arm, steps: int, report, should_stop) -> Trained:
         return (((pred - target) / model.scale) ** 2).mean()
 
     def evaluate(step: int) -> dict:
-        errors = horizon_errors(model, s["validation"], C, H)
+        errors = horizon_errors(model, s.validation, C, H)
         return {"one_step_error": errors.median[0], "horizon_error": errors.median[-1],
-                "live": _live(arm.name, errors, step, s["refs"]["validation"], s["stretch"],
+                "live": _live(arm.name, errors, step, s.refs["validation"], s.stretch,
                               "validation")}
 
     log = train(model.parameters(), step_fn, steps=steps, lr=config.lr, clip=1.0,
                 evaluate=evaluate, eval_every=config.eval_every, on_step=report,
                 should_stop=should_stop)
     stop_point(should_stop, "test error by horizon and example rollouts", log, model)
-    test = s["test"]
+    test = s.test
     errors = horizon_errors(model, test, C, H)
     with torch.no_grad():
         examples = model.rollout(test[:EXAMPLES, :C], H).cpu().numpy().tolist()
     return Trained(arm, model, log, summary={"errors": errors, "examples": examples},
-                   live=_live(arm.name, errors, log.steps, s["refs"]["test"], s["stretch"],
+                   live=_live(arm.name, errors, log.steps, s.refs["test"], s.stretch,
                               "test"))
 
 
@@ -189,10 +203,10 @@ def run(config: Config, on_step=None, should_stop=None, series: np.ndarray | Non
                 for split, n in (("validation", VALIDATION_WINDOWS), ("test", TEST_WINDOWS))}
     sample = system.sample(STATISTICS_WINDOWS, stream(config.seed, "statistics"), "train")
     flat = sample.numpy().reshape(-1, system.dim)
-    spec = {"config": config, "system": system, "device": device, **held_out,
-            "stats": (flat.mean(0), np.maximum(flat.std(0), 1e-6)),
-            "refs": {k: _references(system, w) for k, w in held_out.items()},
-            "stretch": system.stretch_per_step}
+    spec = ForecasterSpec(config, system, device, held_out["validation"], held_out["test"],
+                          stats=(flat.mean(0), np.maximum(flat.std(0), 1e-6)),
+                          refs={k: _references(system, w) for k, w in held_out.items()},
+                          stretch=system.stretch_per_step)
     trained = train_arms([Arm(kind, spec=spec) for kind in KINDS], _train_forecaster,
                          steps=config.steps, on_step=on_step, should_stop=should_stop)
     stopped = stopped_result(config, start, trained, should_stop,
@@ -209,15 +223,16 @@ def run(config: Config, on_step=None, should_stop=None, series: np.ndarray | Non
                   success=status == "succeeded", status=status, notes=[verdict])
 
 
-def _measure(system: SystemWindows, trained: list[Trained], spec: dict) -> tuple[dict, dict]:
+def _measure(system: SystemWindows, trained: list[Trained],
+             spec: ForecasterSpec) -> tuple[dict, dict]:
     errors = {t.name: t.summary["errors"] for t in trained}
-    refs = spec["refs"]["test"]
+    refs = spec.refs["test"]
     it, di = errors["iterative"], errors.get("direct")
     sat = refs["saturation"]
     nan = float("nan")
     rate_it, n_it = growth_rate(it.median, sat)
     ref = system.lyapunov_per_step if system.lyapunov_per_step is not None else nan
-    test = spec["test"]
+    test = spec.test
     metrics = {
         "error_by_horizon_iterative": it.median,
         "error_by_horizon_direct": di.median if di else [],
@@ -246,7 +261,7 @@ def _measure(system: SystemWindows, trained: list[Trained], spec: dict) -> tuple
         "test_windows": len(test),
         "parameters": {t.name: parameter_count(t.model) for t in trained},
     }
-    stretch = spec["stretch"]
+    stretch = spec.stretch
     arrays = {
         "horizon_steps": list(range(1, system.horizon + 1)),
         "spread": {k: {"q25": e.q25, "q75": e.q75} for k, e in errors.items()},
