@@ -9,11 +9,9 @@ it is reported on stderr and its default is used.
 from __future__ import annotations
 
 import argparse
-import atexit
-import os
 import sys
 
-from core.device import configure_threads
+from core.device import configure_threads, exit_process
 from core.contract import ConfigError, config_dict, knobs
 from core.settings import settings_problems
 from core.labs import all_labs, get_lab
@@ -161,13 +159,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    status = main()
-    # The command has printed everything it says. After a run whose models trained side by
-    # side in threads, the interpreter's final C++ clean-up aborted about one exit in eight
-    # ("terminate called without an active exception", exit code 134) although every thread
-    # had been joined; ending here skips that clean-up, so the exit code is the command's.
-    # Python's own exit handlers still run first (a sweep's local Ray is shut down by one).
-    atexit._run_exitfuncs()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(status)
+    exit_process(main())

@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from core.device import configure_threads, device_label, pick_device  # noqa: E402
+from core.device import configure_threads, device_label, exit_process, pick_device  # noqa: E402
 from core.export import load_weights, trained_modules, weights_bytes  # noqa: E402
 from core.labs import all_labs  # noqa: E402
 
@@ -289,4 +289,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_process(main())

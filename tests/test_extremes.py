@@ -45,6 +45,8 @@ result = lab.run(lab.make_config(json.loads(sys.argv[2])))
 print(json.dumps({"lab": result.lab, "status": result.status, "steps": result.steps,
                   "message": result.message,
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+from core.device import exit_process
+exit_process(0)  # as the command line ends (see exit_process)
 """
 
 
