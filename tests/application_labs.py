@@ -1,9 +1,9 @@
 """What each of the four Applications labs (DNA, Multi-task, Rare Events, Anomaly Detection)
 checks of its own tiny run, written once: the Result serialises with one history and one live
 series per model, the headline draws empty, with one model and finished, no run draws from
-torch's global generator, a run works with the default device set to meta, Stop returns what
-it has, the Config holds only the lab's knobs, the theory names tests in the lab's own test
-files, and the lab's modules stay small."""
+torch's global generator, Stop returns what it has, the Config holds only the lab's knobs,
+the theory names tests in the lab's own test files, and the lab's modules stay small. (The
+run with the default device set to meta is every lab's, in tests/test_every_lab.py.)"""
 from __future__ import annotations
 
 import json
@@ -46,15 +46,6 @@ def check_no_draw_from_the_global_generator(lab, overrides: dict) -> None:
     before = torch.random.get_rng_state()
     lab.run(lab.make_config({**overrides, "steps": 5, "eval_every": 5}))
     assert torch.equal(torch.random.get_rng_state(), before)
-
-
-def check_runs_with_the_default_device_set_to_meta(lab, overrides: dict) -> None:
-    torch.set_default_device("meta")
-    try:
-        r = lab.run(lab.make_config({**overrides, "steps": 5}))
-    finally:
-        torch.set_default_device(None)
-    assert r.status in ("completed", "succeeded")
 
 
 def check_stop_returns_what_it_has(lab, overrides: dict) -> None:

@@ -65,9 +65,6 @@ def test_seed_changes_the_data_and_the_same_seed_repeats_it():
     assert loss(a) == loss(b) and loss(a) != loss(c)
 
 
-def test_runs_with_the_default_device_set_to_meta():
-    check.check_runs_with_the_default_device_set_to_meta(LAB, TINY)
-
 
 def test_stop_returns_what_it_has():
     check.check_stop_returns_what_it_has(LAB, TINY)

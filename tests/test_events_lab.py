@@ -71,9 +71,6 @@ def test_no_run_draws_from_the_global_generator(compare):
     check.check_no_draw_from_the_global_generator(LAB, {**TINY, "compare": compare})
 
 
-def test_runs_with_the_default_device_set_to_meta():
-    check.check_runs_with_the_default_device_set_to_meta(LAB, TINY)
-
 
 def test_stop_returns_what_it_has():
     check.check_stop_returns_what_it_has(LAB, TINY)
