@@ -1,8 +1,11 @@
 """Applications: the old one-page lab, now four labs. An old link is sent on to the lab its
 `section` (or its preset) names, or to DNA, the old default, its knobs renamed as they are
 now; a bare link gets a page that lists the four."""
+import dataclasses
+
 import streamlit as st
 
+from core.labs import get_lab
 from core.labs.catalog import lab_cards
 from ui.lab_page import use_router
 
@@ -48,9 +51,6 @@ def page() -> None:
     params = st.query_params.to_dict()
     lab_id = target(params)
     if lab_id is not None:
-        import dataclasses
-
-        from core.labs import get_lab
         knob_names = {f.name for f in dataclasses.fields(get_lab(lab_id).Config)}
         st.switch_page(f"pages/{lab_id}.py",
                        query_params=moved_params(params, lab_id, knob_names))

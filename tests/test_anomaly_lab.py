@@ -8,7 +8,7 @@ import sys
 import pytest
 
 import application_labs as check
-from cli_runner import cli
+from cli_runner import cli, sets
 from core.analysis.reconstruction_scores import step_scores
 from core.device import stream
 from core.labs import get_lab
@@ -64,9 +64,8 @@ def test_lab_modules_stay_small():
 
 
 def test_cli_run_json_and_errors():
-    sets = sum((["--set", f"{k}={v}"] for k, v in {**TINY, "compare_forms": "false"}.items()),
-               [])
-    out = cli("run", "anomaly", "--json", *sets, check=True)
+    flags = sets({**TINY, "compare_forms": "false"})
+    out = cli("run", "anomaly", "--json", *flags, check=True)
     data = json.loads(out.stdout)
     assert data["config"]["form"] == "repeat" and "roc_auc" in data["metrics"]
     assert list(data["arrays"]["live"]) == ["repeat"]

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from cli_runner import cli
+from cli_runner import cli, sets
 from core.arm_scheduler import arms_at_once
 from core.contract import ConfigError, Result
 from core.labs import get_lab
@@ -246,7 +246,7 @@ def test_decoding_study_stops_between_decodings():
 
 def test_cli_run_json():
     out = cli("run", "attention", "--json",
-              *sum((["--set", f"{k}={v}"] for k, v in TINY.items()), []), check=True)
+              *sets(TINY), check=True)
     metrics = json.loads(out.stdout)["metrics"]
     for key in ("accuracy", "token_accuracy", "accuracy_by_length", "alignment_entropy_ratio",
                 "final_loss", "seconds_to_success"):

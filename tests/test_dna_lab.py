@@ -8,7 +8,7 @@ import sys
 import pytest
 
 import application_labs as check
-from cli_runner import cli
+from cli_runner import cli, sets
 from core.contract import ConfigError
 from core.labs import get_lab
 from core.viz.dna import COLORS, headline
@@ -79,8 +79,8 @@ def test_lab_modules_stay_small():
 
 
 def test_cli_run_json_and_errors():
-    sets = sum((["--set", f"{k}={v}"] for k, v in TINY.items()), [])
-    out = cli("run", "dna", "--json", *sets, check=True)
+    flags = sets(TINY)
+    out = cli("run", "dna", "--json", *flags, check=True)
     data = json.loads(out.stdout)
     assert data["config"]["length"] == TINY["length"] and "hybrid_lead" in data["metrics"]
     assert list(data["arrays"]["live"]) == ["CNN → BiLSTM", "CNN", "BiLSTM"]

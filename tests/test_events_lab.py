@@ -8,7 +8,7 @@ import sys
 import pytest
 
 import application_labs as check
-from cli_runner import cli
+from cli_runner import cli, sets
 from core.contract import ConfigError
 from core.labs import get_lab
 from core.verdict import number
@@ -85,8 +85,8 @@ def test_lab_modules_stay_small():
 
 
 def test_cli_run_json_and_errors():
-    sets = sum((["--set", f"{k}={v}"] for k, v in {**TINY, "loss": "plain"}.items()), [])
-    data = json.loads(cli("run", "events", "--json", *sets, check=True).stdout)
+    flags = sets({**TINY, "loss": "plain"})
+    data = json.loads(cli("run", "events", "--json", *flags, check=True).stdout)
     assert data["config"]["loss"] == "plain" and "pr_auc" in data["metrics"]
     assert list(data["arrays"]["live"]) == ["plain", "weighted", "focal"]
     bad = cli("run", "events", "--set", "label_every=200")

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from cli_runner import cli
+from cli_runner import cli, sets
 from core.labs import get_lab
 from core.labs.gradients import sweep_tbptt
 
@@ -62,7 +62,7 @@ def test_tbptt_sweep_reports_accuracy_per_window():
 
 def test_cli_run_json_and_errors():
     out = cli("run", "gradients", "--json",
-              *sum((["--set", f"{k}={v}"] for k, v in TINY.items()), []), check=True)
+              *sets(TINY), check=True)
     data = json.loads(out.stdout)
     for key in ("lab", "config", "metrics", "success", "wall_s"):
         assert key in data
@@ -95,8 +95,8 @@ def test_horizon_fit_recovers_the_geometric_lag_distribution():
 
 
 def test_cli_runs_a_declared_study_and_names_an_unknown_one():
-    sets = sum((["--set", f"{k}={v}"] for k, v in TINY.items()), [])
-    out = cli("study", "gradients", "tbptt", "--json", *sets, check=True)
+    flags = sets(TINY)
+    out = cli("study", "gradients", "tbptt", "--json", *flags, check=True)
     data = json.loads(out.stdout)
     assert set(data["metrics"]["accuracy_by_k"]) == {"K=5", "K=10", "full"}
     bad = cli("study", "gradients", "horizon")

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 import application_labs as check
-from cli_runner import cli
+from cli_runner import cli, sets
 from core.analysis.task_balance import fixed_point_distance
 from core.labs import get_lab
 from core.viz.multitask import COLORS, headline
@@ -64,9 +64,8 @@ def test_lab_modules_stay_small():
 
 
 def test_cli_run_json_and_knobs():
-    sets = sum((["--set", f"{k}={v}"] for k, v in {**TINY, "weighting": "uncertainty"}.items()),
-               [])
-    data = json.loads(cli("run", "multitask", "--json", *sets, check=True).stdout)
+    flags = sets({**TINY, "weighting": "uncertainty"})
+    data = json.loads(cli("run", "multitask", "--json", *flags, check=True).stdout)
     assert data["config"]["weighting"] == "uncertainty" and "accuracy_tag" in data["metrics"]
     assert list(data["arrays"]["live"]) == ["shared", "tagging only", "sequence only"]
     bad = cli("run", "multitask", "--set", "tag_weight=2")

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from cli_runner import cli
+from cli_runner import cli, sets
 from core.contract import ConfigError
 from core.labs import get_lab
 from core.labs.paths.studies import (COST_MODELS, COST_REPEATS, cost_total_steps,
@@ -161,7 +161,7 @@ def test_precompute_a_preset(tmp_path, monkeypatch):
 
 
 def test_cli_run_json_and_errors():
-    out = cli("run", "paths", "--json", *sum((["--set", f"{k}={v}"] for k, v in TINY.items()), []),
+    out = cli("run", "paths", "--json", *sets(TINY),
               "--set", "compare_models=false", check=True)
     data = json.loads(out.stdout)
     for key in ("accuracy", "accuracy_by_lag", "grad_by_distance", "path_decay_rate"):
