@@ -61,6 +61,16 @@ def newcomer(script: Path) -> None:
         raise RuntimeError(f"home page: {at.exception}")
 
 
+def started_server(script: Path) -> None:
+    """The server as a class finds it: started, its warm-up (torch, the labs, a first
+    optimiser step) done, and the home page seen once, by the lecturer."""
+    from core import warmup
+    newcomer(script)  # app.py starts the warm-up, as `streamlit run` does
+    deadline = time.monotonic() + 120
+    while warmup.device_label_if_ready() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
@@ -71,6 +81,7 @@ def probe(same: int = 20, different: int = 10, newcomers: int = 10,
           other_lab: str = OTHER_LAB, other_params: dict | None = None) -> dict:
     from core.runs import SLOTS
     from core.shared_runs import SHARED
+    started_server(ROOT / "app.py")
     started_before = SHARED.live()
     plan = ([(same_lab, dict(same_params or PRESET))] * same
             + [(other_lab, {**(other_params or {}), "seed": 100 + i}) for i in range(different)])
@@ -146,6 +157,9 @@ def probe(same: int = 20, different: int = 10, newcomers: int = 10,
         "server_rss_mb_peak": peak["rss"],
         "slots_after": {"active": SLOTS.active, "waiting": SLOTS.waiting},
         "live_runs_before": started_before,
+        "click_at_s": [round(clicks[i] - t0, 2) for i in range(len(sessions))],
+        "first_step_at_s": [round(first_step[i] - t0, 2) if i in first_step else None
+                            for i in range(len(sessions))],
         "cpus": os.cpu_count(),
         "load_average_at_end": os.getloadavg()[0],
     }
