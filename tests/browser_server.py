@@ -130,3 +130,15 @@ def _children(pid: int) -> list[int]:
     except OSError:
         return []
     return [int(k) for k in kids]
+
+
+PHONE_WIDTH = 768  # below it the page draws Train and Stop in the main area (ui/present.py)
+
+
+def train_button(page):
+    """The Train on screen: a phone's in the main area (the collapsed sidebar's copy is in
+    the page too, off to the left), else the sidebar's."""
+    if page.viewport_size["width"] < PHONE_WIDTH:
+        return page.locator(".st-key-phone-run-buttons").get_by_role(
+            "button", name="Train", exact=True)
+    return page.get_by_role("button", name="Train", exact=True).locator("visible=true").first

@@ -9,6 +9,8 @@ import json
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from browser_server import train_button
+
 PROGRESS = "[data-testid='stProgress']"
 LIVE_CHART = "[class*='st-key-live-loss-'] [data-testid='stVegaLiteChart']"
 HEADLINE = "[class*='st-key-headline-'] .js-plotly-plot"
@@ -63,7 +65,7 @@ def press_train_and_find_pieces(page, timeout_ms: int = 90_000) -> dict:
     headline are measured, and `finished` is set (the progress bar has gone with the run).
     A click that lands while the page redraws can be dropped, as a person would see nothing
     happen and press again: so press again if nothing has started within 15 s."""
-    train = page.get_by_role("button", name="Train", exact=True).locator("visible=true").first
+    train = train_button(page)
     train.click()
     moved = ("(pattern) => new RegExp(pattern).test(document.querySelector("
              "\"[data-testid='stMain']\").innerText)")

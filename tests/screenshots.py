@@ -14,7 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from browser_server import ROOT, app_server, chromium  # noqa: E402
+from browser_server import ROOT, app_server, chromium, train_button  # noqa: E402
 from one_screen import HEADLINE, LIVE_CHART, boxes  # noqa: E402
 
 OUT = ROOT / "assets" / "screenshots"
@@ -27,11 +27,10 @@ def screenshot(new_page, url: str, lab_id: str, size: tuple[int, int], query: di
                name: str | None = None) -> Path:
     page = new_page(size)
     page.goto(f"{url}/{lab_id}" + (f"?{urllib.parse.urlencode(query)}" if query else ""))
-    # the Train on screen: the sidebar's, or on a phone the main area's
-    train = page.get_by_role("button", name="Train", exact=True).locator("visible=true").first
+    train = train_button(page)
     train.wait_for(timeout=120_000)
     train.click()
-    page.get_by_text("Training — step").first.wait_for(timeout=120_000)
+    # a smoke run can end before its live view is drawn: wait for the end alone
     page.wait_for_function(
         "(texts) => texts.some(t => document.body.innerText.includes(t))",
         arg=list(FINISHED), timeout=600_000, polling=500)

@@ -179,13 +179,16 @@ def test_headline_draws_before_data_with_one_arm_and_on_a_finished_result(tiny):
     assert any("waiting" in a.text for a in empty.layout.annotations)
     bound = [s for s in empty.layout.shapes if s.line.dash == "dash"]
     assert len(bound) == 1 and bound[0].y0 == pytest.approx(0.25)
-    assert any("causal bound 1/K = 0.250" in a.text for a in empty.layout.annotations)
+    # named in the legend (a trace with no points), not by a label the curves run through
+    assert [t.name for t in empty.data if t.x == (None,)] == ["causal bound 1/K = 0.250 (theory)"]
+    assert not any("causal bound" in a.text for a in empty.layout.annotations)
     one = headline({"bi": {"step": [5], "accuracy": [0.3]}}, r.config)
-    assert [t.name for t in one.data] == ["bi (validation)"]
+    assert [t.name for t in one.data if t.x != (None,)] == ["bi (validation)"]
     done = headline(r.arrays["live"], r.config)
-    assert len(done.data) == 5  # two curves, two test stars, the future-hidden diamond
+    # two curves, two test stars, the future-hidden diamond, and the bound's legend entry
+    assert len(done.data) == 6
     disamb = headline({}, {**r.config, "task": "disambiguation", "symbols": 5})
-    assert any("max(p, 1 − p) = 0.625" in a.text for a in disamb.layout.annotations)
+    assert any("max(p, 1 − p) = 0.625" in t.name for t in disamb.data)
     no_bound = headline({}, {**r.config, "task": "palindrome"})
     assert not [s for s in no_bound.layout.shapes if s.line.dash == "dash"]
 

@@ -72,8 +72,9 @@ def test_the_headline_ends_on_the_test_set_numbers(tiny_runs):
         assert live["lengths"] == list(range(3, 8))
         assert live["accuracy"] == [by_len[n] for n in live["lengths"]]
     fig = viz.headline(result.arrays["live"], result.config)
-    assert len(fig.data) == 2 and fig.layout.yaxis.title.text
-    assert any("vocabulary ends" in a.text for a in fig.layout.annotations)
+    curves = [t for t in fig.data if t.x != (None,)]  # the rest are legend entries
+    assert len(curves) == 2 and fig.layout.yaxis.title.text
+    assert any("vocabulary ends" in t.name for t in fig.data if t.x == (None,))
 
 
 def test_live_entries_measure_every_length_on_held_out_inputs():
@@ -91,10 +92,12 @@ def test_live_entries_measure_every_length_on_held_out_inputs():
 def test_the_headline_draws_with_no_data_and_with_one_decoder():
     config = LAB.make_config(TINY).__dict__
     empty = viz.headline({}, config)
-    assert not empty.data and "waiting" in empty.layout.annotations[-1].text
+    # only the legend entries of the shading and of the vocabulary's end
+    assert [t.name for t in empty.data] == ["training lengths", "vocabulary ends (V = 5)"]
+    assert "waiting" in empty.layout.annotations[-1].text
     one = viz.headline({"pointer": {"lengths": [3, 4], "accuracy": [1.0, 0.5], "step": 5,
                                     "measured_on": "held-out", "per_length": 32}}, config)
-    assert len(one.data) == 1 and "step 5" in one.data[0].name
+    assert len(one.data) == 3 and "step 5" in one.data[0].name
 
 
 def test_steps_to_criterion_is_reported_without_stopping_early():

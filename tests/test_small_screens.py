@@ -2,9 +2,12 @@
 (1440×900); and the menu that lets a dark room switch theme."""
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pytest
 
 from browser_server import ROOT, app_server, chromium, require_chromium
+from core.labs import all_labs
 from core.labs.catalog import lab_cards
 
 pytestmark = pytest.mark.browser
@@ -41,6 +44,23 @@ def test_on_a_phone_train_is_in_the_main_area_with_the_headline_under_it(browser
     shown = page.evaluate("""() => [...document.querySelectorAll('.modebar-container')]
         .filter(m => getComputedStyle(m).display !== 'none').length""")
     assert shown == 0
+    page.context.close()
+
+
+def test_on_a_phone_a_finished_run_shows_its_headline_before_its_verdict(browser):
+    """The verdict names the criterion in three or four lines of a phone's width: under the
+    figure it describes, not between Train and the figure (it pushed the headline to 729 px)."""
+    url, new_page = browser
+    page = new_page(PHONE)
+    page.goto(f"{url}/gradients?{urlencode(all_labs()['gradients'].smoke)}")
+    train = page.locator(".st-key-phone-run-buttons").get_by_role("button", name="Train", exact=True)
+    train.wait_for(state="visible", timeout=LOAD_MS)
+    train.click()
+    verdict = page.get_by_text("Criterion: ").first
+    verdict.wait_for(timeout=LOAD_MS)
+    headline = _box(page, "[class*='st-key-headline-']")
+    assert headline["y"] < PHONE[1] - 200, f"the headline starts at {headline['y']:.0f} px"
+    assert headline["y"] + headline["height"] <= verdict.bounding_box()["y"] + 1
     page.context.close()
 
 

@@ -29,7 +29,6 @@ from core.shared_runs import SHARED, lab_data, run_identity
 from core.viz.common import live_loss_chart
 from ui.client import browser_id, client_address
 from ui.escape import escape_markdown
-from ui.present import is_present
 
 # Redraw fast while a run starts (the first chart within a second of Train), then slower:
 # every open tab re-renders its panel on this timer, and a class shares one server.
@@ -275,15 +274,12 @@ def _store_result(key: str, result, identity: str | None) -> None:
 def _finished_view(run: Viewer | None, result, headline, study: bool = False,
                    verdict=None) -> None:
     snap = run.snapshot() if run is not None else None
-    # On a projector (present mode) the figures come first: at 720 pixels and present mode's
-    # larger type, a verdict of three or four lines above them pushed the headline's foot off
-    # the screen (Forecast's Lorenz preset ended at 749 px). The class looks at the figure;
-    # the verdict follows right under it.
-    if is_present():
-        _result_charts(result, headline)
+    # The figures come first, the verdict right under them, on every screen: on a projector
+    # (720 pixels, present mode's larger type) a verdict of three or four lines above them
+    # pushed the headline's foot off the screen (Forecast's Lorenz preset ended at 749 px),
+    # and on a phone it pushed the whole headline below the first screen.
+    _result_charts(result, headline)
     _status_lines(snap, result, study, verdict)
-    if not is_present():
-        _result_charts(result, headline)
 
 
 def _status_lines(snap, result, study: bool, verdict) -> None:

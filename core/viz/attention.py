@@ -38,10 +38,12 @@ def headline(live: dict, config: dict) -> go.Figure:
     exact-match accuracy of every model on held-out inputs of each length, the training
     lengths shaded; the no-attention curve falls where one vector stops holding the input."""
     mapped = next(((name, d) for name, d in live.items() if d.get("attention")), None)
-    left = (f"{mapped[0]} attention on the probe, step {mapped[1]['step']}" if mapped
+    # Short subplot titles and the accuracy axis on the right: on a phone's 360 pixels the
+    # two titles ran into each other and the accuracy axis title lay over the map.
+    left = (f"{mapped[0]} attention, step {mapped[1]['step']}" if mapped
             else "attention on the probe")
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.44, 0.56], horizontal_spacing=0.17,
-                        subplot_titles=(left, "accuracy by length (held out)"))
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.44, 0.56], horizontal_spacing=0.1,
+                        subplot_titles=(left, "held-out accuracy"))
     if mapped:
         d = mapped[1]
         fig.add_trace(_heatmap(d["attention"], d["input"], d["output"], showscale=False),
@@ -63,9 +65,10 @@ def headline(live: dict, config: dict) -> go.Figure:
                   row=1, col=2)
     fig.update_xaxes(title_text="input position : token", row=1, col=1)
     fig.update_yaxes(title_text="output step : token", row=1, col=1)
-    fig.update_xaxes(title_text="input length (shaded: training)", row=1, col=2,
+    fig.update_xaxes(title_text="input length (shaded: trained)", row=1, col=2,
                      range=[low - 0.7, longest + 0.7])
-    fig.update_yaxes(title_text="exact-match accuracy", range=[-0.03, 1.05], row=1, col=2)
+    fig.update_yaxes(title_text="exact-match accuracy", range=[-0.03, 1.05], row=1, col=2,
+                     side="right")
     fig.update_annotations(font_size=13)
     fig.update_layout(margin=dict(l=10, r=10, t=30, b=10),
                       legend=dict(orientation="h", y=-0.3, x=1.0, xanchor="right"))

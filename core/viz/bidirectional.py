@@ -6,7 +6,7 @@ from plotly.subplots import make_subplots
 
 from core.tasks.direction import CAUSAL_BOUND_FORMULA, causal_bound
 from core.viz import palette as pal
-from core.viz.common import placeholder, style
+from core.viz.common import legend_entry, placeholder, style
 from core.viz.config_input import accepts_config
 
 COLORS = pal.colors_for(("uni", "bi", "bi, future hidden", "forward", "backward"))
@@ -18,17 +18,21 @@ def bound_label(task: str, bound: float) -> str:
     return f"causal bound {CAUSAL_BOUND_FORMULA.get(task, '')} = {bound:.3f} (theory)"
 
 
-def _add_reference_line(fig: go.Figure, config: dict) -> None:
-    """The exact causal bound (dashed) where the task has one, else uniform guessing (dotted)."""
+def _add_reference_line(fig: go.Figure, config: dict, in_legend: bool = False) -> None:
+    """The exact causal bound (dashed) where the task has one, else uniform guessing (dotted);
+    named in the legend over curves (`in_legend`), labelled at its left end over bars."""
     task, symbols = config.get("task", ""), int(config.get("symbols", 2))
     bound = causal_bound(task, symbols)
     if bound is not None:
-        fig.add_hline(y=bound, line_dash="dash", line_color=pal.REFERENCE,
-                      annotation_text=bound_label(task, bound), annotation_position="top left")
+        y, dash, name = bound, "dash", bound_label(task, bound)
     else:
-        chance = 1.0 / CLASSES.get(task, symbols)
-        fig.add_hline(y=chance, line_dash="dot", line_color=pal.REFERENCE,
-                      annotation_text=f"uniform guess = {chance:.3f}",
+        y, dash = 1.0 / CLASSES.get(task, symbols), "dot"
+        name = f"uniform guess = {y:.3f}"
+    if in_legend:
+        fig.add_hline(y=y, line_dash=dash, line_color=pal.REFERENCE)
+        legend_entry(fig, name, dash=dash, color=pal.REFERENCE)
+    else:
+        fig.add_hline(y=y, line_dash=dash, line_color=pal.REFERENCE, annotation_text=name,
                       annotation_position="top left")
 
 
@@ -61,7 +65,7 @@ def headline(live: dict, config: dict) -> go.Figure:
                                         color=COLORS["bi, future hidden"],
                                         line=dict(width=3)),
                             name=f"{name}, future hidden, test")
-    _add_reference_line(fig, config)
+    _add_reference_line(fig, config, in_legend=True)
     fig.update_yaxes(range=[0, 1.05])
     if not live:
         fig.update_xaxes(range=[0, max(int(config.get("steps", 0)), 1)])

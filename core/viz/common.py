@@ -23,7 +23,23 @@ def placeholder(fig: go.Figure, text: str = WAITING, xref: str = "paper",
     return fig
 
 
-TITLE_LINE_CHARS = 52  # about what a phone's width shows of a title at plotly's title size
+def legend_entry(fig: go.Figure, name: str, *, dash: str | None = None, color: str,
+                 swatch_opacity: float | None = None) -> go.Figure:
+    """Name a reference line or a shaded band (drawn as a shape, which spans the axes, log
+    ones included) in the legend rather than by a label inside the plot: the curves ran
+    through such labels ("marked symbol", "causal bound", "vocabulary ends"). A trace with no
+    points shows only its legend entry: a line in the shape's dash, or for a band
+    (`swatch_opacity`) a square of its fill."""
+    if swatch_opacity is None:
+        look = dict(mode="lines", line=dict(dash=dash, color=color, width=1.5))
+    else:
+        look = dict(mode="markers", marker=dict(symbol="square", size=13, color=color,
+                                                opacity=swatch_opacity))
+    fig.add_trace(go.Scatter(x=[None], y=[None], name=name, hoverinfo="skip", **look))
+    return fig
+
+
+TITLE_LINE_CHARS = 42  # what a phone's 360 pixels show of a title at plotly's title size
 
 
 def style(fig: go.Figure, title: str, x: str, y: str, height: int = 320) -> go.Figure:

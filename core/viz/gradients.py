@@ -5,7 +5,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from core.viz import palette as pal
-from core.viz.common import placeholder, style
+from core.viz.common import legend_entry, placeholder, style
 from core.viz.config_input import accepts_config
 
 CELL_COLORS = pal.colors_for(("rnn", "lstm", "gru", "linear"))
@@ -64,10 +64,8 @@ def headline(live: dict, config: dict) -> go.Figure:
                                      line=dict(dash="dash", color=pal.REFERENCE)))
     mark = T - min(int(config.get("lag", T)), T) + 1
     if config.get("lag_spread") == "fixed":
-        # the label on a translucent box: a curve passing behind it leaves it readable
-        fig.add_vline(x=mark, line_dash="dot", line_color=pal.REFERENCE,
-                      annotation_text="marked symbol",
-                      annotation_bgcolor=pal.LEGEND_BACKGROUND)
+        fig.add_vline(x=mark, line_dash="dot", line_color=pal.REFERENCE)
+        legend_entry(fig, f"marked symbol (t = {mark})", dash="dot", color=pal.REFERENCE)
     fig.update_yaxes(type="log", exponentformat="power")
     if not live:
         placeholder(fig)

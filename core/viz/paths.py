@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 
 from core.analysis.model_size import size_label
 from core.viz import palette as pal
-from core.viz.common import placeholder, style
+from core.viz.common import legend_entry, placeholder, style
 from core.viz.config_input import accepts_config
 
 LABELS = {"rnn": "tanh RNN", "lstm": "LSTM", "attention": "self-attention",
@@ -44,8 +44,8 @@ def headline(live: dict, config: dict) -> go.Figure:
                                  line=pal.line(name)))
     lag, T = int(config.get("lag", 1)), int(config.get("seq_len", 2))
     text = "longest lag" if config.get("task") == "recall" else "the answer (lag)"
-    fig.add_vline(x=lag, line_dash="dot", line_color=pal.REFERENCE, annotation_text=text,
-                  annotation_position="top left", annotation_bgcolor=pal.LEGEND_BACKGROUND)
+    fig.add_vline(x=lag, line_dash="dot", line_color=pal.REFERENCE)
+    legend_entry(fig, f"{text} ({lag} steps)", dash="dot", color=pal.REFERENCE)
     fig.update_xaxes(range=[-0.5, T - 0.5])
     _log_axis(fig)
     if not live:
@@ -60,7 +60,9 @@ def accuracy_by_lag_figure(metrics: dict, title: str) -> go.Figure:
         fig.add_trace(go.Scatter(x=curve["lag"], y=curve["accuracy"], mode="lines+markers",
                                  name=_sized(name, metrics), line=pal.line(name),
                                  marker_symbol=pal.series(name).marker))
-    fig.add_hline(y=metrics["chance_accuracy"], line_dash="dot", annotation_text="chance 1/K")
+    chance = metrics["chance_accuracy"]
+    fig.add_hline(y=chance, line_dash="dot", line_color=pal.REFERENCE)
+    legend_entry(fig, f"chance 1/K = {chance:.2f}", dash="dot", color=pal.REFERENCE)
     fig.update_yaxes(range=[0, 1.05])
     return style(fig, title, "lag (steps between the answer and the output)",
                  "test accuracy")

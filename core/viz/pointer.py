@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.viz import palette as pal
-from core.viz.common import placeholder, style
+from core.viz.common import legend_entry, placeholder, style
 from core.viz.config_input import accepts_config
 
 THEORY_COLOR = pal.REFERENCE
@@ -33,12 +33,11 @@ def _lengths_frame(fig: go.Figure, config: dict, vocab_shown: bool) -> None:
     lo, hi = int(config.get("min_len", 1)), int(config.get("max_len", 1))
     top = max(int(config.get("test_max_len", hi)), hi)
     fig.add_vrect(x0=lo - 0.5, x1=hi + 0.5, fillcolor=TRAINING_RANGE_COLOR, opacity=0.3,
-                  line_width=0, annotation_text="training lengths",
-                  annotation_position="bottom left")
+                  line_width=0)
+    legend_entry(fig, "training lengths", color=TRAINING_RANGE_COLOR, swatch_opacity=0.3)
     if vocab_shown and top > hi:
-        fig.add_vline(x=hi + 0.5, line_dash="dot", line_color=COLORS["vocab"],
-                      annotation_text=f"vocabulary ends (V = {hi})",
-                      annotation_position="right")
+        fig.add_vline(x=hi + 0.5, line_dash="dot", line_color=COLORS["vocab"])
+        legend_entry(fig, f"vocabulary ends (V = {hi})", dash="dot", color=COLORS["vocab"])
     fig.update_xaxes(range=[lo - 0.7, top + 0.7], dtick=1 if top - lo <= 20 else 5)
     fig.update_yaxes(range=[-0.03, 1.05])
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from core.viz import palette as pal
-from core.viz.common import placeholder, style
+from core.viz.common import legend_entry, placeholder, style
 from core.viz.config_input import accepts_config
 
 
@@ -38,11 +38,13 @@ def events_headline(live: dict, config: dict, color) -> go.Figure:
     if losses:
         rate = next((d.get("event_rate") for d in live.values() if d.get("event_rate")), None)
         if rate is not None:
-            fig.add_hline(y=rate, line_color=pal.REFERENCE, annotation_text="all-negative PR-AUC "
-                          f"= event rate {rate:.3f}", annotation_position="top right")
+            fig.add_hline(y=rate, line_color=pal.REFERENCE)
+            legend_entry(fig, f"all-negative PR-AUC = event rate {rate:.3f}",
+                         color=pal.REFERENCE)
         title, y = "Finding rare events: PR-AUC and recall per loss", "validation PR-AUC / recall"
     else:
-        fig.add_hline(y=0.5, line_color=pal.REFERENCE, annotation_text="chance")
+        fig.add_hline(y=0.5, line_color=pal.REFERENCE)
+        legend_entry(fig, "chance = 0.5", color=pal.REFERENCE)
         k = config.get("label_every", "k")
         title = f"Supervision density (k = {k}): does this stream hold an event?"
         y = "validation ROC AUC"

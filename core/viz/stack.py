@@ -163,12 +163,12 @@ def stack_heatmap(trace: dict) -> go.Figure:
                              mode="lines", line=dict(color=pal.REFERENCE, width=1.5, dash="dot",
                                                      shape="hvh"),
                              name="learned stack height (sum of occupancy)"))
-    fig.update_layout(title="Stack contents over time (learned), true depth on top",
-                      xaxis=dict(title="character read (position)", **_ticks(trace)),
-                      yaxis=dict(title="stack cell (0 = top), filled up to the depth",
-                                 range=[-0.5, len(occupancy) - 0.5]),
-                      height=380, margin=dict(t=50, b=40),
-                      legend=dict(orientation="h", y=-0.25))
+    # the shared look puts the legend at the figure's foot, under the x-axis title it covered
+    style(fig, "Stack contents over time (learned), true depth on top",
+          "character read (position)", "stack cell (0 = top), filled up to the depth",
+          height=380)
+    fig.update_xaxes(**_ticks(trace))
+    fig.update_yaxes(range=[-0.5, len(occupancy) - 0.5])
     return fig
 
 

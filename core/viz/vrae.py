@@ -5,7 +5,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.viz import palette as pal
-from core.viz.common import placeholder, style
+from core.viz.common import placeholder, style, wrap_title
 from core.viz.config_input import accepts_config
 
 COLORS = pal.colors_for(("vrae",))
@@ -38,8 +38,9 @@ def headline(live: dict, config: dict) -> go.Figure:
         return style(fig, "Decoded path between two test inputs", kind,
                      "point on the path (λ)")
     fig = path_figure(data)
-    fig.update_layout(title=f"{_pair_title(data)} · step {data['step']} · w = "
-                            f"{data['kl_weight']:.2f} · validation KL = {data['kl']:.2f} nats")
+    fig.update_layout(title_text=wrap_title(
+        f"{_pair_title(data)} · step {data['step']} · w = {data['kl_weight']:.2f} · "
+        f"validation KL = {data['kl']:.2f} nats"))
     return fig
 
 
