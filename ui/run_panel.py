@@ -30,6 +30,7 @@ from core.viz.common import live_loss_chart
 from ui.client import browser_id, client_address
 from ui.escape import escape_markdown
 from ui.present import is_present
+from ui.trained_with import show_trained_with
 
 # Redraw fast while a run starts (the first chart within a second of Train), then slower:
 # every open tab re-renders its panel on this timer, and a class shares one server.
@@ -124,7 +125,7 @@ def _panel(lab, config, *, key: str, job, total_steps: int, label: str, buttons,
     elif run is not None or result is not None:
         with view:
             _finished_view(run, result, headline, study=not precomputed,
-                           verdict=None if not precomputed else lab.verdict)
+                           verdict=None if not precomputed else lab.verdict, lab=lab)
     elif idle:
         view.info(idle, icon=":material/play_arrow:")
         if headline[0] is not None:
@@ -273,7 +274,7 @@ def _store_result(key: str, result, identity: str | None) -> None:
 
 
 def _finished_view(run: Viewer | None, result, headline, study: bool = False,
-                   verdict=None) -> None:
+                   verdict=None, lab=None) -> None:
     snap = run.snapshot() if run is not None else None
     # On a projector (present mode) the figures come first: at 720 pixels and present mode's
     # larger type, a verdict of three or four lines above them pushed the headline's foot off
@@ -284,6 +285,8 @@ def _finished_view(run: Viewer | None, result, headline, study: bool = False,
     _status_lines(snap, result, study, verdict)
     if not is_present():
         _result_charts(result, headline)
+    # under the figures, not above: the first screen after Train is the figures' (DESIGN.md)
+    show_trained_with(result, lab)
 
 
 def _status_lines(snap, result, study: bool, verdict) -> None:
