@@ -8,10 +8,12 @@ tagged with its name for the live chart, rivals given the steps the headline mod
 took (so a comparison is fair when it stops early), the rivals skipped once a run is stopped
 or diverged, and the last figure data each arm sent kept for the page's headline figure.
 `finish` then fills what every Result carries (config, status, steps, wall time, histories,
-final loss, messages, trained models) so a lab only names its own measurements.
+final loss, messages, trained models, what each model trained with) so a lab only names its
+own measurements.
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
@@ -140,7 +142,8 @@ def finish(config, started: float, trained: list[Trained], *, metrics: dict,
     Fills the config, status and steps (the headline arm's unless given), wall time since
     `started`, the headline history and every arm's history by name, the final loss and
     seconds to success when the lab did not set them, the figure data each arm last sent
-    (`arrays["live"]`, the page's headline figure), the training messages followed by the
+    (`arrays["live"]`, the page's headline figure), what each arm trained with
+    (`arrays["trained_with"]`, see `trained_with`), the training messages followed by the
     lab's `notes`, and `artifacts["models"]`: every trained model by arm name.
     """
     metrics = dict(metrics)
@@ -152,6 +155,7 @@ def finish(config, started: float, trained: list[Trained], *, metrics: dict,
     live = {t.name: t.live for t in trained if t.live is not None}
     if live:
         arrays.setdefault("live", live)
+    arrays.setdefault("trained_with", trained_with(config, trained))
     messages = []
     for t in trained:
         if t.log.message and t.log.message not in messages:
@@ -165,6 +169,91 @@ def finish(config, started: float, trained: list[Trained], *, metrics: dict,
                   wall_s=time.perf_counter() - started, history=main_log.history,
                   arrays=arrays, message=" ".join(messages),
                   artifacts={"models": models, **(artifacts or {})})
+
+
+# The knobs that size a model's training, in the order a line about it reads: what a student
+# needs to compare two models fairly (the Config field names the labs share).
+SIZE_KNOBS = ("batch", "seq_len", "length", "window", "stream_len", "train_len", "min_len",
+              "max_len", "context", "horizon", "hidden", "filters", "lr")
+# Knobs that say how a run is watched or laid out, not what a model trains with.
+NOT_TRAINING = ("steps", "seed", "eval_every")
+
+
+def trained_with(config, trained: list[Trained]) -> list[dict]:
+    """What each arm trained with, headline first, as plain JSON-ready values: its name, the
+    optimiser steps it took, how training ended ("succeeded" is the lab's early stop at its
+    criterion), the step its criterion first held (None if never), its parameter count
+    (None when the arm holds no model of its own), its training seconds, `knobs` — the size
+    knobs the lab has and every other knob the arm's spec sets differently from the run's
+    Config — and `run_values`: the run's value of each knob in `knobs` that differs for this
+    arm (a rival trained at a matched width, a study's lever), so the page can say so."""
+    base = config_dict(config)
+    records = []
+    for t in trained:
+        own = _arm_knobs(t.arm.spec, config, base)
+        if t.log.lr is not None and "lr" in base:
+            own["lr"] = t.log.lr  # what the optimiser used, not what the knob said
+        differs = {k: base[k] for k, v in own.items()
+                   if k in base and v != base[k] and _is_training_knob(k)
+                   and _applies(config, k, own)
+                   and (k in SIZE_KNOBS or not _named(v, t.name))}
+        knobs = {k: own[k] for k in SIZE_KNOBS if k in own}
+        knobs.update({k: own[k] for k in differs if k not in knobs})
+        records.append({"name": t.name, "headline": t.arm.headline, "steps": t.log.steps,
+                        "status": t.log.status, "criterion_step": t.log.steps_to_success,
+                        "parameters": _parameters(t), "seconds": round(t.log.wall_s, 3),
+                        "knobs": knobs, "run_values": differs})
+    return records
+
+
+def _arm_knobs(spec, config, base: dict) -> dict:
+    """The knob values an arm trained with: the Config its spec carries (the spec itself, or
+    its `config` field), else the run's; then any field of the spec named like a knob (a
+    hidden size that overrides config.hidden), or a dict field's entries named like knobs (a
+    model's filters and hidden units)."""
+    if isinstance(spec, type(config)):
+        own = config_dict(spec)
+    elif isinstance(getattr(spec, "config", None), type(config)):
+        own = config_dict(spec.config)
+    else:
+        own = dict(base)
+    if dataclasses.is_dataclass(spec) and not isinstance(spec, type(config)):
+        for f in dataclasses.fields(spec):
+            value = getattr(spec, f.name)
+            entries = value.items() if isinstance(value, dict) else [(f.name, value)]
+            own.update({k: v for k, v in entries
+                        if k in base and isinstance(v, (bool, int, float, str))})
+    return own
+
+
+def _named(value, name: str) -> bool:
+    """Whether an arm's name already says this value of a knob ("uni", "L=1", "p=0.25")."""
+    said = {str(value)} | ({format(value, "g")} if isinstance(value, float) else set())
+    return any(text in name for text in said)
+
+
+def _applies(config, name: str, values: dict) -> bool:
+    """Whether a knob acts on this arm: its `visible_if` holds for the arm's values (a set
+    loss means nothing on a sequence task, where the page does not draw it)."""
+    field_ = next((f for f in dataclasses.fields(config) if f.name == name), None)
+    condition = field_.metadata.get("visible_if", {}) if field_ is not None else {}
+    return all(values.get(other) in allowed for other, allowed in condition.items())
+
+
+def _is_training_knob(name: str) -> bool:
+    return name not in NOT_TRAINING and not name.startswith("compare")
+
+
+def _parameters(t: Trained) -> int | None:
+    """The model's parameter count (every parameter, as the figures' legends count it), else
+    the count its trainer optimised; None for an arm that is a whole run of its own."""
+    parameters = getattr(t.model, "parameters", None)
+    if callable(parameters):
+        try:
+            return sum(p.numel() for p in parameters())
+        except TypeError:  # a model whose `parameters` is not nn.Module's
+            pass
+    return t.log.parameters or None
 
 
 def lab_of(config) -> str:

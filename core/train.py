@@ -28,6 +28,8 @@ class TrainLog:
     seconds_to_success: float | None = None  # when `target` first held (else `is_success`)
     steps_to_success: int | None = None  # the step of that evaluation
     skipped: list = field(default_factory=list)  # evaluations a stop skipped (their steps)
+    lr: float | None = None  # the optimiser's learning rate, as it trained
+    parameters: int = 0  # the numbers it trained (parameters that require a gradient)
 
 
 _warm = False
@@ -91,7 +93,8 @@ class Trainer:
         self.params = [p for p in params if p.requires_grad]
         self.opt = make_optimizer(self.params, optimizer, lr)
         self.clip = clip
-        self.log = TrainLog(status="completed", steps=0)
+        self.log = TrainLog(status="completed", steps=0, lr=float(lr),
+                            parameters=sum(p.numel() for p in self.params))
         self.started: float | None = None  # the first call's start: the target clock's zero
 
     def train(self, step_fn: StepFn, *, steps: int,

@@ -1,7 +1,8 @@
 """What every lab must do, checked once over the registry on each lab's `LAB.smoke` settings
 (a new lab is covered by being registered), through the command line a reader would use:
 `python -m core run LAB --json` trains it with the default device set to meta, so no tensor
-is made without an explicit device, and prints a Result carrying the lab's benchmark metric;
+is made without an explicit device, and prints a Result carrying the lab's benchmark metric
+and what each of its models trained with;
 an unknown knob is refused with exit code 2 and its name. The command runs in this process
 (tests/cli_runner.py); one test starts a real interpreter, so the entry point is tested too.
 Opening and training each page is tests/test_pages.py's."""
@@ -37,6 +38,21 @@ def test_command_line_run_with_the_default_device_set_to_meta(lab):
     assert isinstance(result["success"], bool) and result["wall_s"] > 0
     if lab.picture:  # (metric, what it says): the number `python -m core bench` reports
         assert lab.picture[0] in result["metrics"], (lab.id, lab.picture[0])
+    assert_trained_with_every_arm(result)
+
+
+def assert_trained_with_every_arm(result: dict) -> None:
+    """Each model the run trained says what it trained with (the page's line under the
+    figures): its steps are its own history's last step, it has parameters, and the size
+    knobs it trained with are there."""
+    histories, records = result["arrays"]["histories"], result["arrays"]["trained_with"]
+    assert [r["name"] for r in records] == list(histories), (records, list(histories))
+    assert records[0]["headline"] and not any(r["headline"] for r in records[1:])
+    for record in records:
+        last = max(h["step"] for h in histories[record["name"]])
+        assert record["steps"] == last, (result["lab"], record["name"], record["steps"], last)
+        assert record["parameters"] > 0 and record["seconds"] >= 0, record
+        assert record["knobs"]["batch"] > 0 and record["knobs"]["lr"] > 0, record
 
 
 @pytest.mark.parametrize("lab", LABS, ids=lambda lab: lab.id)

@@ -1,4 +1,5 @@
-"""Every page opens under AppTest, and every lab page trains from its Train button."""
+"""Every page opens under AppTest, and every lab page trains from its Train button and says,
+under its figures, what each model trained with."""
 from pathlib import Path
 
 import pytest
@@ -6,6 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import wait_for_result
 from core.labs import all_labs
+from core.verdict import model_name
 
 ROOT = Path(__file__).resolve().parents[1]
 LAB_PAGES = [lab for lab in all_labs().values() if (ROOT / "pages" / f"{lab.id}.py").exists()]
@@ -75,3 +77,10 @@ def test_lab_page_trains_and_shows_figures(lab):
              list(at.success) + list(at.info) + list(at.warning)]  # shown as literal text
     assert any(text.startswith("Criterion: ") for text in ended) or result.status in (
         "stopped", "diverged"), ended
+    # under the figures, one line per model: its steps and sizes, each as it trained
+    captions = [c.value.replace("\\", "") for c in at.caption]
+    assert "Trained with (each model):" in captions, captions
+    for record in result.arrays["trained_with"]:
+        said = f"{model_name(record['name'])} — {record['steps']:,} steps × batch "
+        assert any(c.startswith(said) and f"{record['parameters']:,} parameters" in c
+                   for c in captions), (said, captions)

@@ -29,6 +29,7 @@ from core.shared_runs import SHARED, lab_data, run_identity
 from core.viz.common import live_loss_chart
 from ui.client import browser_id, client_address
 from ui.escape import escape_markdown
+from ui.trained_with import show_trained_with
 
 # Redraw fast while a run starts (the first chart within a second of Train), then slower:
 # every open tab re-renders its panel on this timer, and a class shares one server.
@@ -123,7 +124,7 @@ def _panel(lab, config, *, key: str, job, total_steps: int, label: str, buttons,
     elif run is not None or result is not None:
         with view:
             _finished_view(run, result, headline, study=not precomputed,
-                           verdict=None if not precomputed else lab.verdict)
+                           verdict=None if not precomputed else lab.verdict, lab=lab)
     elif idle:
         view.info(idle, icon=":material/play_arrow:")
         if headline[0] is not None:
@@ -272,7 +273,7 @@ def _store_result(key: str, result, identity: str | None) -> None:
 
 
 def _finished_view(run: Viewer | None, result, headline, study: bool = False,
-                   verdict=None) -> None:
+                   verdict=None, lab=None) -> None:
     snap = run.snapshot() if run is not None else None
     # The figures come first, the verdict right under them, on every screen: on a projector
     # (720 pixels, present mode's larger type) a verdict of three or four lines above them
@@ -280,6 +281,7 @@ def _finished_view(run: Viewer | None, result, headline, study: bool = False,
     # and on a phone it pushed the whole headline below the first screen.
     _result_charts(result, headline)
     _status_lines(snap, result, study, verdict)
+    show_trained_with(result, lab)  # what each model was trained with, under its verdict
 
 
 def _status_lines(snap, result, study: bool, verdict) -> None:

@@ -28,7 +28,7 @@ def sweep_lipschitz(config, on_step=None, should_stop=None, *, run_one,
         result = run_one(arm.spec, report, stop)
         log = TrainLog(status=result.status, steps=result.steps, history=result.history,
                        message=result.message if result.status in ("stopped", "diverged")
-                       else "")
+                       else "", wall_s=result.wall_s)
         return Trained(arm, None, log, summary={"result": result})
 
     arms = [Arm(f"L={L:g}", spec=dataclasses.replace(config, system="linear",
