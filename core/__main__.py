@@ -130,6 +130,9 @@ def main(argv: list[str] | None = None) -> int:
                        help="a 3x4x3 sweep on embedded Ray against the same grid in-process")
     bench.add_argument("--arms-at-once", type=int, metavar="N",
                        help="train at most N of a run's models at once (1: one after another)")
+    bench.add_argument("--save-times", metavar="PATH",
+                       help="also write each lab's first-figure and full-picture seconds, with "
+                            "this machine, to PATH (the pages read assets/bench_times.json)")
     args = parser.parse_args(argv)
     for problem in settings_problems():
         print(f"warning: {problem}", file=sys.stderr)

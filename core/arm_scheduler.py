@@ -123,6 +123,19 @@ def in_context(fn: Callable, *, gate: StepGate | None = None,
     return lambda: context.run(run)
 
 
+def headline_done_entry(arms: list, headline, rivals_match_main: bool,
+                        series: str | None) -> dict | None:
+    """The progress entry that says the headline model has finished and its rivals go on
+    (the page says so while they train): None when there are no rivals, or when the
+    headline ended in a way that skips them. `headline` is its Trained, `series` the name
+    its last entry went out under (so the entry names no series the live chart lacks)."""
+    if len(arms) < 2 or headline is None or headline.log.status in ("stopped", "diverged"):
+        return None
+    same = rivals_match_main and all(a.steps is None for a in arms[1:])
+    return {"series": series or arms[0].name, "headline": arms[0].name,
+            "headline_done": headline.log.steps, "rivals_same_steps": same}
+
+
 def train_side_by_side(arms: list, launch: Callable, *, steps: int,
                        workers: Callable[[], int],
                        on_step: Callable | None, should_stop: Callable[[], bool] | None,
@@ -147,6 +160,7 @@ def train_side_by_side(arms: list, launch: Callable, *, steps: int,
     cond = threading.Condition()
     out_lock = threading.Lock()  # entries reach on_step one at a time
     gate = StepGate() if beside and rivals_match_main else None
+    headline_series: list[str | None] = [None]  # the series its last entry went out under
 
     def independent(i: int) -> bool:
         return arms[i].steps is not None or not rivals_match_main
@@ -172,6 +186,8 @@ def train_side_by_side(arms: list, launch: Callable, *, steps: int,
             series = f"{name} · {metrics['series']}" if metrics.get("series") else name
             with out_lock:
                 fractions[i] = frac
+                if i == 0:
+                    headline_series[0] = series
                 on_step(step, {**metrics, "series": series,
                                "progress": sum(s * f for s, f in zip(spans, fractions))})
         return report
@@ -192,6 +208,15 @@ def train_side_by_side(arms: list, launch: Callable, *, steps: int,
             finally:
                 if i == 0 and gate is not None and gate.final is None:
                     gate.ended(0, "failed")  # release the rivals held behind it
+                if i == 0 and on_step is not None and not stop():
+                    entry = headline_done_entry(arms, results[0], rivals_match_main,
+                                                headline_series[0])
+                    if entry is not None:
+                        with out_lock:
+                            fractions[0] = 1.0
+                            on_step(entry["headline_done"], {
+                                **entry,
+                                "progress": sum(s * f for s, f in zip(spans, fractions))})
                 with cond:
                     done.add(i)
                     fractions[i] = 1.0

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
-from core.arm_scheduler import arm_workers, train_side_by_side
+from core.arm_scheduler import arm_workers, headline_done_entry, train_side_by_side
 from core.contract import OnStep, Result, ShouldStop, config_dict
 from core.train import TrainLog, phase_reporter
 
@@ -86,6 +86,7 @@ def train_arms(arms: list[Arm], train_one: TrainOne, *, steps: int,
     total_weight = sum(a.weight for a in arms) or 1.0
     trained: list[Trained] = []
     base = 0.0
+    headline_series: dict = {}
     for i, arm in enumerate(arms):
         if i and (any(t.log.status == "stopped" for t in trained)
                   or (rivals_match_main and trained[0].log.status == "diverged")
@@ -98,9 +99,15 @@ def train_arms(arms: list[Arm], train_one: TrainOne, *, steps: int,
         else:
             arm_steps = steps
         span = arm.weight / total_weight
-        report = phase_reporter(on_step, arm.name, arm_steps, base, span)
+        out = _remembering(on_step, headline_series) if i == 0 else on_step
+        report = phase_reporter(out, arm.name, arm_steps, base, span)
         trained.append(_train_arm(train_one, arm, arm_steps, report, should_stop))
         base += span
+        if i == 0 and on_step is not None and not (should_stop is not None and should_stop()):
+            entry = headline_done_entry(arms, trained[0], rivals_match_main,
+                                        headline_series.get("series"))
+            if entry is not None:
+                on_step(entry["headline_done"], {**entry, "progress": base})
     return trained
 
 
@@ -111,6 +118,17 @@ def _train_arm(train_one: TrainOne, arm: Arm, steps: int, report, should_stop) -
     if result.live is None and "live" in captured:
         result.live = captured["live"]
     return result
+
+
+def _remembering(on_step: OnStep | None, seen: dict) -> OnStep | None:
+    """Pass entries on, keeping the series the last one went out under."""
+    if on_step is None:
+        return None
+
+    def forward(step: int, metrics: dict) -> None:
+        seen["series"] = metrics.get("series")
+        on_step(step, metrics)
+    return forward
 
 
 def _capturing(report: OnStep | None, captured: dict) -> OnStep:

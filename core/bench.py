@@ -3,7 +3,8 @@
 A student waits for the full picture (the headline model and its rivals), not only for the
 success criterion. For each lab's default this measures, on the run's own progress stream:
 
-- seconds to the first figure (the first entry carrying figure data, or the first measurement),
+- seconds to the first figure (the first entry carrying figure data, or the first measurement:
+  core.run_times.carries_figure, the definition the page's own run times use),
   to success (the training loop's own clock, `seconds_to_success`, else the run's wall time
   when it succeeded) and to the full picture (the whole run, rivals and final scoring included);
 - the floor: for every model the run trained, its median training step (sample a batch,
@@ -16,19 +17,23 @@ Speed is measured here, never asserted in tests.
 """
 from __future__ import annotations
 
+import datetime
 import json
+import os
 import platform
 import statistics
 import threading
 import time
 from collections import defaultdict
 from contextlib import nullcontext
+from pathlib import Path
 
 import torch
 
 from core.arm_scheduler import arm_workers, arms_at_once
 from core.device import device_label
 from core.labs import all_labs
+from core.run_times import bench_times_file, carries_figure
 
 
 class ProgressClock:
@@ -48,7 +53,7 @@ class ProgressClock:
         now = time.perf_counter()
         series = str(metrics.get("series", ""))
         with self._lock:
-            if self.first_figure_s is None and ("live" in metrics or metrics.get("eval")):
+            if self.first_figure_s is None and carries_figure(metrics):
                 self.first_figure_s = now - self.started
             if metrics.get("eval") or metrics.get("loss") is None:
                 return
@@ -137,6 +142,8 @@ def cmd_bench(args) -> int:
         title = (f"device: {device_label()}, torch {torch.__version__}, threads "
                  f"{torch.get_num_threads()}, {platform.processor() or platform.machine()}, "
                  f"models trained at once: up to {arm_workers()}")
+    if getattr(args, "save_times", None):
+        save_times(rows, args.save_times)
     return _report(rows, args.json, title,
                    ["lab", "success", "s to first figure", "s to success",
                     "s to full picture", "floor s", "full / floor", "costliest model",
@@ -147,6 +154,23 @@ def cmd_bench(args) -> int:
                               "—" if r["full_over_floor"] is None
                               else f"{r['full_over_floor']:.2f}",
                               _costliest(r["arms"]), r["picture"]])
+
+
+def save_times(rows: list[dict], path: str) -> None:
+    """Write the times the lab pages quote for their default demos (assets/bench_times.json):
+    measured here, so run it on the machine that serves the pages, with nothing else
+    running. Labs not benched this time keep their rows from the file already there."""
+    from core.run_times import load_bench_times
+    device = device_label()
+    cores = os.cpu_count()
+    data = bench_times_file(
+        rows, machine=(f"{cores} CPU cores, {'no GPU' if device == 'CPU' else device}, "
+                       f"torch {torch.__version__}"),
+        cpu_cores=cores, device=device, torch_version=torch.__version__,
+        date=datetime.date.today().isoformat())
+    kept = load_bench_times(Path(path)).get("labs", {})
+    data["labs"] = {**kept, **data["labs"]}
+    Path(path).write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
 
 
 def _report(rows: list[dict], as_json: bool, title: str, headers: list[str], cells) -> int:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from core import settings
 from core.contract import Job, Result
+from core.run_times import RunTimes, carries_figure
 from core.slots import SLOTS, RunRefused, Ticket, max_concurrent_runs
 
 __all__ = ["Job", "Run", "RunRefused", "SLOTS", "STOP_REASONS", "Snapshot", "Viewer",
@@ -83,7 +84,10 @@ class Run:
         self._last_seen = time.monotonic()  # when nobody has looked yet: the start
         self._seen: dict[object, float] = {}  # viewer token -> its last snapshot or heartbeat
         self._seen_lock = threading.Lock()
+        self._created_at = time.monotonic()
         self._started_at: float | None = None
+        self._first_figure_at: float | None = None
+        self._ended_at: float | None = None
         self._ticket: Ticket | None = None
         self._reason_lock = threading.Lock()  # never held while taking another lock
         self._first_reason: str | None = None
@@ -181,9 +185,12 @@ class Run:
         return ""
 
     def _on_step(self, step: int, metrics: dict) -> None:
+        figure = carries_figure(metrics)
         metrics = dict(metrics)
         live = metrics.pop("live", None)
         with self._lock:
+            if figure and self._first_figure_at is None:
+                self._first_figure_at = time.monotonic()
             self._step = max(self._step, step)
             self._latest = metrics
             self._history.append(metrics)
@@ -208,6 +215,8 @@ class Run:
                 self._state = "running"
                 self._started_at = time.monotonic()
             result = self._execute()
+            with self._lock:
+                self._ended_at = time.monotonic()
             reason = self._first_reason if result.status == "stopped" else None
             if reason == "time_cap":
                 result.message = (self._stop_message(reason, queued=False) + " "
@@ -239,6 +248,19 @@ class Run:
             return self._job(self._on_step, self._should_stop)
         from core.remote_run import run_on_cluster  # Ray loads only on a cluster's server
         return run_on_cluster(self._job, self._on_step, self._should_stop, address)
+
+    def times(self) -> RunTimes | None:
+        """Its first-figure and whole-picture seconds, counted from the start of training
+        (core.run_times), for a run that trained to its end; None for any other."""
+        with self._lock:
+            if (self._state not in ("succeeded", "completed") or self._started_at is None
+                    or self._ended_at is None):
+                return None
+            first = (None if self._first_figure_at is None
+                     else self._first_figure_at - self._started_at)
+            return RunTimes(first_figure_s=first,
+                            full_picture_s=self._ended_at - self._started_at,
+                            queued_s=self._started_at - self._created_at)
 
     def running_for(self) -> float:
         """Seconds since the run left the queue (0 while it waits)."""

@@ -6,6 +6,10 @@ Train whose identity matches a run training now joins it as another `Viewer` (th
 its history so far, then follows it live); one matching a run that finished on this server
 (the last `FINISHED_KEPT`, in memory) gets its Result at once. Only the starter's run holds a
 ticket in the slot queue, so the per-session and per-address limits count a joined run once.
+
+It also keeps, per identity, how long the last `TIMES_KEPT` runs that trained to their end
+took to their first figure and to their whole picture (core.run_times), for the page to quote
+beside Train.
 """
 from __future__ import annotations
 
@@ -13,18 +17,21 @@ import functools
 import hashlib
 import json
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from typing import Callable
 
 import numpy as np
 
 from core.contract import Result, config_dict
 from core.precompute import code_version
+from core.run_times import RunTimes
 from core.runs import Run, Viewer
 
 FINISHED_KEPT = 32  # a lecture's presets, each a few hundred kB of history and figure data
 # A run that ended this way would end the same way again: worth showing to the next Train.
 _REPEATABLE = ("succeeded", "completed", "diverged")
+TIMES_KEPT = 5  # runs per identity whose times are kept
+TIMED_KEPT = 512  # identities whose times are kept (a few hundred bytes each)
 
 
 def lab_data(lab) -> dict:
@@ -63,6 +70,7 @@ class SharedRuns:
         self._live: dict[str, Run] = {}
         self._finished: OrderedDict[str, Result] = OrderedDict()
         self._kept = kept
+        self._times: OrderedDict[str, deque[RunTimes]] = OrderedDict()
 
     def join_or_start(self, identity: str, make_run: Callable[[], Run]
                       ) -> tuple[Viewer | None, Result | None, bool]:
@@ -86,7 +94,14 @@ class SharedRuns:
 
     def _finish(self, identity: str, run: Run) -> None:
         snap = run.snapshot()
+        times = run.times()
         with self._lock:
+            if times is not None:
+                kept = self._times.setdefault(identity, deque(maxlen=TIMES_KEPT))
+                kept.append(times)
+                self._times.move_to_end(identity)
+                while len(self._times) > TIMED_KEPT:
+                    self._times.popitem(last=False)
             if self._live.get(identity) is run:
                 del self._live[identity]
             if snap.result is not None and snap.result.status in _REPEATABLE:
@@ -98,6 +113,11 @@ class SharedRuns:
     def finished(self, identity: str) -> Result | None:
         with self._lock:
             return self._finished.get(identity)
+
+    def times(self, identity: str) -> list[RunTimes]:
+        """The times of the last runs of `identity` that trained to their end, oldest first."""
+        with self._lock:
+            return list(self._times.get(identity, ()))
 
     def live(self) -> int:
         with self._lock:

@@ -4,18 +4,35 @@ from pathlib import Path
 import streamlit as st
 
 from core.labs.catalog import grouped_cards, lab_cards
+from core.run_times import bench_ranges, load_bench_times, machine_words
 from ui.lab_page import use_router
 
 PAGES = Path(__file__).parent
 
 use_router()
 st.title("RNN Lab")
+# the slowest picture a class saw in a browser (README, top: Gradient Flow, a class pressing Train)
+CLASS_WORST_S = 80
+
+
+def how_long() -> str:
+    """How long Train takes, from the bench's shipped times (nothing made up without them)."""
+    data = load_bench_times()
+    ranges = bench_ranges(data)
+    if ranges is None:
+        return "Each lab's page says beside **Train** how long its runs took."
+    first, shortest, longest = ranges
+    return (f"Measured by the bench on {machine_words(data)}, a lab's default demo shows its "
+            f"first figure within {first:.1f} s of the start of training and its whole picture "
+            f"after {shortest:.1f}–{longest:.1f} s; with a class pressing Train on the same "
+            f"server it took up to {CLASS_WORST_S} s. Each lab's page says beside **Train** how "
+            "long its runs took.")
+
+
 st.markdown(
     "Train small recurrent networks live, then look inside them. Each lab asks one question "
-    "about an architecture, trains a real model live when you press **Train** (the first "
-    "steps show at once; the finished picture takes from a few seconds to a minute or more, "
-    "by lab and by how many share the server), and shows the measurement next to the theory "
-    "it checks.")
+    "about an architecture, trains a real model live when you press **Train**, and shows the "
+    "measurement next to the theory it checks. " + how_long())
 
 labs = [card for card in lab_cards() if (PAGES / f"{card.id}.py").exists()]
 for group, cards in grouped_cards(labs).items():

@@ -25,6 +25,7 @@ from core.contract import config_dict
 from core.measure import skipped_note
 from core.precompute import load_cached
 from core.runs import SLOTS, Run, RunRefused, Viewer, max_concurrent_runs
+from core.run_times import bench_caption, load_bench_times, server_caption
 from core.shared_runs import SHARED, lab_data, run_identity
 from core.viz.common import live_loss_chart
 from ui.client import browser_id, client_address
@@ -111,6 +112,10 @@ def _panel(lab, config, *, key: str, job, total_steps: int, label: str, buttons,
             place.warning(refused, icon=":material/block:")
         if shared:
             place.info(shared, icon=":material/group:")
+    if precomputed:  # the main run: how long it takes, beside its Train button
+        said = times_caption(lab, config, identity)
+        if said:
+            buttons.caption(said)
 
     result = st.session_state.get(result_key)
     if precomputed and not active:
@@ -156,6 +161,29 @@ def _buttons(buttons, key: str, label: str, active: bool, blocked: bool, train_a
                        help="A new seed (new data and initial weights): a run of your own "
                             "rather than the one others with these settings share.")
     return stop
+
+
+def times_caption(lab, config, identity: str | None) -> str:
+    """How long Train takes to the first figure and to the whole picture, from the best
+    source there is: the last runs of exactly these settings on this server, else, for the
+    lab's default demo, the bench's numbers shipped with the code (and the machine they were
+    measured on). Other settings on a server that has not run them: nothing ("")."""
+    if identity is not None:
+        records = SHARED.times(identity)
+        if records:
+            return server_caption(records)
+    if lab_data(lab) or config_dict(config) != _default_config(lab):
+        return ""
+    return bench_caption(_bench_times(), lab.id)
+
+
+def _default_config(lab) -> dict:
+    return config_dict(lab.make_config({}))
+
+
+@functools.cache
+def _bench_times() -> dict:
+    return load_bench_times()
 
 
 def _fresh_seed(key: str) -> None:
@@ -251,10 +279,27 @@ def _live_fragment(run: Viewer, key: str, result_key: str, headline, config: dic
         progress = snap.latest.get("progress")
         if progress is None:
             progress = snap.step / snap.total_steps if snap.total_steps else 0.0
+        # in the progress bar's own line: a line more here would push the headline figure
+        # below a projector's first screen
+        done = headline_done(snap.history)
         st.progress(min(max(float(progress), 0.0), 1.0),
                     text=f"Training — step {snap.step}"
-                         + (f" of {snap.total_steps}" if snap.total_steps else ""))
+                         + (f" of {snap.total_steps}" if snap.total_steps else "")
+                         + (f". {done}" if done else ""))
     _charts(snap.history, snap.live, config, headline, key)
+
+
+def headline_done(history: list) -> str | None:
+    """While a run's rivals train after its headline model: a line saying so (the headline
+    figure already shows the headline model finished). None before that, or with no rivals."""
+    entry = next((h for h in reversed(history) if "headline_done" in h), None)
+    if entry is None:
+        return None
+    name = str(entry.get("headline") or entry.get("series") or "headline model")
+    if entry.get("rivals_same_steps"):
+        return (f"The headline model ({name}) is done; its rivals train the same "
+                f"{entry['headline_done']} steps")
+    return f"The headline model ({name}) is done; the models it is compared with still train"
 
 
 def _keep(snap, key: str, result_key: str) -> None:
