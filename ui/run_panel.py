@@ -114,8 +114,8 @@ def _panel(lab, config, *, key: str, job, total_steps: int, label: str, buttons,
             place.info(shared, icon=":material/group:")
     if precomputed:  # the main run: how long it takes, beside its Train button
         said = times_caption(lab, config, identity)
-        if said:
-            buttons.caption(said)
+        for place, _ in places if said else ():  # a phone's Train too
+            place.caption(said)
 
     result = st.session_state.get(result_key)
     if precomputed and not active:
