@@ -111,8 +111,8 @@ def headline(live: dict, config: dict) -> go.Figure:
     return fig
 
 
-COMPARE_PLOT_PX = 220  # the compare figure's plot height, about (360 px less title and labels)
-LABEL_GAP_PX = 16  # one line of annotation text
+COMPARE_PLOT_PX = 190  # its plot height, about: 360 px less the title and two-line labels
+LABEL_GAP_PX = 19  # one line of annotation text and a pixel or two
 
 
 def compare_figure(result) -> go.Figure:
