@@ -9,7 +9,7 @@ from core.analysis.stack_trace import (action_agreement, correct_strings, depth_
                                        exact_actions, fraction_by_length, live_trace, pearson,
                                        score_strings, trace_string)
 from core.models.stack_rnn import StackRNN, stack_update
-from core.tasks.dyck import (LANGUAGES, PAIRS, batch_slice, encode, make_negative,
+from core.tasks.dyck import (LANGUAGES, PAIRS, alphabet, batch_slice, encode, make_negative,
                              negative_kinds, random_balanced, run_stack, sample_strings,
                              state_names, validate)
 
@@ -83,6 +83,28 @@ def test_sample_mix_and_encoding():
     assert bool((batch.state[short, 4:] == -100).all()) and bool((batch.x[short, 4:] == 0).all())
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_encoding_equals_one_character_at_a_time(language):
+    """The batch tensors, filled whole-batch, against filling them character by character
+    from the exact algorithm."""
+    strings = sample_strings(50, [2, 6, 12], language, torch.Generator().manual_seed(4))
+    batch = encode(strings, language)
+    chars, T = alphabet(language), max(map(len, strings))
+    x = torch.zeros(len(strings), T, len(chars))
+    state = torch.full((len(strings), T), -100, dtype=torch.long)
+    depth = torch.zeros(len(strings), T)
+    for b, s in enumerate(strings):
+        ref = run_stack(s, language)
+        for t, c in enumerate(s):
+            x[b, t, chars.index(c)] = 1.0
+            state[b, t], depth[b, t] = ref.state[t], ref.depth[t]
+    label = torch.tensor([int(run_stack(s, language).balanced) for s in strings])
+    lengths = torch.tensor([len(s) for s in strings])
+    for got, want in ((batch.x, x), (batch.state, state), (batch.depth, depth),
+                      (batch.label, label), (batch.lengths, lengths)):
+        assert got.dtype == want.dtype and torch.equal(got, want)
+
+
 def test_validate_names_the_bad_characters():
     with pytest.raises(ValueError, match="'x'"):
         validate("(x)", "dyck1")
@@ -102,6 +124,53 @@ def test_soft_stack_update_matches_hand_computation():
     assert abs(float(stack[0, :, 1].sum()) - (1 + 0.5 - 0.3)) < 1e-6  # height: +push -pop
     stack = stack_update(stack, torch.tensor([[0.0, 1.0, 0.0]]), torch.tensor([[0.9, 1.0]]))
     assert torch.allclose(stack[0], torch.tensor([[0.35, 0.5], [0, 0], [0, 0]]), atol=1e-6)
+
+
+def reference_forward(model: StackRNN, x: torch.Tensor):
+    """The model's equations as the module docstring writes them, one character and one
+    operation at a time, on a stack of the model's full capacity: (logits, actions, stacks)."""
+    B, T, _ = x.shape
+    h = torch.zeros(B, model.hidden)
+    stack = torch.zeros(B, model.capacity, model.width + 1)
+    top = lambda s: s[:, :model.read_depth].reshape(B, -1)  # noqa: E731
+    outs, acts, stacks = [], [], []
+    for t in range(T):
+        h = torch.tanh(model.input(x[:, t]) + model.recur(h) + model.read(top(stack)))
+        actions = torch.softmax(model.action(h), dim=-1)
+        value = torch.cat([torch.sigmoid(model.push_value(h)), torch.ones(B, 1)], dim=-1)
+        push = torch.cat([value.unsqueeze(1), stack[:, :-1]], dim=1)
+        pop = torch.cat([stack[:, 1:], torch.zeros_like(stack[:, :1])], dim=1)
+        stack = (actions[:, 0, None, None] * push + actions[:, 1, None, None] * pop
+                 + actions[:, 2, None, None] * stack)
+        outs.append(torch.cat([h, top(stack)], dim=-1))
+        acts.append(actions)
+        stacks.append(stack)
+    return model.head(torch.stack(outs, 1)), torch.stack(acts, 1), torch.stack(stacks, 1)
+
+
+@pytest.mark.parametrize("capacity", [52, 12])  # deeper than the strings, and shallower
+def test_forward_equals_the_equations_step_by_step(capacity):
+    """The forward pass (fused products, one padded tensor per stack update) gives the same
+    logits, trace and gradients as the equations computed naively."""
+    torch.manual_seed(0)
+    model = StackRNN(4, 16, 4, width=2, capacity=capacity, noop_bias=-1.0)
+    with torch.no_grad():
+        model.recur.weight.normal_(0, 0.3)  # not the zero start: exercise every product
+    batch = encode(sample_strings(32, [2, 8, 20], "dyck2", torch.Generator().manual_seed(2)),
+                   "dyck2")
+    logits_ref, actions_ref, stacks_ref = reference_forward(model, batch.x)
+    grads_ref = torch.autograd.grad(logits_ref.square().mean(), list(model.parameters()))
+    logits = model(batch.x)
+    grads = torch.autograd.grad(logits.square().mean(), list(model.parameters()))
+    traced, trace = model(batch.x, trace=True)
+    assert torch.allclose(logits, logits_ref, atol=1e-6)
+    assert torch.equal(logits, traced)
+    assert torch.allclose(trace.actions, actions_ref, atol=1e-6)
+    assert trace.occupancy.shape == stacks_ref[..., -1].shape
+    assert torch.allclose(trace.occupancy, stacks_ref[..., -1], atol=1e-6)
+    assert torch.allclose(trace.values, stacks_ref[..., :-1], atol=1e-6)
+    for g, g_ref in zip(grads, grads_ref):
+        assert torch.allclose(g, g_ref, atol=1e-6, rtol=1e-5)
 
 
 def hand_wired_stack(push_on_openers: bool = True) -> StackRNN:

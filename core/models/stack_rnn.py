@@ -28,11 +28,15 @@ MODELS = ("stack", "lstm", "rnn")
 
 def stack_update(stack: torch.Tensor, actions: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
     """One soft stack step. stack (B, D, C): D cells from the top, C channels; actions
-    (B, 3) = (push, pop, no-op) probabilities; value (B, C) the cell a push puts on top."""
-    push = torch.cat([value.unsqueeze(1), stack[:, :-1]], dim=1)
-    pop = torch.cat([stack[:, 1:], torch.zeros_like(stack[:, :1])], dim=1)
-    p_push, p_pop, p_noop = (actions[:, i].view(-1, 1, 1) for i in range(3))
-    return p_push * push + p_pop * pop + p_noop * stack
+    (B, 3) = (push, pop, no-op) probabilities; value (B, C) the cell a push puts on top.
+
+    The three candidate stacks are windows of one padded tensor [value; stack; 0]: a push
+    shifts everything down one cell, a pop up one, a no-op keeps it."""
+    B, D, C = stack.shape
+    padded = torch.cat([value.unsqueeze(1), stack, stack.new_zeros(B, 1, C)], dim=1)
+    p_push, p_pop, p_noop = actions.reshape(B, 3, 1, 1).unbind(1)
+    return torch.addcmul(torch.addcmul(p_push * padded[:, :D], p_pop, padded[:, 2:]),
+                         p_noop, padded[:, 1:D + 1])
 
 
 @dataclass
@@ -68,19 +72,30 @@ class StackRNN(nn.Module):
         return stack[:, :self.read_depth].reshape(stack.shape[0], -1)
 
     def forward(self, x: torch.Tensor, trace: bool = False):
-        """Logits (B, T, classes); with trace=True also the StackTrace."""
-        B, T, _ = x.shape
-        h = x.new_zeros(B, self.hidden)
-        stack = x.new_zeros(B, self.capacity, self.width + 1)
+        """Logits (B, T, classes); with trace=True also the StackTrace.
+
+        Written for few operations per character: at these sizes a training step costs
+        about as much per small tensor operation (and its autograd node) as for its
+        arithmetic. So the recurrent and read weights act on z = [h, top of the stack] in
+        one matrix product, the action and push-value weights on h in another, and z is
+        also the read-out's input. The same equations as above, to rounding."""
+        B = x.shape[0]
+        cell = self.width + 1
+        recur = torch.cat([self.recur.weight, self.read.weight], dim=1).t()
+        act_push = torch.cat([self.action.weight, self.push_value.weight]).t()
+        act_push_bias = torch.cat([self.action.bias, self.push_value.bias])
+        z = x.new_zeros(B, self.hidden + self.read_depth * cell)  # [h_0, top(s_0)]
+        stack = x.new_zeros(B, self.capacity, cell)
         ones = x.new_ones(B, 1)
-        drive = self.input(x)
         outs, acts, stacks = [], [], []
-        for t in range(T):
-            h = torch.tanh(drive[:, t] + self.recur(h) + self.read(self._top(stack)))
-            actions = torch.softmax(self.action(h), dim=-1)
-            value = torch.cat([torch.sigmoid(self.push_value(h)), ones], dim=-1)
+        for drive in self.input(x).unbind(1):
+            h = torch.tanh(torch.addmm(drive, z, recur))
+            both = torch.addmm(act_push_bias, h, act_push)
+            actions = torch.softmax(both[:, :3], dim=-1)
+            value = torch.cat([torch.sigmoid(both[:, 3:]), ones], dim=-1)
             stack = stack_update(stack, actions, value)
-            outs.append(torch.cat([h, self._top(stack)], dim=-1))
+            z = torch.cat([h, self._top(stack)], dim=-1)
+            outs.append(z)
             if trace:
                 acts.append(actions)
                 stacks.append(stack)

@@ -195,27 +195,31 @@ class DyckBatch:
 def encode(strings: list[str], language: str, device=None) -> DyckBatch:
     """One-hot inputs and the exact algorithm's targets, padded to the longest string.
 
-    Built as plain lists and made into tensors once, on `device` (CPU when None), so no
-    tensor lands on whatever default device the process has set."""
+    The targets come from the exact algorithm, string by string; the tensors are filled in
+    a few whole-batch operations (a batch is built every training step, for every model),
+    on the CPU and moved to `device` (CPU when None) once, so no tensor lands on whatever
+    default device the process has set."""
     chars = alphabet(language)
-    T = max(len(s) for s in strings)
+    B, T = len(strings), max(len(s) for s in strings)
+    sizes = [len(s) for s in strings]
+    refs = [run_stack(s, language) for s in strings]
+    flat = "".join(strings)
+    index = {c: i for i, c in enumerate(chars)}
+    codes = torch.tensor([index[c] for c in flat], dtype=torch.long, device="cpu")
+    lengths = torch.tensor(sizes, dtype=torch.long, device="cpu")
+    within = torch.arange(T, device="cpu") < lengths.unsqueeze(1)  # (B, T), row-major = flat
+    x = torch.zeros(B, T, len(chars), device="cpu")
+    x[within] = torch.nn.functional.one_hot(codes, len(chars)).float()
+    state = torch.full((B, T), IGNORE, dtype=torch.long, device="cpu")
+    state[within] = torch.tensor([k for r in refs for k in r.state], dtype=torch.long,
+                                 device="cpu")
+    depth = torch.zeros(B, T, device="cpu")
+    depth[within] = torch.tensor([d for r in refs for d in r.depth], dtype=torch.float32,
+                                 device="cpu")
+    label = torch.tensor([int(r.balanced) for r in refs], dtype=torch.long, device="cpu")
     device = device if device is not None else "cpu"
-    x = [[[0.0] * len(chars) for _ in range(T)] for _ in strings]
-    state = [[IGNORE] * T for _ in strings]
-    depth = [[0.0] * T for _ in strings]
-    label = []
-    for b, s in enumerate(strings):
-        ref = run_stack(s, language)
-        for t, c in enumerate(s):
-            x[b][t][chars.index(c)] = 1.0
-        state[b][:len(s)] = ref.state
-        depth[b][:len(s)] = [float(d) for d in ref.depth]
-        label.append(int(ref.balanced))
-    return DyckBatch(x=torch.tensor(x, device=device),
-                     state=torch.tensor(state, dtype=torch.long, device=device),
-                     label=torch.tensor(label, dtype=torch.long, device=device),
-                     depth=torch.tensor(depth, device=device),
-                     lengths=torch.tensor([len(s) for s in strings], device=device))
+    return DyckBatch(x=x.to(device), state=state.to(device), label=label.to(device),
+                     depth=depth.to(device), lengths=lengths.to(device))
 
 
 def batch_slice(batch: DyckBatch, start: int, stop: int) -> DyckBatch:
