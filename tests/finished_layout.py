@@ -4,7 +4,8 @@ Shared by the layout browser test and by hand: `problems(page)` lists, in words,
 - text cut with an ellipsis (a metric label such as "Largest spectral radius over gate …"),
 - tabs pushed out of sight by the tab row ("Theory" or "Export" off its right end),
 - in every Plotly figure, an annotation over another annotation, over a bar's value label or
-  under the legend, a legend over the x-axis title, and a drawn line through an
+  under the legend or the title, a legend over the x-axis title, a y-axis title taller than
+  its plot running into the title, and a drawn line through an
   annotation's text (the GRU line through "marked symbol").
 """
 from __future__ import annotations
@@ -39,6 +40,7 @@ _PROBLEMS_JS = """() => {
       .map(g => ({box: r(g), text: text(g)})).filter(a => a.text);
     const labels = [...fig.querySelectorAll('.bartext, .textpoint text')].filter(shown)
       .map(el => ({box: r(el), text: text(el)}));
+    const head = fig.querySelector('.gtitle');
     const legend = fig.querySelector('.legend .bg');
     const xtitle = fig.querySelector('.g-xtitle text');
     notes.forEach((a, j) => {
@@ -46,9 +48,14 @@ _PROBLEMS_JS = """() => {
         out.push(`${where}: annotations "${a.text}" and "${b.text}" overlap`); });
       labels.forEach(l => { if (overlap(a.box, l.box))
         out.push(`${where}: annotation "${a.text}" covers the label "${l.text}"`); });
+      if (head && shown(head) && overlap(a.box, r(head)))
+        out.push(`${where}: the title covers annotation "${a.text}"`);
       if (legend && shown(legend) && overlap(a.box, r(legend)))
         out.push(`${where}: the legend covers annotation "${a.text}"`);
     });
+    const ytitle = fig.querySelector('.g-ytitle text');
+    if (head && ytitle && shown(head) && overlap(r(head), r(ytitle)))
+      out.push(`${where}: the y-axis title runs into the title`);
     if (legend && xtitle && shown(legend) && overlap(r(legend), r(xtitle)))
       out.push(`${where}: the legend covers the x-axis title`);
     // A line through an annotation's text: sample each drawn line in screen coordinates.

@@ -19,6 +19,11 @@ PAGE_CSS = """
 [data-testid="stSidebar"] button[data-variant="pills"] p { white-space: normal;
   overflow: visible; text-overflow: clip; text-align: left; }
 [data-testid="stTabs"] [role="tablist"] { flex-wrap: wrap; row-gap: 0.2rem; }
+/* A row of five metrics on a tablet's main area cut labels and numbers ("ELBO (n…", "-46…"):
+   labels wrap, and values shrink with the window instead. */
+[data-testid="stMetricLabel"] * { white-space: normal; overflow: visible; text-overflow: clip; }
+[data-testid="stMetricValue"] { font-size: clamp(1.1rem, 2.5vw, 2.25rem); }
+[data-testid="stMetricValue"] * { overflow: visible; text-overflow: clip; }
 /* Train and Stop are drawn twice: in the sidebar, and in the main area for a phone, where
    Streamlit folds the sidebar away (below 768 px). */
 .st-key-phone-run-buttons,

@@ -41,7 +41,7 @@ ABANDON_AFTER_S = settings.abandon_seconds()
 # A shared server gives each run at most this much training time (the largest settings would
 # otherwise hold a slot for the better part of an hour).
 MAX_RUN_S = settings.max_run_seconds()
-HEADLINE_HEIGHT = 340
+HEADLINE_HEIGHT = 400  # at 340 a projector's legend of four models left the plot 130 px
 LIVE_CHART_HEIGHT = 250
 
 _STATUS = {
@@ -129,7 +129,7 @@ def _panel(lab, config, *, key: str, job, total_steps: int, label: str, buttons,
     elif run is not None or result is not None:
         with view:
             _finished_view(run, result, headline, study=not precomputed,
-                           verdict=None if not precomputed else lab.verdict, lab=lab)
+                           verdict=None if not precomputed else lab.verdict, lab=lab, key=key)
     elif idle:
         view.info(idle, icon=":material/play_arrow:")
         if headline[0] is not None:
@@ -318,7 +318,7 @@ def _store_result(key: str, result, identity: str | None) -> None:
 
 
 def _finished_view(run: Viewer | None, result, headline, study: bool = False,
-                   verdict=None, lab=None) -> None:
+                   verdict=None, lab=None, key: str = "") -> None:
     snap = run.snapshot() if run is not None else None
     # The figures come first, the verdict right under them, on every screen: on a projector
     # (720 pixels, present mode's larger type) a verdict of three or four lines above them
@@ -326,7 +326,8 @@ def _finished_view(run: Viewer | None, result, headline, study: bool = False,
     # and on a phone it pushed the whole headline below the first screen.
     _result_charts(result, headline)
     _status_lines(snap, result, study, verdict)
-    show_trained_with(result, lab)  # what each model was trained with, under its verdict
+    # what each model was trained with, under its verdict (a study's panel has its own key)
+    show_trained_with(result, lab, key or result.lab)
 
 
 def _status_lines(snap, result, study: bool, verdict) -> None:

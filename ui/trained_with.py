@@ -72,12 +72,13 @@ def _value(value) -> str:
     return str(value)
 
 
-def show_trained_with(result, lab=None) -> None:
-    """The lines as captions under a heading, in a container the page tests find by key."""
+def show_trained_with(result, lab=None, key: str = "") -> None:
+    """The lines as captions under a heading, in a container the page tests find by key
+    (`trained-with-<key>`: the lab's id for its main run, the panel's for a study)."""
     lines = trained_with_lines(result, lab)
     if not lines:
         return
-    with st.container(key=f"trained-with-{result.lab}"):
+    with st.container(key=f"trained-with-{key or result.lab}"):
         st.caption("Trained with (each model):")
         for line in lines:
             st.caption(escape_markdown(line))

@@ -38,12 +38,12 @@ def headline(live: dict, config: dict) -> go.Figure:
     exact-match accuracy of every model on held-out inputs of each length, the training
     lengths shaded; the no-attention curve falls where one vector stops holding the input."""
     mapped = next(((name, d) for name, d in live.items() if d.get("attention")), None)
-    # Short subplot titles and the accuracy axis on the right: on a phone's 360 pixels the
-    # two titles ran into each other and the accuracy axis title lay over the map.
-    left = (f"{mapped[0]} attention, step {mapped[1]['step']}" if mapped
-            else "attention on the probe")
+    # Short two-line subplot titles and the accuracy axis on the right: in a tablet's or a
+    # phone's narrow figure the two titles ran into each other and the accuracy axis title
+    # lay over the map.
+    left = f"attention<br>step {mapped[1]['step']}" if mapped else "attention<br>on the probe"
     fig = make_subplots(rows=1, cols=2, column_widths=[0.44, 0.56], horizontal_spacing=0.1,
-                        subplot_titles=(left, "held-out accuracy"))
+                        subplot_titles=(left, "held-out<br>accuracy"))
     if mapped:
         d = mapped[1]
         fig.add_trace(_heatmap(d["attention"], d["input"], d["output"], showscale=False),
@@ -69,8 +69,12 @@ def headline(live: dict, config: dict) -> go.Figure:
                      range=[low - 0.7, longest + 0.7])
     fig.update_yaxes(title_text="exact-match accuracy", range=[-0.03, 1.05], row=1, col=2,
                      side="right")
-    fig.update_annotations(font_size=13)
-    fig.update_layout(margin=dict(l=10, r=10, t=30, b=10),
+    fig.update_annotations(font_size=12)
+    # each subplot's title at its outer edge, so a narrow figure keeps the two apart
+    left_title, right_title = fig.layout.annotations[:2]
+    left_title.update(x=fig.layout.xaxis.domain[0], xanchor="left")
+    right_title.update(x=fig.layout.xaxis2.domain[1], xanchor="right")
+    fig.update_layout(margin=dict(l=10, r=10, t=44, b=10),
                       legend=dict(orientation="h", y=-0.3, x=1.0, xanchor="right"))
     return fig
 

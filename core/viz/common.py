@@ -39,6 +39,7 @@ def legend_entry(fig: go.Figure, name: str, *, dash: str | None = None, color: s
     return fig
 
 
+TOP_LABEL_PX = 20  # a line of subplot title at plotly's 16 px
 TITLE_LINE_CHARS = 42  # what a phone's 360 pixels show of a title at plotly's title size
 
 
@@ -50,8 +51,14 @@ def style(fig: go.Figure, title: str, x: str, y: str, height: int = 320) -> go.F
     # standing on the plot's top edge, with the margin grown to hold it: at plotly's default
     # place a two-line title grew upward out of the figure, and the page cut its first
     # line off (anchoring it at the figure's top edge did the same)
+    # Labels standing on the plot's top edge (a top row's subplot titles) would sit under
+    # the title: it is lifted above them; otherwise it keeps a few pixels off a label that
+    # hangs inside the plot from that edge (its descenders touched the anomaly kinds).
+    on_top = max([(a.text or "").count("<br>") + 1 for a in fig.layout.annotations
+                  if a.yref == "paper" and a.yanchor == "bottom" and (a.y or 0) >= 0.99],
+                 default=0)
     fig.update_layout(title=dict(text=wrap_title(title), automargin=True, yref="paper", y=1,
-                                 yanchor="bottom"),
+                                 yanchor="bottom", pad=dict(b=6 + TOP_LABEL_PX * on_top)),
                       xaxis_title=x, yaxis_title=y, height=height,
                       margin=dict(l=10, r=10, t=40, b=10),
                       legend=dict(orientation="h", yref="container", y=0, yanchor="bottom",

@@ -52,7 +52,8 @@ def logo_figure(logos: dict, model: str) -> go.Figure:
     def title(motif: str) -> str:
         found = logos[motif]
         moved = f", shifted {found['shift']:+d}" if found["shift"] else ""
-        return (f"{model} filter {found['filter']} (similarity {found['similarity']:.2f}"
+        # two lines: on a phone's half width one ran into the planted motif's title
+        return (f"{model} filter {found['filter']}<br>(similarity {found['similarity']:.2f}"
                 f"{moved})")
     fig = make_subplots(rows=2, cols=2, horizontal_spacing=0.08, vertical_spacing=0.22,
                         subplot_titles=[f"planted A ({logos['A']['consensus']})", title("A"),

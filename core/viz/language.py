@@ -106,7 +106,7 @@ def headline(live: dict, config: dict) -> go.Figure:
     fig.update_yaxes(title_text="held-out bits/char", range=[0, top], row=1, col=1)
     fig.update_xaxes(title_text="temperature T", row=1, col=2)
     fig.update_yaxes(title_text="entropy (bits)", rangemode="tozero", row=1, col=2)
-    fig.update_layout(margin=dict(l=10, r=10, t=78, b=10), title=dict(y=0.98, yanchor="top"),
+    fig.update_layout(margin=dict(l=10, r=10, t=78, b=10), title=dict(yref="container", y=0.98, yanchor="top"),
                       legend=dict(orientation="h", y=-0.3, x=0, yanchor="top"))
     return fig
 

@@ -61,7 +61,9 @@ def pr_curves(result) -> go.Figure:
                                  line_color=pal.color(name, i),
                                  name=f"{name} (AP {result.metrics['score_by_model'][name]:.2f})"))
     rate = result.metrics["all_negative_pr_auc"]
-    fig.add_hline(y=rate, line_dash="dot", annotation_text=f"event rate {rate:.3f}")
+    fig.add_hline(y=rate, line_dash="dot", line_color=pal.REFERENCE)
+    legend_entry(fig, f"all-negative: precision = event rate {rate:.3f}", dash="dot",
+                 color=pal.REFERENCE)
     fig.update_xaxes(range=[0, 1])
     fig.update_yaxes(range=[0, 1.02])
     return style(fig, "Precision against recall on the test streams, every threshold",

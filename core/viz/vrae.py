@@ -39,8 +39,9 @@ def headline(live: dict, config: dict) -> go.Figure:
                      "point on the path (λ)")
     fig = path_figure(data)
     fig.update_layout(title_text=wrap_title(
-        f"{_pair_title(data)} · step {data['step']} · w = {data['kl_weight']:.2f} · "
-        f"validation KL = {data['kl']:.2f} nats"))
+        # no break inside "w = 1.00" or "KL = 0.25 nats" (non-breaking spaces)
+        f"{_pair_title(data)} · step {data['step']} · w\u00a0=\u00a0{data['kl_weight']:.2f} · "
+        f"validation KL\u00a0=\u00a0{data['kl']:.2f}\u00a0nats"))
     return fig
 
 
@@ -72,7 +73,7 @@ def path_figure(path: dict) -> go.Figure:
     fig.update_yaxes(tickvals=[-k * ROW_OFFSET for k in range(len(decoded))],
                      ticktext=[f"λ={lam:.2f}" for lam in lams], zeroline=False)
     return style(fig, f"Path {_pair_title(path)}: decoded along z_λ", "time step",
-                 "point on the path (curves shifted)", height=340)
+                 "path point λ (shifted)", height=340)
 
 
 def _letter_grid(path: dict) -> go.Figure:
