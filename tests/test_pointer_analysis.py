@@ -218,3 +218,33 @@ def test_evaluation_stops_between_lengths():
     batches = sample_by_length(task, range(3, 9), 4, torch.Generator().manual_seed(0), "cpu")
     assert sorted(score_batches(model, task, batches, True, stop_after(3))) == [3, 4, 5]
     assert sorted(score_batches(model, task, batches, True)) == list(range(3, 9))
+
+
+@pytest.mark.parametrize("decoder", ["pointer", "vocab"])
+@pytest.mark.parametrize("task", ["sort", "identity", "select"])
+@pytest.mark.parametrize("masking", [True, False])
+def test_teacher_forcing_all_steps_at_once_matches_step_by_step(decoder, task, masking):
+    """Teacher-forced decoding (training) computes every step's scores, masks and softmax at
+    once and runs the decoder LSTM fused; the step-by-step loop is the reference: the same
+    distributions, masks and choices on a fixed input, and the same gradients, to float
+    rounding."""
+    torch.manual_seed(4)
+    model = PointerNet(1, 16, decoder, vocab_size=10)
+    t = PermutationTask(task, 3, 13, 2)
+    for n in (3, 7, 10, 13):  # 13: longer than the vocabulary
+        b = t.sample(8, torch.Generator().manual_seed(n), n=n)
+        steps = t.out_len(n)
+        fast = model(b.x, steps, feed=b.target, masking=masking)
+        ref = model.step_by_step(b.x, steps, feed=b.target, masking=masking)
+        assert torch.equal(fast.choices, ref.choices)
+        for got, want in ((fast.log_probs, ref.log_probs), (fast.attention, ref.attention)):
+            assert torch.equal(torch.isfinite(got), torch.isfinite(want))  # the same masks
+            finite = torch.isfinite(want)
+            assert torch.allclose(got[finite], want[finite], rtol=1e-5, atol=1e-5)
+        params = list(model.parameters())
+        grads = [torch.autograd.grad(out.log_probs[torch.isfinite(out.log_probs)].sum(), params,
+                                     allow_unused=True) for out in (fast, ref)]
+        for got, want in zip(*grads):
+            assert (got is None) == (want is None)
+            if got is not None:
+                assert torch.allclose(got, want, rtol=1e-4, atol=1e-5)

@@ -77,6 +77,14 @@ class PointerNet(nn.Module):
                 masking: bool = True) -> Decoded:
         """Decode `steps` positions. With `feed` (B, steps) the next input is the fed
         position (teacher forcing); without it, the greedy choice (free running)."""
+        if feed is not None:
+            return self._forced(x, steps, feed, masking)
+        return self.step_by_step(x, steps, feed, masking)
+
+    def step_by_step(self, x: torch.Tensor, steps: int, feed: torch.Tensor | None = None,
+                     masking: bool = True) -> Decoded:
+        """forward one decoding step at a time (what free running needs; with `feed`, the
+        reference the teacher-forced path is checked against)."""
         B, n, _ = x.shape
         enc, (h, c) = self.encode(x)
         keys = self.score.enc_proj(enc)
@@ -118,3 +126,48 @@ class PointerNet(nn.Module):
             all_attn.append(attn)
         return Decoded(torch.stack(all_logp, 1), torch.stack(all_choice, 1),
                        torch.stack(all_attn, 1))
+
+    def _forced(self, x: torch.Tensor, steps: int, feed: torch.Tensor,
+                masking: bool) -> Decoded:
+        """forward with teacher forcing: the same equations as `step_by_step`, equal to float
+        rounding (tests/test_pointer_analysis.py). Every step's decoder input is known from
+        `feed`, so the decoder cell's weights run as one fused LSTM over all the steps, and
+        the scores, context, masks and softmax of all steps are computed at once: training
+        takes a few large tensor operations instead of about twenty small ones per step."""
+        B, n, _ = x.shape
+        enc, (h, c) = self.encode(x)
+        keys = self.score.enc_proj(enc)
+        emb = self.embed(x)
+        emb_pad = torch.cat([emb, emb.new_zeros(B, 1, self.hidden)], 1)
+        width = n if self.decoder == "pointer" else self.vocab_size
+        rows = torch.arange(B, device=x.device).unsqueeze(1)
+        fed = feed[:, :steps]
+        # Step t reads the position fed at step t-1 (the start vector at step 0).
+        inputs = emb_pad[rows, fed[:, :steps - 1].clamp_max(n)]
+        inputs = torch.cat([self.start.expand(B, 1, self.hidden), inputs], 1)
+        cell = self.cell  # what nn.LSTM calls, with LSTMCell's parameters
+        dec, _, _ = torch._VF.lstm(inputs, (h.unsqueeze(0), c.unsqueeze(0)),
+                                   [cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh],
+                                   True, 1, 0.0, self.training, False, True)  # (B, K, H)
+        scores = self.score.v(torch.tanh(keys.unsqueeze(1)
+                                         + self.score.dec_proj(dec).unsqueeze(2))).squeeze(-1)
+        attn = scores.softmax(-1)  # (B, K, n)
+        if self.decoder == "pointer":
+            logits = scores
+        else:
+            context = attn @ enc  # (B, K, H)
+            logits = self.out(torch.cat([dec, context], -1))
+        if masking:
+            # Chosen before step t: every position fed at steps 0..t-1 (those < width).
+            valid = fed < width
+            picked = torch.zeros(B, steps, width, dtype=torch.bool, device=x.device)
+            picked[rows, torch.arange(steps, device=x.device), fed.clamp_max(width - 1)] = valid
+            chosen = torch.zeros_like(picked)
+            chosen[:, 1:] = picked[:, :-1].cumsum(1) > 0
+            mask = chosen
+            if self.decoder == "vocab" and width > n:
+                mask = mask | (torch.arange(width, device=x.device) >= n)
+            mask = mask & ~mask.all(-1, keepdim=True)
+            logits = logits.masked_fill(mask, NEG_INF)
+        logp = logits.log_softmax(-1)
+        return Decoded(logp, logp.argmax(-1), attn)
