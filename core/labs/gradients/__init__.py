@@ -24,7 +24,7 @@ from core.device import build_seeded, pick_device, stream
 from core.sweep_spec import SweepSpec
 from core.models.recurrent import CELLS, RecurrentClassifier
 from core.tasks.recall import MarkedRecall
-from core.train import train
+from core.train import train, warm_up
 from core.labs.gradients.verdict import SUCCESS_ACCURACY, verdict
 
 COMPARED_CELLS = ("rnn", "lstm", "gru")
@@ -197,6 +197,10 @@ def run(config: Config, on_step=None, should_stop=None) -> Result:
     start = time.perf_counter()
     device = pick_device()
     others = [c for c in COMPARED_CELLS if c != config.cell] if config.compare_cells else []
+    # The first optimiser's one-time imports (a no-op on a warmed-up server), here on one
+    # thread: made at once by the arm threads side by side, they left runs measured slower
+    # all through training (`python -m core bench gradients`: the LSTM's step 20 ms, not 13)
+    warm_up()
     arms = [_arm(config, config.cell, device)] + [
         _arm(config, cell, device, replay_every=RIVAL_REPLAY_EVERY) for cell in others]
     trained = train_arms(arms, _train_cell, steps=config.steps, on_step=on_step,
