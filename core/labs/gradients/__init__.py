@@ -298,11 +298,14 @@ LAB = LabSpec(
                   overrides={"lag": 300, "compare_cells": False}),
     ),
     presets=(
+        # How far below depends on the arithmetic: the same seed measured 1e-2 on one CPU,
+        # 5e-14 on another and 0 (underflow) with a third BLAS path, so the note claims only
+        # the bound every one of them met (tests/test_gradients_presets.py).
         Preset("tanh forgets", "A tanh RNN must carry the marked symbol 80 steps. After all "
-               "its 1500 steps the gradient reaching the mark is still about two decades "
+               "its 1500 steps the gradient reaching the mark is still at least two decades "
                "below the last step's (the gradient ratio the run reports), even with its "
                "recurrent spectral radius grown past 1, and it does not learn the recall: "
-               "test accuracy stays near chance.",
+               "test accuracy stays far below the 0.90 criterion.",
                {"cell": "rnn", "compare_cells": False}, show=("cell", "seq_len", "lag")),
         Preset("LSTM remembers", "Same task, same data: the LSTM's forget gates start near 1, "
                "gradient reaches the first step, and it learns the recall. The tanh RNN and "
