@@ -14,6 +14,7 @@ import time
 import urllib.parse
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from browser_server import (ROOT, app_server, chromium, require_chromium, rss_mb)
 from core.labs import all_labs
@@ -43,8 +44,19 @@ def lab_links(base: str, first_seed: int = 0) -> list[tuple[str, str]]:
     return links
 
 
+def main_text(page) -> str | None:
+    """The main area's text, or None while a loaded machine has not drawn it (the sweep asks
+    again; waiting the locator's 30 s here stalled every other session's reading)."""
+    try:
+        return page.locator("[data-testid='stMain']").inner_text(timeout=5_000)
+    except PlaywrightTimeout:
+        return None
+
+
 def status_of(page) -> str:
-    text = page.locator("[data-testid='stMain']").inner_text()
+    text = main_text(page)
+    if text is None:
+        return "drawing"
     if any(marker in text for marker in FINISHED):
         return "finished"
     if "Queued: position" in text:
@@ -130,7 +142,9 @@ def class_round(srv, new_page, first_seed: int = 0) -> dict:
 
 def training_line(page) -> str:
     """The first line of the main area that says how the run stands."""
-    text = page.locator("[data-testid='stMain']").inner_text()
+    text = main_text(page)
+    if text is None:
+        return "(the main area was not drawn)"
     for line in text.splitlines():
         if any(key in line for key in ("Training", "Queued", "Stopped", "Finished", "Criterion")):
             return line[:160]

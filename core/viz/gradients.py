@@ -126,7 +126,7 @@ def linear_sweep_figure(result, supervision: str) -> go.Figure:
     fig.update_xaxes(type="log", tickvals=T, ticktext=[str(t) for t in T])
     title = "loss at the last step only" if supervision == "many_to_one" else "loss at every step"
     return style(fig, f"‖dL/dh_1‖ vs sequence length — {title}", "sequence length T",
-                 "‖dL/dh_1‖ / ‖g‖ (log scale)")
+                 "‖dL/dh_1‖ / ‖g‖ (log)")
 
 
 def mutual_information_figure(result) -> go.Figure:

@@ -165,7 +165,7 @@ def stack_heatmap(trace: dict) -> go.Figure:
                              name="learned stack height (sum of occupancy)"))
     # the shared look puts the legend at the figure's foot, under the x-axis title it covered
     style(fig, "Stack contents over time (learned), true depth on top",
-          "character read (position)", "stack cell (0 = top), filled up to the depth",
+          "character read (position)", "stack cell (0 = top)",
           height=380)
     fig.update_xaxes(**_ticks(trace))
     fig.update_yaxes(range=[-0.5, len(occupancy) - 0.5])

@@ -184,7 +184,7 @@ def reconstruction_figure(recs: list[dict]) -> go.Figure:
     fig.update_yaxes(tickvals=[-k * ROW_OFFSET for k in range(len(recs))],
                      ticktext=[f"input {k + 1}" for k in range(len(recs))], zeroline=False)
     return style(fig, "Test inputs and their decodes from μ", "time step",
-                 f"sequence (rows shifted by {ROW_OFFSET})", height=max(300, 60 + 60 * len(recs)))
+                 "sequence (rows shifted)", height=max(300, 60 + 60 * len(recs)))
 
 
 def curves_figure(curves: list, labels: list, title: str, inputs: list | None = None,
@@ -201,7 +201,7 @@ def curves_figure(curves: list, labels: list, title: str, inputs: list | None = 
                         name=(input_labels or ["input"] * 2)[k])
     fig.update_yaxes(tickvals=[-k * ROW_OFFSET for k in range(len(curves))],
                      ticktext=[str(x) for x in labels], zeroline=False)
-    return style(fig, title, "time step", f"sequence (rows shifted by {ROW_OFFSET})",
+    return style(fig, title, "time step", "sequence (rows shifted)",
                  height=max(300, 60 + 45 * len(curves)))
 
 
