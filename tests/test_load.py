@@ -44,6 +44,9 @@ def lab_links(base: str, first_seed: int = 0) -> list[tuple[str, str]]:
     return links
 
 
+LOOK_AT_TAB_AFTER_S = 60  # every run of a class ends within about 50 s on an idle machine
+
+
 def main_text(page) -> str | None:
     """The main area's text, or None while a loaded machine has not drawn it (the sweep asks
     again; waiting the locator's 30 s here stalled every other session's reading)."""
@@ -155,6 +158,11 @@ def sweep(pages, seen_queued: set, finished_at: dict, started: float) -> None:
     for i, (lab_id, page) in enumerate(pages):
         if i in finished_at:
             continue
+        if time.monotonic() - started > LOOK_AT_TAB_AFTER_S:
+            # As a student looks at a tab that seems stuck: a loaded machine's browser left
+            # one page at "Training — step 86 of 100" for four minutes while the server's
+            # slots were already free (its run had ended), and bringing it forward redraws it.
+            page.bring_to_front()
         state = status_of(page)
         if state == "queued":
             seen_queued.add(i)
