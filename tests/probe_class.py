@@ -165,12 +165,17 @@ def probe(same: int = 20, different: int = 10, newcomers: int = 10,
     }
 
 
-def main() -> int:
-    report = probe()
+def emit(report: dict) -> None:
+    """Print the figures as JSON, and write them to $RNNLAB_PROBE_REPORT when it is set."""
     text = json.dumps(report, indent=1)
     print(text)
     if os.environ.get("RNNLAB_PROBE_REPORT"):
         Path(os.environ["RNNLAB_PROBE_REPORT"]).write_text(text)
+
+
+def main() -> int:
+    report = probe()
+    emit(report)
     return 0 if report["all_finished"] and not any(report["slots_after"].values()) else 1
 
 

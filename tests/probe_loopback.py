@@ -37,7 +37,6 @@ minutes); tests/test_probe_loopback.py runs a tiny version.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import re
 import statistics
@@ -424,11 +423,9 @@ def probe(same: int = 20, different: int = 10, newcomers: int = 10,
 
 
 def main() -> int:
+    from probe_class import emit
     report = probe()
-    text = json.dumps(report, indent=1)
-    print(text)
-    if os.environ.get("RNNLAB_PROBE_REPORT"):
-        Path(os.environ["RNNLAB_PROBE_REPORT"]).write_text(text)
+    emit(report)
     slots = report["slots_after"] or {}
     return 0 if report["all_finished"] and not slots.get("active") \
         and not slots.get("waiting") else 1

@@ -81,17 +81,23 @@ class PointerNet(nn.Module):
             return self._forced(x, steps, feed, masking)
         return self.step_by_step(x, steps, feed, masking)
 
+    def _encoded(self, x: torch.Tensor):
+        """What both decoding paths start from: the encoder's states and final state, the
+        attention keys, the input embeddings with a zero row at index n ("a position outside
+        the input"), and the width of a decoding step's choice."""
+        B, n, _ = x.shape
+        enc, state = self.encode(x)
+        emb = self.embed(x)
+        emb_pad = torch.cat([emb, emb.new_zeros(B, 1, self.hidden)], 1)
+        width = n if self.decoder == "pointer" else self.vocab_size
+        return enc, state, self.score.enc_proj(enc), emb_pad, width
+
     def step_by_step(self, x: torch.Tensor, steps: int, feed: torch.Tensor | None = None,
                      masking: bool = True) -> Decoded:
         """forward one decoding step at a time (what free running needs; with `feed`, the
         reference the teacher-forced path is checked against)."""
         B, n, _ = x.shape
-        enc, (h, c) = self.encode(x)
-        keys = self.score.enc_proj(enc)
-        emb = self.embed(x)
-        # A zero row at index n stands for "a position outside the input".
-        emb_pad = torch.cat([emb, emb.new_zeros(B, 1, self.hidden)], 1)
-        width = n if self.decoder == "pointer" else self.vocab_size
+        enc, (h, c), keys, emb_pad, width = self._encoded(x)
         chosen = torch.zeros(B, width, dtype=torch.bool, device=x.device)
         if self.decoder == "vocab" and width > n:
             beyond = torch.arange(width, device=x.device) >= n
@@ -135,11 +141,7 @@ class PointerNet(nn.Module):
         the scores, context, masks and softmax of all steps are computed at once: training
         takes a few large tensor operations instead of about twenty small ones per step."""
         B, n, _ = x.shape
-        enc, (h, c) = self.encode(x)
-        keys = self.score.enc_proj(enc)
-        emb = self.embed(x)
-        emb_pad = torch.cat([emb, emb.new_zeros(B, 1, self.hidden)], 1)
-        width = n if self.decoder == "pointer" else self.vocab_size
+        enc, (h, c), keys, emb_pad, width = self._encoded(x)
         rows = torch.arange(B, device=x.device).unsqueeze(1)
         fed = feed[:, :steps]
         # Step t reads the position fed at step t-1 (the start vector at step 0).
