@@ -18,6 +18,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.cpu_name import cpu_words
+
 BENCH_TIMES = Path(__file__).resolve().parents[1] / "assets" / "bench_times.json"
 
 
@@ -73,11 +75,24 @@ def load_bench_times(path: Path = BENCH_TIMES) -> dict:
 
 
 def machine_words(data: dict) -> str:
-    """The measuring machine in a few words: "this project's 2-core machine"."""
+    """The measuring machine in a few words: "this project's 2-core machine (AMD EPYC,
+    AVX2)"."""
     cores = data.get("cpu_cores")
     device = str(data.get("device") or "CPU")
     where = f"this project's {cores}-core machine" if cores else "this project's machine"
+    if data.get("cpu"):
+        where += f" ({data['cpu']})"
     return where if device.lower() == "cpu" else f"{where} with {device}"
+
+
+def other_cpu_words(data: dict, here: str) -> str:
+    """A sentence when the serving CPU is not the one that measured (else ""): the same
+    steps took more than twice as long on one of this project's 2-core machines as on
+    another."""
+    measured = data.get("cpu")
+    if not measured or measured == here:
+        return ""
+    return f" This server has another CPU ({here}): its times can differ by 2x or more."
 
 
 def bench_caption(data: dict, lab_id: str) -> str:
@@ -89,7 +104,8 @@ def bench_caption(data: dict, lab_id: str) -> str:
     if not _finite(full) or (first is not None and not _finite(first)):
         return ""
     return (f"Measured by the bench on {machine_words(data)}: {times_phrase(first, full)} "
-            "(this default demo; longer while others train).")
+            "(this default demo; longer while others train)."
+            + other_cpu_words(data, cpu_words()))
 
 
 def bench_ranges(data: dict) -> tuple[float, float, float] | None:
@@ -108,9 +124,9 @@ def _finite(value) -> bool:
 
 
 def bench_times_file(rows: list[dict], *, machine: str, cpu_cores: int | None, device: str,
-                     torch_version: str, date: str) -> dict:
+                     torch_version: str, date: str, cpu: str | None = None) -> dict:
     """What `bench --save-times` writes: the machine and, per lab, the two times."""
-    return {"machine": machine, "cpu_cores": cpu_cores, "device": device,
+    return {"machine": machine, "cpu": cpu, "cpu_cores": cpu_cores, "device": device,
             "torch": torch_version, "date": date, "source": "python -m core bench",
             "labs": {r["lab"]: {"first_figure_s": _rounded(r["first_figure_s"]),
                                 "full_picture_s": _rounded(r["full_picture_s"]),

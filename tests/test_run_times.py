@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 
 from core.contract import Result
+from core.cpu_name import cpu_words
 from core.labs import all_labs
 from core.run_times import (BENCH_TIMES, RunTimes, bench_caption, bench_ranges,
-                            bench_times_file, carries_figure, load_bench_times, server_caption)
+                            bench_times_file, carries_figure, load_bench_times, machine_words,
+                            other_cpu_words, server_caption)
 from core.runs import SLOTS, Run
 from core.shared_runs import SharedRuns
 from test_run_limits import wait_until
@@ -118,10 +120,10 @@ def test_the_bench_times_match_the_readme_table():
 def test_captions_say_where_the_times_were_measured():
     data = load_bench_times()
     row = data["labs"]["gradients"]
-    assert bench_caption(data, "gradients") == (
-        "Measured by the bench on this project's 2-core machine: first figure after "
-        f"{row['first_figure_s']:.1f} s, the whole picture after {row['full_picture_s']:.1f} s "
-        "(this default demo; longer while others train).")
+    assert bench_caption(data, "gradients").startswith(
+        f"Measured by the bench on this project's 2-core machine ({data['cpu']}): first figure "
+        f"after {row['first_figure_s']:.1f} s, the whole picture after "
+        f"{row['full_picture_s']:.1f} s (this default demo; longer while others train).")
     assert "first figure in under 0.1 s" in bench_caption(data, "vrae")
     assert bench_caption(data, "no-such-lab") == "" and bench_caption({}, "gradients") == ""
     assert server_caption([RunTimes(1.8, 14.3)]) == (
@@ -154,6 +156,26 @@ def test_bench_times_file_rounds_and_keeps_the_machine():
     assert bench_caption(data, "x") == (
         "Measured by the bench on this project's 2-core machine: the whole picture after 3.1 s "
         "(this default demo; longer while others train).")
+
+
+def test_a_time_from_another_cpu_says_so():
+    data = {**bench_times_file([{"lab": "x", "first_figure_s": 0.5, "full_picture_s": 9.0,
+                                 "success": True}], machine="m", cpu_cores=2, device="CPU",
+                               torch_version="t", date="d", cpu="Intel Xeon, AVX-512")}
+    assert machine_words(data) == "this project's 2-core machine (Intel Xeon, AVX-512)"
+    assert other_cpu_words(data, "Intel Xeon, AVX-512") == ""
+    assert other_cpu_words(data, "AMD EPYC, AVX2") == (
+        " This server has another CPU (AMD EPYC, AVX2): its times can differ by 2x or more.")
+    assert other_cpu_words({"labs": {}}, "AMD EPYC, AVX2") == ""  # no CPU recorded: say nothing
+
+
+def test_the_cpu_in_a_few_words():
+    xeon = ("model name\t: Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz\n"
+            "flags\t\t: fpu sse avx avx2 avx512f\n")
+    assert cpu_words(xeon) == "Intel Xeon Platinum 8375C, AVX-512"
+    epyc = "model name\t: AMD EPYC 7B13 64-Core Processor\nflags\t\t: fpu avx avx2\n"
+    assert cpu_words(epyc) == "AMD EPYC 7B13, AVX2"
+    assert cpu_words("model name\t: AMD EPYC\nflags\t\t: fpu sse2\n") == "AMD EPYC"
 
 
 def test_the_headline_done_line_names_the_rivals_steps():
@@ -199,7 +221,7 @@ def test_the_page_quotes_the_bench_for_the_default_demo_only_then_its_own_runs()
     from test_pages import open_page, set_knob
     at = open_page("bidirectional")
     shipped = bench_caption(load_bench_times(), "bidirectional")
-    assert shipped.startswith("Measured by the bench on this project's 2-core machine: ")
+    assert shipped.startswith("Measured by the bench on this project's 2-core machine (")
     assert shipped in sidebar_captions(at)
     lab = all_labs()["bidirectional"]
     for name, value in lab.smoke.items():

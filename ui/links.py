@@ -98,8 +98,11 @@ def write_link(lab, config) -> None:
     # the page itself produced this URL: when a later rerun brings it back, it is not a link
     _first_sight(f"link:{lab.id}", params)
     _first_sight("link-global", params)
-    if st.query_params.to_dict() != params:
-        st.query_params.from_dict(params)
+    # Sent every run, even when it equals the URL the run was asked with: that URL is the
+    # address bar at the click, and a run that ended meanwhile may have put another one
+    # there, which a run that sent nothing would leave standing. The browser adds no
+    # history entry for a URL it already shows.
+    st.query_params.from_dict(params)
 
 
 def _first_sight(scope: str, params: dict) -> bool:
