@@ -91,13 +91,20 @@ def app_server(env_extra: dict | None = None, timeout_s: float = 90.0):
             proc.kill()
 
 
+# Each of a class's students looks at their own tab; in one browser all but one tab are in
+# the background, where Chromium slows timers (the pages' live reruns) unless told not to.
+EVERY_TAB_IN_FRONT = ["--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+                      "--disable-backgrounding-occluded-windows"]
+
+
 @contextmanager
-def chromium(viewport=(1400, 1000)):
+def chromium(viewport=(1400, 1000), extra_args: list[str] | None = None):
     """Debian's Chromium, headless; yields a function that opens a page in a new context
     (its own cookies, so its own app session), optionally at another viewport size."""
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM,
+                                    args=CHROMIUM_ARGS + list(extra_args or []))
         try:
             yield lambda size=viewport: browser.new_context(
                 viewport={"width": size[0], "height": size[1]}).new_page()
