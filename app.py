@@ -56,7 +56,7 @@ def session_settings(notices: list[str], page: str = "") -> None:
         for problem in settings_problems():  # the server's own settings, not user text
             st.warning(escape_markdown(problem), icon=":material/warning:")
         if page:
-            from ui.run_panel import heartbeat
+            from ui.heartbeat import heartbeat
             heartbeat(page)
 
 

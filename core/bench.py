@@ -30,7 +30,7 @@ from pathlib import Path
 import torch
 
 from core.arm_scheduler import arm_workers, arms_at_once
-from core.cpu_name import cpu_words
+from core.cpu_name import this_cpu
 from core.device import device_label
 from core.labs import all_labs
 from core.run_times import bench_times_file, carries_figure
@@ -140,7 +140,7 @@ def cmd_bench(args) -> int:
     with arms_at_once(at_once) if at_once else nullcontext():
         rows = [bench_lab(lab) for lab in labs]
         title = (f"device: {device_label()}, torch {torch.__version__}, threads "
-                 f"{torch.get_num_threads()}, {cpu_words()}, "
+                 f"{torch.get_num_threads()}, {this_cpu()}, "
                  f"models trained at once: up to {arm_workers()}")
     if getattr(args, "save_times", None):
         save_times(rows, args.save_times)
@@ -166,7 +166,7 @@ def save_times(rows: list[dict], path: str) -> None:
     data = bench_times_file(
         rows, machine=(f"{cores} CPU cores, {'no GPU' if device == 'CPU' else device}, "
                        f"torch {torch.__version__}"),
-        cpu=cpu_words(), cpu_cores=cores, device=device, torch_version=torch.__version__,
+        cpu=this_cpu(), cpu_cores=cores, device=device, torch_version=torch.__version__,
         date=datetime.date.today().isoformat())
     kept = load_bench_times(Path(path)).get("labs", {})
     data["labs"] = {**kept, **data["labs"]}

@@ -4,6 +4,7 @@ at the same PyTorch build), so a time quoted from the bench says which CPU measu
 No torch here: the page reads this before torch has loaded."""
 from __future__ import annotations
 
+import functools
 import platform
 import re
 from pathlib import Path
@@ -26,6 +27,12 @@ def cpu_words(cpuinfo: str | None = None) -> str:
     flags = set((_field(cpuinfo, "flags") or _field(cpuinfo, "Features") or "").split())
     vector = next((name for flag, name in VECTOR_FLAGS if flag in flags), None)
     return f"{_short(model)}, {vector}" if vector else _short(model)
+
+
+@functools.cache
+def this_cpu() -> str:
+    """This machine's CPU in a few words, read once (a page's caption asks on every rerun)."""
+    return cpu_words()
 
 
 def _field(cpuinfo: str, name: str) -> str | None:

@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.cpu_name import cpu_words
+from core.cpu_name import this_cpu
 
 BENCH_TIMES = Path(__file__).resolve().parents[1] / "assets" / "bench_times.json"
 
@@ -105,7 +105,7 @@ def bench_caption(data: dict, lab_id: str) -> str:
         return ""
     return (f"Measured by the bench on {machine_words(data)}: {times_phrase(first, full)} "
             "(this default demo; longer while others train)."
-            + other_cpu_words(data, cpu_words()))
+            + other_cpu_words(data, this_cpu()))
 
 
 def bench_ranges(data: dict) -> tuple[float, float, float] | None:

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from core.cpu_name import cpu_words
+from core.cpu_name import this_cpu
 from core.labs.catalog import grouped_cards, lab_cards
 from core.run_times import bench_ranges, load_bench_times, machine_words, other_cpu_words
 from ui.lab_page import use_router
@@ -27,7 +27,7 @@ def how_long() -> str:
             f"first figure within {first:.1f} s of the start of training and its whole picture "
             f"after {shortest:.1f}–{longest:.1f} s; with a class pressing Train on the same "
             f"server it took up to {CLASS_WORST_S} s. Each lab's page says beside **Train** how "
-            "long its runs took." + other_cpu_words(data, cpu_words()))
+            "long its runs took." + other_cpu_words(data, this_cpu()))
 
 
 st.markdown(

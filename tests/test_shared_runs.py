@@ -117,7 +117,7 @@ def test_five_tabs_of_one_browser_do_not_push_another_browser_behind_them(jobs, 
 
 
 def test_the_page_heartbeat_keeps_a_hidden_tab_s_sweep_watched(jobs):
-    from ui.run_panel import keep_watching
+    from ui.heartbeat import keep_watching
     sweep = Run(jobs.job("sweep"), 1, abandon_after_s=0.4).watch()
     sweep.run.start()
     other_page = Run(jobs.job("elsewhere"), 1, abandon_after_s=0.4).watch()

@@ -25,11 +25,11 @@ from core.contract import config_dict
 from core.measure import skipped_note
 from core.precompute import load_cached
 from core.runs import SLOTS, Run, RunRefused, Viewer, max_concurrent_runs
-from core.run_times import bench_caption, load_bench_times, server_caption
 from core.shared_runs import SHARED, lab_data, run_identity
 from core.viz.common import live_loss_chart
 from ui.client import browser_id, client_address
 from ui.escape import escape_markdown
+from ui.times_caption import times_caption
 from ui.trained_with import show_trained_with
 
 # Redraw fast while a run starts (the first chart within a second of Train), then slower:
@@ -161,29 +161,6 @@ def _buttons(buttons, key: str, label: str, active: bool, blocked: bool, train_a
                        help="A new seed (new data and initial weights): a run of your own "
                             "rather than the one others with these settings share.")
     return stop
-
-
-def times_caption(lab, config, identity: str | None) -> str:
-    """How long Train takes to the first figure and to the whole picture, from the best
-    source there is: the last runs of exactly these settings on this server, else, for the
-    lab's default demo, the bench's numbers shipped with the code (and the machine they were
-    measured on). Other settings on a server that has not run them: nothing ("")."""
-    if identity is not None:
-        records = SHARED.times(identity)
-        if records:
-            return server_caption(records)
-    if lab_data(lab) or config_dict(config) != _default_config(lab):
-        return ""
-    return bench_caption(_bench_times(), lab.id)
-
-
-def _default_config(lab) -> dict:
-    return config_dict(lab.make_config({}))
-
-
-@functools.cache
-def _bench_times() -> dict:
-    return load_bench_times()
 
 
 def _fresh_seed(key: str) -> None:
@@ -396,31 +373,3 @@ def _headline_figure(draw, live: dict, config: dict, key: str) -> None:
     fig = draw(live, config)
     fig.update_layout(height=HEADLINE_HEIGHT, showlegend=True)
     show_figure(fig, key=f"headline:{key}", live=True)
-
-
-HEARTBEAT_S = max(1.0, min(5.0, ABANDON_AFTER_S / 4))
-
-
-def page_runs(state, page: str) -> list:
-    """The session's runs and sweeps of one page (keys "run:<page>" and "run:<page>-…")."""
-    return [value for name, value in list(state.items())
-            if isinstance(name, str) and (name == f"run:{page}" or name.startswith(f"run:{page}-"))
-            and hasattr(value, "touch")]
-
-
-def keep_watching(state, page: str) -> int:
-    """Mark every run of the open page as watched, whichever of its tabs is showing (a hidden
-    tab's own fragment does not poll). Returns how many it touched."""
-    runs = page_runs(state, page)
-    for run in runs:
-        run.touch()
-    return len(runs)
-
-
-def heartbeat(page: str) -> None:
-    """The page-level heartbeat: a fragment outside the tabs, on its own timer."""
-    st.fragment(run_every=HEARTBEAT_S)(_heartbeat_fragment)(page)
-
-
-def _heartbeat_fragment(page: str) -> None:
-    keep_watching(st.session_state, page)
