@@ -16,7 +16,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from browser_server import app_server, chromium, require_chromium
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.alone]  # a race, timed by the machine
 
 ROUNDS = int(os.environ.get("RNNLAB_URL_ROUNDS", "4"))
 VIEWPORT = (1440, 900)

@@ -20,7 +20,7 @@ from browser_server import (EVERY_TAB_IN_FRONT, ROOT, app_server, chromium, requ
                             rss_mb)
 from core.labs import all_labs
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.alone]
 
 SESSIONS = 12
 MAX_RUNS = 2

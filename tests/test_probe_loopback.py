@@ -7,7 +7,7 @@ import pytest
 from core.labs import get_lab
 from probe_loopback import probe
 
-pytestmark = pytest.mark.browser  # a real server, measured: the serial phase
+pytestmark = [pytest.mark.browser, pytest.mark.alone]  # a real server, measured
 
 
 def test_identical_trains_share_one_run_over_loopback():

@@ -17,7 +17,7 @@ from core.sweep import (SweepRun, SweepSpec, create_store, plan_sweep, resume_st
                         shutdown_ray)
 from ray_cluster import LocalRayCluster, reread_ray_auth_settings
 
-pytestmark = pytest.mark.ray
+pytestmark = [pytest.mark.ray, pytest.mark.xdist_group("ray")]  # one cluster, one worker
 
 SMOKE = {"steps": 20, "hidden": 8, "eval_every": 10, "compare_cells": False}
 CLOCK_METRICS = {"seconds_to_success"}  # wall-clock readings, equal only by chance
