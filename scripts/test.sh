@@ -5,8 +5,8 @@
 # cluster are CPU-bound, one torch thread each (tests/conftest.py), so they run in one worker
 # per core (pytest-xdist, whole files to a worker so a module's trained fixture is built once).
 # The browser and Ray tests then run in one worker per core too: each starts its own server
-# and browser, which wait for each other more than they compute (one at a time they kept 0.8
-# of 2 cores busy), and the Ray tests share one cluster on one worker. Last, the tests marked
+# and browser (one at a time, a browser test and its server kept 0.8 of 2 cores busy), and
+# the Ray tests share one cluster on one worker. Last, the tests marked
 # `alone` run one at a time: they measure the server under a class's load or race a browser
 # against it, which another test beside them would skew.
 # Extra arguments go straight to one pytest run instead (a file, -k, -m ...).
