@@ -6,9 +6,9 @@
 # per core (pytest-xdist, whole files to a worker so a module's trained fixture is built once).
 # The browser and Ray tests then run in one worker per core too: each starts its own server
 # and browser (one at a time, a browser test and its server kept 0.8 of 2 cores busy), and
-# the Ray tests share one cluster on one worker. Last, the tests marked
-# `alone` run one at a time: they measure the server under a class's load or race a browser
-# against it, which another test beside them would skew.
+# the Ray tests share one cluster on one worker. Last, the tests marked `alone` run one at a
+# time, and in neither phase before: they measure the server under a class's load or race a
+# browser against it, which another test beside them would skew.
 # Extra arguments go straight to one pytest run instead (a file, -k, -m ...).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +30,7 @@ if [[ $# -gt 0 ]]; then
 fi
 
 workers=$(python3 -c "import os; print(max(1, min(4, len(os.sched_getaffinity(0)))))")
-python3 -m pytest -m "not browser and not ray" -n "$workers" --dist loadfile
+python3 -m pytest -m "not browser and not ray and not alone" -n "$workers" --dist loadfile
 check $?; first=$?
 python3 -m pytest -m "(browser or ray) and not alone" -n "$workers" --dist loadgroup
 check $?; second=$?
